@@ -1,0 +1,28 @@
+{
+  "targets": [
+    {
+      "target_name": "iqa_node",
+      "sources": [
+        "<!@(node -p \"require('fs').readdirSync('native/binding').filter(f => f.endsWith('.cpp')).map(f => 'native/binding/' + f).join(' ')\")",
+        "<!@(node -p \"require('fs').readdirSync('native/core', {recursive: true}).filter(f => f.endsWith('.cpp')).map(f => 'native/core/' + f).join(' ')\")"
+      ],
+      "include_dirs": [
+        "<!(node -p \"require('node-addon-api').include_dir\")",
+        "native/core",
+        "third_party/onnxruntime/include",
+        "/usr/include/libsvm",
+        "<!@(pkg-config --cflags-only-I opencv4 | sed s/-I//g)"
+      ],
+      "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED"],
+      "cflags!": ["-fno-exceptions"],
+      "cflags_cc!": ["-fno-exceptions", "-fno-rtti"],
+      "cflags_cc": ["-std=c++17", "-O3", "-fexceptions"],
+      "libraries": [
+        "<!@(pkg-config --libs opencv4)",
+        "-lsvm",
+        "-ldl"
+      ],
+      "actions": []
+    }
+  ]
+}

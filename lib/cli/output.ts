@@ -1,0 +1,39 @@
+import type { ErrorCode } from '../errors';
+
+export type Format = 'jsonl' | 'csv' | 'table';
+
+export interface ScoreRecord {
+  input: string;
+  metric: string;
+  score?: number;
+  error?: { code: ErrorCode; message: string };
+}
+
+/** JSON has no Infinity: an infinite score (PSNR of identical images) is written as a string. */
+function jsonScore(score: number): number | string {
+  return Number.isFinite(score) ? score : String(score);
+}
+
+function csvField(s: string): string {
+  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+export function header(format: Format): string {
+  if (format === 'csv') return 'input,metric,score,error_code,error_message\n';
+  if (format === 'table') return `${'score'.padStart(12)}  input\n`;
+  return '';
+}
+
+export function formatRecord(r: ScoreRecord, format: Format): string {
+  if (format === 'jsonl') {
+    const o: Record<string, unknown> = { input: r.input, metric: r.metric };
+    if (r.error) o.error = r.error;
+    else o.score = jsonScore(r.score as number);
+    return JSON.stringify(o) + '\n';
+  }
+  if (format === 'csv') {
+    return [csvField(r.input), r.metric, r.error ? '' : String(r.score), r.error?.code ?? '', csvField(r.error?.message ?? '')].join(',') + '\n';
+  }
+  const score = r.error ? r.error.code : (r.score as number).toFixed(4);
+  return `${score.padStart(12)}  ${r.input}${r.error ? `  (${r.error.message})` : ''}\n`;
+}

@@ -1,0 +1,46 @@
+// Process-wide settings, like sharp's limitInputPixels and concurrency.
+import { IqaError } from './errors';
+import { native } from './native';
+
+/** sharp's default: 0x3FFF * 0x3FFF pixels. */
+export const DEFAULT_LIMIT_INPUT_PIXELS = 0x3fff * 0x3fff;
+
+let limitPixels = DEFAULT_LIMIT_INPUT_PIXELS;
+
+/**
+ * Largest image (width * height) any call will decode; larger inputs reject with ERR_TOO_LARGE
+ * before their pixels are decoded (guards against decompression bombs). 0 or false: no limit.
+ * Returns the current value; per-call `limitInputPixels` options override it.
+ */
+export function limitInputPixels(pixels?: number | boolean): number {
+  if (pixels !== undefined) {
+    if (pixels === false) limitPixels = 0;
+    else if (pixels === true) limitPixels = DEFAULT_LIMIT_INPUT_PIXELS;
+    else if (typeof pixels === 'number' && Number.isFinite(pixels) && pixels >= 0) limitPixels = Math.floor(pixels);
+    else throw new IqaError('ERR_INPUT', 'limitInputPixels must be a non-negative number or a boolean');
+  }
+  return limitPixels;
+}
+
+export interface DecodeOptions {
+  /** Overrides the process-wide pixel limit for this call. */
+  limitInputPixels?: number | boolean;
+}
+
+export function decodeOptions(opts?: DecodeOptions): { limitInputPixels: number } {
+  const v = opts?.limitInputPixels;
+  if (v === undefined) return { limitInputPixels: limitPixels };
+  if (v === false) return { limitInputPixels: 0 };
+  if (v === true) return { limitInputPixels: DEFAULT_LIMIT_INPUT_PIXELS };
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new IqaError('ERR_INPUT', 'limitInputPixels must be a non-negative number or a boolean');
+  return { limitInputPixels: Math.floor(v) };
+}
+
+/** Threads used inside one batch call (OpenCV's pool). Returns the current count. */
+export function concurrency(threads?: number): number {
+  if (threads !== undefined) {
+    if (!Number.isInteger(threads) || threads < 0) throw new IqaError('ERR_INPUT', 'concurrency must be a non-negative integer');
+    return native().setThreads(threads === 0 ? -1 : threads);
+  }
+  return native().versions().threads;
+}

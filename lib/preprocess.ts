@@ -1,0 +1,33 @@
+import { decodeOptions } from './config';
+import type { ImageInput } from './input';
+import { toNativeInput } from './input';
+import { native } from './native';
+import { withAbort, type CallOptions } from './run';
+
+export interface PreprocessOptions extends CallOptions {
+  /** Grey conversion: MATLAB rgb2gray (classical metrics) or OpenCV's BGR2GRAY. */
+  gray?: 'matlab' | 'opencv';
+  /** Crop first (x, y, width, height in pixels). */
+  crop?: { x: number; y: number; width: number; height: number };
+  /** Then resize; 'matlab-bicubic' is MATLAB imresize with antialiasing. */
+  resize?: { width: number; height: number; interp?: 'area' | 'bilinear' | 'bicubic' | 'matlab-bicubic' };
+  /** Finally convert to float64 with full scale mapped to this value (e.g. 1 or 255). */
+  float?: number;
+}
+
+export interface DecodedImage {
+  data: Uint8Array | Uint16Array | Float32Array | Float64Array;
+  width: number;
+  height: number;
+  channels: number;
+  /** Channel order of `data` (OpenCV order). */
+  order: 'gray' | 'bgr' | 'bgra';
+}
+
+/** Decodes an image and runs the shared conversion path; returns the pixels. */
+export function preprocess(img: ImageInput, opts: PreprocessOptions = {}): Promise<DecodedImage> {
+  return withAbort(opts.signal, async () => {
+    const { signal: _s, limitInputPixels: _l, ...ops } = opts;
+    return (await native().preprocess(toNativeInput(img), decodeOptions(opts), ops)) as DecodedImage;
+  });
+}

@@ -1,0 +1,23 @@
+// JS value <-> core type conversion (argument checks happen here, on the main thread).
+#pragma once
+#include <napi.h>
+
+#include <vector>
+
+#include "common/error.h"
+#include "common/options.h"
+#include "image/image.h"
+
+namespace iqa_node {
+
+// Throws a JS Error with `code` set (lib/errors.ts turns it into an IqaError).
+Napi::Error make_error(Napi::Env env, iqa::ErrorCode code, const std::string& message);
+
+// Reads {path} | {data} | {data,width,height,channels,order,float} as normalised by lib/input.ts.
+// Pointers into JS buffers stay valid while the caller holds a reference to `value`.
+iqa::ImageSource to_image_source(const Napi::Value& value);
+std::vector<iqa::ImageSource> to_image_sources(const Napi::Array& array);
+iqa::Options to_options(const Napi::Value& value);
+iqa::DecodeOptions to_decode_options(const Napi::Value& value);
+
+}  // namespace iqa_node

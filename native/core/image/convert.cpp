@@ -1,0 +1,212 @@
+#include "image/convert.h"
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+#include <opencv2/imgproc.hpp>
+
+#include "common/error.h"
+
+namespace iqa {
+
+double full_scale(const cv::Mat& img) {
+  switch (img.depth()) {
+    case CV_8U: return 255.0;
+    case CV_16U: return 65535.0;
+    default: return 1.0;
+  }
+}
+
+cv::Mat to_float(const cv::Mat& img, double range, int depth) {
+  cv::Mat out;
+  img.convertTo(out, depth, range / full_scale(img));
+  return out;
+}
+
+cv::Mat drop_alpha(const cv::Mat& img) {
+  if (img.channels() != 4) return img;
+  cv::Mat out;
+  cv::cvtColor(img, out, cv::COLOR_BGRA2BGR);
+  return out;
+}
+
+cv::Mat rgb2gray_matlab(const cv::Mat& img) {
+  if (img.channels() == 1) return img;
+  // Coefficients: first row of inv([1 .956 .621; 1 -.272 -.647; 1 -1.106 1.703]), as MATLAB uses.
+  const double wr = 0.298936021293775, wg = 0.587043074451121, wb = 0.114020904255103;
+  cv::Mat f;
+  img.convertTo(f, CV_64F);
+  cv::Mat gray(img.size(), CV_64F);
+  const int cn = img.channels();
+  for (int y = 0; y < img.rows; ++y) {
+    const double* s = f.ptr<double>(y);
+    double* d = gray.ptr<double>(y);
+    for (int x = 0; x < img.cols; ++x) d[x] = wb * s[x * cn] + wg * s[x * cn + 1] + wr * s[x * cn + 2];
+  }
+  cv::Mat out;
+  // convertTo rounds half away from zero for non-negative values like MATLAB's uint8().
+  gray.convertTo(out, img.depth());
+  return out;
+}
+
+cv::Mat rgb2gray_opencv(const cv::Mat& img) {
+  if (img.channels() == 1) return img;
+  cv::Mat out;
+  cv::cvtColor(img, out, img.channels() == 4 ? cv::COLOR_BGRA2GRAY : cv::COLOR_BGR2GRAY);
+  return out;
+}
+
+Interp parse_interp(const std::string& name) {
+  if (name == "area") return Interp::Area;
+  if (name == "bilinear") return Interp::Bilinear;
+  if (name == "bicubic") return Interp::Bicubic;
+  if (name == "matlab" || name == "matlab-bicubic") return Interp::MatlabBicubic;
+  fail(ErrorCode::Input, "unknown interpolation '" + name + "' (area, bilinear, bicubic, matlab-bicubic)");
+}
+
+cv::Mat resize_image(const cv::Mat& img, cv::Size size, Interp interp) {
+  if (size.width <= 0 || size.height <= 0) fail(ErrorCode::Input, "resize target must be positive");
+  if (interp == Interp::MatlabBicubic) return imresize_matlab(img, size, true);
+  int flag = interp == Interp::Area ? cv::INTER_AREA : interp == Interp::Bilinear ? cv::INTER_LINEAR : cv::INTER_CUBIC;
+  cv::Mat out;
+  cv::resize(img, out, size, 0, 0, flag);
+  return out;
+}
+
+namespace {
+
+double cubic(double x) {
+  double a = std::fabs(x), a2 = a * a, a3 = a2 * a;
+  if (a <= 1) return 1.5 * a3 - 2.5 * a2 + 1;
+  if (a <= 2) return -0.5 * a3 + 2.5 * a2 - 4 * a + 2;
+  return 0;
+}
+
+// One output sample = sum_k weight[k] * input[index[k]]; the contribution table of MATLAB's
+// imresize (contributions()), with symmetric boundary handling and zero columns dropped.
+struct Contributions {
+  int taps = 0;
+  std::vector<int> index;      // out_len * taps
+  std::vector<double> weight;  // out_len * taps
+};
+
+Contributions contributions(int in_len, int out_len, double scale, bool antialias) {
+  const double kernel_width = 4.0;
+  bool shrink = antialias && scale < 1;
+  double width = shrink ? kernel_width / scale : kernel_width;
+  int taps = int(std::ceil(width)) + 2;
+  std::vector<int> idx(size_t(out_len) * taps);
+  std::vector<double> w(size_t(out_len) * taps);
+  for (int o = 0; o < out_len; ++o) {
+    double x = o + 1;  // MATLAB is 1-based
+    double u = x / scale + 0.5 * (1 - 1 / scale);
+    double left = std::floor(u - width / 2);
+    double sum = 0;
+    for (int k = 0; k < taps; ++k) {
+      double j = left + k;
+      double v = shrink ? scale * cubic(scale * (u - j)) : cubic(u - j);
+      w[size_t(o) * taps + k] = v;
+      sum += v;
+      // Symmetric padding: aux = [1:in, in:-1:1], 0-based result.
+      long m = (long(j) - 1) % (2L * in_len);
+      if (m < 0) m += 2L * in_len;
+      idx[size_t(o) * taps + k] = int(m < in_len ? m : 2L * in_len - 1 - m);
+    }
+    for (int k = 0; k < taps; ++k) w[size_t(o) * taps + k] /= sum;
+  }
+  // MATLAB drops tap columns whose weights are zero for every output sample; dropping them
+  // changes nothing numerically, so we keep them (zero weight times a valid sample).
+  return {taps, std::move(idx), std::move(w)};
+}
+
+// Resizes along rows (dim 0) or cols (dim 1) of a CV_64F multi-channel image.
+cv::Mat resize_dim(const cv::Mat& src, int dim, int out_len, double scale, bool antialias) {
+  const int cn = src.channels();
+  if (dim == 0) {
+    Contributions c = contributions(src.rows, out_len, scale, antialias);
+    cv::Mat dst(out_len, src.cols, src.type());
+    const int row_len = src.cols * cn;
+    for (int o = 0; o < out_len; ++o) {
+      double* d = dst.ptr<double>(o);
+      std::fill(d, d + row_len, 0.0);
+      for (int k = 0; k < c.taps; ++k) {
+        double wk = c.weight[size_t(o) * c.taps + k];
+        if (wk == 0) continue;
+        const double* s = src.ptr<double>(c.index[size_t(o) * c.taps + k]);
+        for (int i = 0; i < row_len; ++i) d[i] += wk * s[i];
+      }
+    }
+    return dst;
+  }
+  Contributions c = contributions(src.cols, out_len, scale, antialias);
+  cv::Mat dst(src.rows, out_len, src.type());
+  for (int y = 0; y < src.rows; ++y) {
+    const double* s = src.ptr<double>(y);
+    double* d = dst.ptr<double>(y);
+    for (int o = 0; o < out_len; ++o) {
+      for (int ch = 0; ch < cn; ++ch) {
+        double acc = 0;
+        for (int k = 0; k < c.taps; ++k) acc += c.weight[size_t(o) * c.taps + k] * s[c.index[size_t(o) * c.taps + k] * cn + ch];
+        d[o * cn + ch] = acc;
+      }
+    }
+  }
+  return dst;
+}
+
+cv::Mat imresize_impl(const cv::Mat& img, cv::Size size, double scale_r, double scale_c, bool antialias) {
+  if (img.empty()) fail(ErrorCode::Input, "cannot resize an empty image");
+  if (size.width <= 0 || size.height <= 0) fail(ErrorCode::Input, "resize target must be positive");
+  cv::Mat f;
+  img.convertTo(f, CV_64F);
+  // MATLAB resizes along the dimension with the smaller scale factor first (rows on a tie).
+  if (scale_r <= scale_c) {
+    f = resize_dim(f, 0, size.height, scale_r, antialias);
+    return resize_dim(f, 1, size.width, scale_c, antialias);
+  }
+  f = resize_dim(f, 1, size.width, scale_c, antialias);
+  return resize_dim(f, 0, size.height, scale_r, antialias);
+}
+
+}  // namespace
+
+cv::Mat imresize_matlab(const cv::Mat& img, cv::Size size, bool antialias) {
+  return imresize_impl(img, size, double(size.height) / img.rows, double(size.width) / img.cols, antialias);
+}
+
+cv::Mat imresize_matlab(const cv::Mat& img, double scale, bool antialias) {
+  if (!(scale > 0)) fail(ErrorCode::Input, "resize scale must be positive");
+  cv::Size size(int(std::ceil(img.cols * scale)), int(std::ceil(img.rows * scale)));
+  return imresize_impl(img, size, scale, scale, antialias);
+}
+
+cv::Mat crop(const cv::Mat& img, const cv::Rect& roi) {
+  if (roi.width <= 0 || roi.height <= 0 || roi.x < 0 || roi.y < 0 || roi.x + roi.width > img.cols || roi.y + roi.height > img.rows)
+    fail(ErrorCode::Input, "crop " + std::to_string(roi.width) + "x" + std::to_string(roi.height) + "+" + std::to_string(roi.x) + "+" +
+                               std::to_string(roi.y) + " lies outside the " + std::to_string(img.cols) + "x" + std::to_string(img.rows) + " image");
+  return img(roi).clone();
+}
+
+void pack_nchw(const cv::Mat& img, float* dst, int out_channels, bool rgb, const float mean[3], const float stdev[3]) {
+  const int cn = img.channels();
+  if (out_channels != 1 && out_channels != 3) fail(ErrorCode::Input, "tensor channels must be 1 or 3");
+  if (cn == 4 && out_channels == 3) return pack_nchw(drop_alpha(img), dst, out_channels, rgb, mean, stdev);
+  if (cn != 1 && cn != 3) fail(ErrorCode::Input, "cannot pack a " + std::to_string(cn) + "-channel image");
+  if (cn == 3 && out_channels == 1) fail(ErrorCode::Input, "convert colour images to grey before packing one channel");
+  cv::Mat f;
+  img.convertTo(f, CV_32F, 1.0 / full_scale(img));
+  const size_t plane = size_t(img.rows) * img.cols;
+  for (int c = 0; c < out_channels; ++c) {
+    // Source channel for output channel c: BGR storage, so RGB output reverses the order.
+    int src_c = cn == 1 ? 0 : (rgb ? 2 - c : c);
+    float m = mean[c], inv = 1.0f / stdev[c];
+    float* out = dst + c * plane;
+    for (int y = 0; y < f.rows; ++y) {
+      const float* s = f.ptr<float>(y);
+      for (int x = 0; x < f.cols; ++x) out[size_t(y) * f.cols + x] = (s[x * cn + src_c] - m) * inv;
+    }
+  }
+}
+
+}  // namespace iqa

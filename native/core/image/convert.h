@@ -1,0 +1,43 @@
+// The one conversion path every metric uses: colour, depth, resize, crop, tensor packing.
+#pragma once
+#include <opencv2/core.hpp>
+
+namespace iqa {
+
+// Full-scale value of a canonical image's depth (255, 65535 or 1.0).
+double full_scale(const cv::Mat& img);
+
+// Converts to CV_64F (or CV_32F) with the full scale mapped to `range` (e.g. 255 or 1).
+cv::Mat to_float(const cv::Mat& img, double range, int depth = CV_64F);
+
+// Drops an alpha channel (BGRA -> BGR); other images pass through.
+cv::Mat drop_alpha(const cv::Mat& img);
+
+// MATLAB rgb2gray: Y = 0.298936021293775 R + 0.587043074451121 G + 0.114020904255103 B,
+// rounded for integer images (as MATLAB returns uint8/uint16), unrounded for float.
+// Gray input is returned as is; alpha is ignored.
+cv::Mat rgb2gray_matlab(const cv::Mat& img);
+
+// OpenCV's cvtColor BGR(A)2GRAY (ITU-R 601 0.299/0.587/0.114, fixed-point for 8-bit).
+cv::Mat rgb2gray_opencv(const cv::Mat& img);
+
+enum class Interp { Area, Bilinear, Bicubic, MatlabBicubic };
+Interp parse_interp(const std::string& name);
+
+cv::Mat resize_image(const cv::Mat& img, cv::Size size, Interp interp);
+
+// MATLAB imresize(img, [rows cols], 'bicubic') including its default antialiasing when
+// shrinking. Works on any depth/channel count; computes in double and returns CV_64F.
+cv::Mat imresize_matlab(const cv::Mat& img, cv::Size size, bool antialias = true);
+// imresize(img, scale): output size ceil(scale * input) per dimension.
+cv::Mat imresize_matlab(const cv::Mat& img, double scale, bool antialias = true);
+
+// Checked region of interest (a copy).
+cv::Mat crop(const cv::Mat& img, const cv::Rect& roi);
+
+// Packs an image into an NCHW float tensor: value = (pixel / full_scale - mean[c]) / std[c],
+// channels in RGB order when `rgb` (else BGR). 1-channel input is repeated to 3 channels when
+// `out_channels` is 3. `dst` holds out_channels * rows * cols floats.
+void pack_nchw(const cv::Mat& img, float* dst, int out_channels, bool rgb, const float mean[3], const float stdev[3]);
+
+}  // namespace iqa

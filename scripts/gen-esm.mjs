@@ -1,0 +1,23 @@
+// Writes the ESM entry points as thin wrappers over the CommonJS build, so that `import` and
+// `require` share one module instance (one IqaError class, one addon), as Node's docs advise
+// for dual packages.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const require = createRequire(import.meta.url);
+const entries = { 'index.mjs': 'index.js' };
+mkdirSync(join(root, 'dist/esm'), { recursive: true });
+for (const [esm, cjs] of Object.entries(entries)) {
+  const mod = require(join(root, 'dist/cjs', cjs));
+  const names = Object.keys(mod).filter((k) => k !== 'default' && k !== '__esModule');
+  const lines = [
+    `import cjs from '../cjs/${cjs}';`,
+    `export const { ${names.join(', ')} } = cjs;`,
+    `export default cjs;`,
+    '',
+  ];
+  writeFileSync(join(root, 'dist/esm', esm), lines.join('\n'));
+}
