@@ -9,10 +9,10 @@ export interface PreprocessOptions extends CallOptions {
   gray?: 'matlab' | 'opencv';
   /** Crop first (x, y, width, height in pixels). */
   crop?: { x: number; y: number; width: number; height: number };
-  /** Then resize; 'matlab-bicubic' is MATLAB imresize with antialiasing. */
-  resize?: { width: number; height: number; interp?: 'area' | 'bilinear' | 'bicubic' | 'matlab-bicubic' };
-  /** Finally convert to float64 with full scale mapped to this value (e.g. 1 or 255). */
+  /** Then convert to float64 with full scale mapped to this value (e.g. 1 or 255). */
   float?: number;
+  /** Finally resize; 'matlab-bicubic' is MATLAB imresize with antialiasing (always float64 out). */
+  resize?: { width?: number; height?: number; /** matlab-bicubic only: imresize(img, scale) */ scale?: number; interp?: 'area' | 'bilinear' | 'bicubic' | 'matlab-bicubic' };
 }
 
 export interface DecodedImage {

@@ -177,7 +177,8 @@ Napi::Value ScoreFr(const Napi::CallbackInfo& info) {
 // preprocess(input, decodeOptions, ops) -> raw pixels after the conversion path; used by tests
 // against independent references and by users who want the decoded pixels.
 // ops: {gray?: 'matlab'|'opencv', resize?: {width,height,interp}, crop?: {x,y,width,height},
-//       float?: number (convert to float64 with this full-scale value)}
+//       float?: number (convert to float64 with this full-scale value, before resizing)}
+// Order: decode, gray, crop, float, resize.
 Napi::Value Preprocess(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
     Napi::Object wrapper = Napi::Object::New(info.Env());
@@ -190,11 +191,17 @@ Napi::Value Preprocess(const Napi::CallbackInfo& info) {
     if (!gray.empty() && gray != "matlab" && gray != "opencv") iqa::fail(ErrorCode::Input, "gray must be 'matlab' or 'opencv'");
     bool do_resize = ops.Get("resize").IsObject(), do_crop = ops.Get("crop").IsObject();
     cv::Size size;
+    double scale = 0;
     iqa::Interp interp = iqa::Interp::Bilinear;
     if (do_resize) {
       Napi::Object r = ops.Get("resize").As<Napi::Object>();
-      size = cv::Size(r.Get("width").ToNumber().Int32Value(), r.Get("height").ToNumber().Int32Value());
       interp = iqa::parse_interp(r.Get("interp").IsString() ? r.Get("interp").As<Napi::String>().Utf8Value() : "bilinear");
+      if (r.Get("scale").IsNumber()) {
+        if (interp != iqa::Interp::MatlabBicubic) iqa::fail(ErrorCode::Input, "resize.scale is only supported with matlab-bicubic");
+        scale = r.Get("scale").As<Napi::Number>().DoubleValue();
+      } else {
+        size = cv::Size(r.Get("width").ToNumber().Int32Value(), r.Get("height").ToNumber().Int32Value());
+      }
     }
     cv::Rect roi;
     if (do_crop) {
@@ -209,8 +216,8 @@ Napi::Value Preprocess(const Napi::CallbackInfo& info) {
       if (gray == "matlab") img = iqa::rgb2gray_matlab(img);
       if (gray == "opencv") img = iqa::rgb2gray_opencv(img);
       if (do_crop) img = iqa::crop(img, roi);
-      if (do_resize) img = iqa::resize_image(img, size, interp);
       if (to_float > 0) img = iqa::to_float(img, to_float);
+      if (do_resize) img = scale > 0 ? iqa::imresize_matlab(img, scale) : iqa::resize_image(img, size, interp);
       *result = img.isContinuous() ? img : img.clone();
     };
     auto to_js = [result](Napi::Env env) -> Napi::Value {
