@@ -1,7 +1,12 @@
 // Node-API entry point: argument checks and glue only; all work lives in native/core.
 #include <napi.h>
 
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+
 #include <opencv2/core/utility.hpp>
+#include <opencv2/core/utils/logger.hpp>
 #include <opencv2/imgproc.hpp>
 
 #include "common/versions.h"
@@ -263,9 +268,21 @@ Napi::Value SetThreads(const Napi::CallbackInfo& info) {
   });
 }
 
+// OpenCV's imdecode prints every decoder failure to std::cerr ("imdecode_(''): can't read
+// data ..."); a server fed hostile uploads would flood its logs, and the error already reaches the
+// caller as an IqaError. Silence std::cerr unless IQA_DEBUG is set.
+void silence_native_stderr() {
+  static std::ofstream null_stream;
+  const char* debug = std::getenv("IQA_DEBUG");
+  if (debug && *debug) return;
+  std::cerr.rdbuf(null_stream.rdbuf());
+  cv::utils::logging::setLogLevel(cv::utils::logging::LOG_LEVEL_ERROR);
+}
+
 }  // namespace
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  silence_native_stderr();
   exports.Set("versions", Napi::Function::New(env, Versions));
   exports.Set("loadOrt", Napi::Function::New(env, LoadOrt));
   exports.Set("ortInfo", Napi::Function::New(env, OrtInfo));

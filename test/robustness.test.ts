@@ -1,0 +1,135 @@
+// Never crash, never leak, never block: a fuzz loop, an RSS check over 20,000 calls, the
+// event loop under 4 long jobs, and aborts.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { describe, expect, it } from 'vitest';
+import { ERROR_CODES, IqaError, sharpness, psnr } from '../lib';
+import { ROOT, rng } from './helpers';
+
+const seeds = ['rgb8.png', 'rgb8.jpg', 'rgb8.webp', 'rgb8.bmp', 'rgb8.tiff', 'rgb16.png', 'rgba8.png', 'gray8.png'].map((n) =>
+  readFileSync(join(ROOT, 'test/fixtures/images', n)),
+);
+
+function mutate(src: Buffer, r: () => number): Buffer {
+  const b = Buffer.from(src);
+  const kind = Math.floor(r() * 4);
+  if (kind === 0) {
+    // flip a few bits, biased towards the header
+    const n = 1 + Math.floor(r() * 8);
+    for (let i = 0; i < n; i++) {
+      const pos = r() < 0.5 ? Math.floor(r() * Math.min(64, b.length)) : Math.floor(r() * b.length);
+      b[pos] ^= 1 << Math.floor(r() * 8);
+    }
+    return b;
+  }
+  if (kind === 1) return b.subarray(0, Math.floor(r() * b.length));
+  if (kind === 2) {
+    // overwrite a run with random bytes
+    const start = Math.floor(r() * b.length);
+    const len = Math.floor(r() * 32);
+    for (let i = start; i < Math.min(b.length, start + len); i++) b[i] = Math.floor(r() * 256);
+    return b;
+  }
+  // splice: duplicate or drop a block
+  const a = Math.floor(r() * b.length);
+  const c = Math.min(b.length, a + Math.floor(r() * 64));
+  return r() < 0.5 ? Buffer.concat([b.subarray(0, a), b.subarray(a, c), b.subarray(a)]) : Buffer.concat([b.subarray(0, a), b.subarray(c)]);
+}
+
+describe('fuzz', () => {
+  it('10,000 mutated image buffers: every result is a score or a typed IqaError, the process lives', async () => {
+    const r = rng(7);
+    let scored = 0;
+    let failed = 0;
+    for (let round = 0; round < 100; round++) {
+      const batch = Array.from({ length: 100 }, () => mutate(seeds[Math.floor(r() * seeds.length)], r));
+      const { scores, errors } = await sharpness.batchSettled(batch, { limitInputPixels: 4096 * 4096 });
+      for (let i = 0; i < batch.length; i++) {
+        const e = errors[i];
+        if (e) {
+          expect(e).toBeInstanceOf(IqaError);
+          expect(ERROR_CODES).toContain(e.code);
+          expect(e.code, e.message).not.toBe('ERR_INTERNAL');
+          failed++;
+        } else {
+          expect(Number.isFinite(scores[i])).toBe(true);
+          scored++;
+        }
+      }
+    }
+    expect(scored + failed).toBe(10_000);
+    // Both outcomes occur: the mutations are neither all harmless nor all fatal.
+    expect(scored).toBeGreaterThan(100);
+    expect(failed).toBeGreaterThan(100);
+  }, 300_000);
+});
+
+describe('memory', () => {
+  it('RSS after 20,000 calls stays within 50 MB of its value after the first 1,000', async () => {
+    const inputs = [seeds[0], seeds[1], Buffer.from('not an image'), { data: new Uint8Array(64 * 48 * 3).fill(7), width: 64, height: 48 }];
+    let rssAfter1000 = 0;
+    for (let i = 0; i < 20_000; i++) {
+      const input = inputs[i % inputs.length];
+      await sharpness(input).catch((e: unknown) => {
+        if (!(e instanceof IqaError)) throw e;
+      });
+      if (i === 999) rssAfter1000 = process.memoryUsage().rss;
+    }
+    const grown = (process.memoryUsage().rss - rssAfter1000) / 1e6;
+    console.log(`RSS growth from call 1,000 to 20,000: ${grown.toFixed(1)} MB`);
+    expect(grown).toBeLessThan(50);
+  }, 300_000);
+});
+
+describe('async', () => {
+  const big = (seed: number) => {
+    const r = rng(seed);
+    const data = new Uint8Array(3000 * 2000);
+    for (let i = 0; i < data.length; i++) data[i] = (r() * 256) | 0;
+    return { data, width: 3000, height: 2000, channels: 1 as const };
+  };
+
+  it('the event loop stays responsive (timer lag p99 < 20 ms) while 4 long jobs run', async () => {
+    const img = big(1);
+    const jobs = Array.from({ length: 4 }, () => Array.from({ length: 12 }, () => img));
+    const h = monitorEventLoopDelay({ resolution: 1 });
+    h.enable();
+    const lags: number[] = [];
+    let last = performance.now();
+    const timer = setInterval(() => {
+      const now = performance.now();
+      lags.push(now - last - 5);
+      last = now;
+    }, 5);
+    const t0 = performance.now();
+    const results = await Promise.all(jobs.map((j) => sharpness.batch(j)));
+    const elapsed = performance.now() - t0;
+    clearInterval(timer);
+    h.disable();
+    lags.sort((a, b) => a - b);
+    const p99 = lags[Math.floor(lags.length * 0.99)];
+    console.log(`4 jobs took ${elapsed.toFixed(0)} ms; timer lag p99 ${p99.toFixed(2)} ms; monitorEventLoopDelay p99 ${(h.percentile(99) / 1e6).toFixed(2)} ms`);
+    expect(results.every((s) => s.every(Number.isFinite))).toBe(true);
+    expect(elapsed).toBeGreaterThan(200); // the jobs really are long
+    expect(lags.length).toBeGreaterThan(20);
+    expect(p99).toBeLessThan(20);
+    expect(h.percentile(99) / 1e6).toBeLessThan(20);
+  }, 120_000);
+
+  it('an AbortSignal rejects at once with ERR_ABORTED and stops the native batch', async () => {
+    const img = big(2);
+    const ac = new AbortController();
+    const t0 = performance.now();
+    const p = sharpness.batch(Array.from({ length: 200 }, () => img), { signal: ac.signal });
+    setTimeout(() => ac.abort(), 20);
+    await expect(p).rejects.toMatchObject({ code: 'ERR_ABORTED' });
+    expect(performance.now() - t0).toBeLessThan(1000);
+    // The addon is still usable (and the aborted batch winds down).
+    await expect(sharpness(join(ROOT, 'test/fixtures/images/rgb8.png'))).resolves.toBeGreaterThan(0);
+  });
+
+  it('an already-aborted signal rejects without starting work', async () => {
+    await expect(psnr(seeds[0], seeds[0], { signal: AbortSignal.abort() })).rejects.toMatchObject({ code: 'ERR_ABORTED' });
+  });
+});
