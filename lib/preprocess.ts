@@ -24,10 +24,24 @@ export interface DecodedImage {
   order: 'gray' | 'bgr' | 'bgra';
 }
 
+
 /** Decodes an image and runs the shared conversion path; returns the pixels. */
 export function preprocess(img: ImageInput, opts: PreprocessOptions = {}): Promise<DecodedImage> {
   return withAbort(opts.signal, async () => {
     const { signal: _s, limitInputPixels: _l, ...ops } = opts;
     return (await native().preprocess(toNativeInput(img), decodeOptions(opts), ops)) as DecodedImage;
   });
+}
+
+export interface EncodeOptions extends CallOptions {
+  format?: 'png' | 'jpeg' | 'webp' | 'bmp' | 'tiff';
+  /** JPEG/WebP quality 1-100 (default 90); WebP 101 is lossless. */
+  quality?: number;
+}
+
+/** Encodes any image input (raw pixels from preprocess() included) with OpenCV's codecs. */
+export function encode(img: ImageInput, opts: EncodeOptions = {}): Promise<Buffer> {
+  return withAbort(opts.signal, async () =>
+    native().encode(toNativeInput(img), decodeOptions(opts), { format: opts.format ?? 'png', quality: opts.quality ?? 90 }),
+  );
 }

@@ -11,6 +11,7 @@
 
 #include "common/versions.h"
 #include "image/convert.h"
+#include "image/encode.h"
 #include "image/image.h"
 #include "marshal.h"
 #include "metric/metric.h"
@@ -250,6 +251,25 @@ Napi::Value Preprocess(const Napi::CallbackInfo& info) {
   });
 }
 
+// encode(input, decodeOptions, {format, quality}) -> Promise<Buffer>
+Napi::Value Encode(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    Napi::Object wrapper = Napi::Object::New(info.Env());
+    wrapper.Set("input", info[0]);
+    iqa::ImageSource src = to_image_source(info[0]);
+    iqa::DecodeOptions decode = to_decode_options(info[1]);
+    iqa::Options opts = to_options(info[2]);
+    std::string format = opts.text("format", "png");
+    int quality = int(opts.number("quality", 90));
+    auto bytes = std::make_shared<std::vector<uint8_t>>();
+    auto run = [=]() { *bytes = iqa::encode_image(iqa::load_image(src, decode), format, quality); };
+    auto to_js = [bytes](Napi::Env env) -> Napi::Value { return Napi::Buffer<uint8_t>::Copy(env, bytes->data(), bytes->size()); };
+    auto* w = new TaskWorker(info.Env(), run, to_js, keep_alive({wrapper}));
+    w->Queue();
+    return w->promise();
+  });
+}
+
 Napi::Value CreateAbortFlag(const Napi::CallbackInfo& info) {
   return wrap_handle(info.Env(), std::make_shared<std::atomic<bool>>(false));
 }
@@ -292,6 +312,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("scoreNr", Napi::Function::New(env, ScoreNr));
   exports.Set("scoreFr", Napi::Function::New(env, ScoreFr));
   exports.Set("preprocess", Napi::Function::New(env, Preprocess));
+  exports.Set("encode", Napi::Function::New(env, Encode));
   exports.Set("createAbortFlag", Napi::Function::New(env, CreateAbortFlag));
   exports.Set("triggerAbort", Napi::Function::New(env, TriggerAbort));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads));

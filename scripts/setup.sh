@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Sets up iqa-node from a clone on Debian 12 (run as root, or with sudo available):
+# system packages, npm ci from the lockfile (ONNX Runtime's CUDA download skipped), the native
+# build (cmake-js, via the package's install script), the TypeScript build, and the samples.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SUDO=""
+[ "$(id -u)" = 0 ] || SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+# opencv-data: BRISQUE LIVE model; libopencv-contrib-dev: quality module (reference tools);
+# mate-backgrounds: photographs for the samples.
+$SUDO apt-get install -y -qq --no-install-recommends \
+  build-essential cmake pkg-config ca-certificates \
+  libopencv-dev libopencv-contrib-dev libsvm-dev opencv-data \
+  mate-backgrounds >/dev/null
+export ONNXRUNTIME_NODE_INSTALL=skip
+npm ci --no-audit --no-fund
+npm run build:ts
+node scripts/make-samples.mjs
