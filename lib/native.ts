@@ -24,7 +24,7 @@ export interface NativeAddon {
   createFr(name: string, options: object): unknown;
   scoreNr(handle: unknown, inputs: object[], decode: object, mode: 'score' | 'features', abort?: unknown): Promise<NativeBatchResult>;
   scoreFr(handle: unknown, refs: object[], dists: object[], decode: object, abort?: unknown): Promise<NativeBatchResult>;
-  preprocess(input: object, decode: object, ops: object): Promise<{ data: ArrayBufferView; width: number; height: number; channels: number; order: string }>;
+  preprocess(input: object, decode: object, ops: object): Promise<object>;
   encode(input: object, decode: object, opts: object): Promise<Buffer>;
   createAbortFlag(): unknown;
   triggerAbort(flag: unknown): void;

@@ -15,6 +15,22 @@ export interface PreprocessOptions extends CallOptions {
   resize?: { width?: number; height?: number; /** matlab-bicubic only: imresize(img, scale) */ scale?: number; interp?: 'area' | 'bilinear' | 'bicubic' | 'matlab-bicubic' };
 }
 
+export interface TensorOptions {
+  /** 3 (default) or 1 output channels. */
+  channels?: 1 | 3;
+  /** RGB channel order (default true), else BGR. */
+  rgb?: boolean;
+  /** Per-channel mean and std applied to pixel / full-scale (e.g. ImageNet's). */
+  mean?: [number, number, number];
+  std?: [number, number, number];
+}
+
+export interface Tensor {
+  data: Float32Array;
+  /** [1, C, H, W] */
+  dims: [number, number, number, number];
+}
+
 export interface DecodedImage {
   data: Uint8Array | Uint16Array | Float32Array | Float64Array;
   width: number;
@@ -26,10 +42,13 @@ export interface DecodedImage {
 
 
 /** Decodes an image and runs the shared conversion path; returns the pixels. */
-export function preprocess(img: ImageInput, opts: PreprocessOptions = {}): Promise<DecodedImage> {
+export function preprocess(img: ImageInput, opts?: PreprocessOptions): Promise<DecodedImage>;
+/** With `tensor`, the last step packs an NCHW float32 tensor: (pixel / full_scale - mean) / std. */
+export function preprocess(img: ImageInput, opts: PreprocessOptions & { tensor: TensorOptions }): Promise<Tensor>;
+export function preprocess(img: ImageInput, opts: PreprocessOptions & { tensor?: TensorOptions } = {}): Promise<DecodedImage | Tensor> {
   return withAbort(opts.signal, async () => {
     const { signal: _s, limitInputPixels: _l, ...ops } = opts;
-    return (await native().preprocess(toNativeInput(img), decodeOptions(opts), ops)) as DecodedImage;
+    return (await native().preprocess(toNativeInput(img), decodeOptions(opts), ops)) as DecodedImage | Tensor;
   });
 }
 

@@ -115,3 +115,19 @@ describe('crop', () => {
     await expect(preprocess(fixture('rgb8.png'), { crop: { x: 30, y: 0, width: 20, height: 5 } })).rejects.toMatchObject({ code: 'ERR_INPUT' });
   });
 });
+
+describe('NCHW tensor packing', () => {
+  it('RGB with ImageNet mean/std matches numpy', async () => {
+    const t = await preprocess(fixture('rgb8.png'), { tensor: { mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] } });
+    expect(t.dims).toEqual([1, 3, 29, 37]);
+    expect(maxAbsDiff(t.data, golden.tensor_imagenet)).toBeLessThan(1e-5);
+  });
+  it('one grey channel', async () => {
+    const t = await preprocess(fixture('gray8.png'), { tensor: { channels: 1, mean: [0.5, 0, 0], std: [1, 1, 1] } });
+    expect(t.dims).toEqual([1, 1, 29, 37]);
+    expect(maxAbsDiff(t.data, golden.tensor_gray)).toBeLessThan(1e-6);
+  });
+  it('a zero std rejects with ERR_INPUT', async () => {
+    await expect(preprocess(fixture('rgb8.png'), { tensor: { std: [0, 1, 1] } })).rejects.toMatchObject({ code: 'ERR_INPUT' });
+  });
+});

@@ -1,7 +1,9 @@
 // Node-API entry point: argument checks and glue only; all work lives in native/core.
 #include <napi.h>
 
+#include <array>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <iostream>
 
@@ -216,7 +218,26 @@ Napi::Value Preprocess(const Napi::CallbackInfo& info) {
                      c.Get("height").ToNumber().Int32Value());
     }
     double to_float = ops.Get("float").IsNumber() ? ops.Get("float").As<Napi::Number>().DoubleValue() : 0;
+    // tensor: {channels: 1|3, rgb: bool, mean: [3], std: [3]} -> NCHW float32 (last step).
+    bool do_tensor = ops.Get("tensor").IsObject();
+    int tensor_channels = 3;
+    bool tensor_rgb = true;
+    float mean[3] = {0, 0, 0}, stdev[3] = {1, 1, 1};
+    if (do_tensor) {
+      Napi::Object t = ops.Get("tensor").As<Napi::Object>();
+      if (t.Get("channels").IsNumber()) tensor_channels = t.Get("channels").As<Napi::Number>().Int32Value();
+      if (t.Get("rgb").IsBoolean()) tensor_rgb = t.Get("rgb").As<Napi::Boolean>().Value();
+      for (const char* key : {"mean", "std"}) {
+        Napi::Value v = t.Get(key);
+        if (v.IsUndefined()) continue;
+        if (!v.IsArray() || v.As<Napi::Array>().Length() != 3) iqa::fail(ErrorCode::Input, std::string("tensor.") + key + " must be an array of 3 numbers");
+        for (uint32_t c = 0; c < 3; ++c) (key[0] == 'm' ? mean : stdev)[c] = v.As<Napi::Array>().Get(c).ToNumber().FloatValue();
+      }
+      for (float sd : stdev)
+        if (!(sd > 0)) iqa::fail(ErrorCode::Input, "tensor.std values must be positive");
+    }
     auto result = std::make_shared<cv::Mat>();
+    auto tensor_shape = std::make_shared<std::array<int, 3>>();
     auto run = [=]() {
       cv::Mat img = iqa::load_image(src, decode);
       if (gray == "matlab") img = iqa::rgb2gray_matlab(img);
@@ -224,10 +245,28 @@ Napi::Value Preprocess(const Napi::CallbackInfo& info) {
       if (do_crop) img = iqa::crop(img, roi);
       if (to_float > 0) img = iqa::to_float(img, to_float);
       if (do_resize) img = scale > 0 ? iqa::imresize_matlab(img, scale) : iqa::resize_image(img, size, interp);
+      if (do_tensor) {
+        cv::Mat packed(1, tensor_channels * img.rows * img.cols, CV_32F);
+        iqa::pack_nchw(img, packed.ptr<float>(), tensor_channels, tensor_rgb, mean, stdev);
+        *tensor_shape = {tensor_channels, img.rows, img.cols};
+        *result = packed;
+        return;
+      }
       *result = img.isContinuous() ? img : img.clone();
     };
-    auto to_js = [result](Napi::Env env) -> Napi::Value {
+    auto to_js = [result, tensor_shape, do_tensor](Napi::Env env) -> Napi::Value {
       const cv::Mat& m = *result;
+      if (do_tensor) {
+        Napi::Object o = Napi::Object::New(env);
+        Napi::Float32Array data = Napi::Float32Array::New(env, m.total());
+        std::memcpy(data.Data(), m.data, m.total() * sizeof(float));
+        o.Set("data", data);
+        Napi::Array dims = Napi::Array::New(env, 4);
+        dims.Set(0u, 1);
+        for (uint32_t i = 0; i < 3; ++i) dims.Set(i + 1, (*tensor_shape)[i]);
+        o.Set("dims", dims);
+        return o;
+      }
       size_t bytes = m.total() * m.elemSize();
       Napi::Object o = Napi::Object::New(env);
       Napi::ArrayBuffer ab = Napi::ArrayBuffer::New(env, bytes);

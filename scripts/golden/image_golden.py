@@ -98,6 +98,12 @@ golden["imresize_matlab_half"] = {"width": int(half.shape[1]), "height": int(hal
 
 golden["crop"] = {"x": 5, "y": 3, "width": 11, "height": 7, "data": bgr8[3:10, 5:16].reshape(-1).tolist()}
 
+# NCHW packing with ImageNet normalisation: (rgb / 255 - mean) / std, channels first.
+mean, std = np.array([0.485, 0.456, 0.406]), np.array([0.229, 0.224, 0.225])
+rgb = bgr8[..., ::-1].astype(np.float64) / 255.0
+golden["tensor_imagenet"] = ((rgb - mean) / std).transpose(2, 0, 1).reshape(-1).tolist()
+golden["tensor_gray"] = (gray8.astype(np.float64) / 255.0 - 0.5).reshape(-1).tolist()
+
 with open(os.path.join(ROOT, "test", "golden", "image.json"), "w") as f:
     json.dump(golden, f)
 print("wrote", len(fixtures), "fixtures and test/golden/image.json")
