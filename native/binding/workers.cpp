@@ -4,6 +4,7 @@
 
 #include <opencv2/core.hpp>
 
+#include "common/thread_priority.h"
 #include "marshal.h"
 #include "metric/metric.h"
 
@@ -99,6 +100,7 @@ TaskWorker::TaskWorker(Napi::Env env, Run run, ToJs to_js, std::vector<Napi::Ref
       to_js_(std::move(to_js)), keep_(std::move(keep)) {}
 
 void TaskWorker::Execute() {
+  iqa::lower_current_thread_priority();
   try {
     run_();
   } catch (...) {

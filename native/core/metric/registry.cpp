@@ -3,6 +3,7 @@
 #include <opencv2/core.hpp>
 #include <opencv2/core/utility.hpp>
 
+#include "common/thread_priority.h"
 #include "fr/psnr.h"
 #include "metric/metric.h"
 #include "sharpness/laplacian_variance.h"
@@ -54,9 +55,11 @@ std::shared_ptr<FrMetric> create_fr_metric(const std::string& name, const Option
 }
 
 void parallel_items(size_t n, const std::function<void(size_t)>& fn) {
+  lower_current_thread_priority();
   if (n == 0) return;
   if (n == 1) return fn(0);
   cv::parallel_for_(cv::Range(0, int(n)), [&](const cv::Range& r) {
+    lower_current_thread_priority();
     for (int i = r.start; i < r.end; ++i) fn(size_t(i));
   }, double(n));
 }
