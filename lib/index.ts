@@ -6,3 +6,4 @@ export { preprocess, encode, type PreprocessOptions, type DecodedImage, type Ten
 export { versions, listMetrics, type Versions } from './versions';
 export { sharpness, type SharpnessOptions } from './sharpness';
 export { psnr, type PsnrOptions } from './psnr';
+export { scoreStream, scoreFiles, type ScoreResult, type ScoreStreamOptions, type ScoreFilesOptions, type BatchScorer } from './stream';

@@ -1,65 +1,15 @@
 #!/usr/bin/env node
 // The `iqa` command line (commander). Contract: ../shared/DESIGN.md "CLI contract".
-import { createWriteStream } from 'node:fs';
-import type { Writable } from 'node:stream';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { concurrency as setConcurrency } from '../config';
 import { IqaError, toIqaError } from '../errors';
 import { DEFAULT_NR_METRIC, metricRegistry, type MetricCliOptions } from '../registry';
 import { versions, listMetrics } from '../versions';
-import { expandPaths } from './files';
-import { formatRecord, header, type Format, type ScoreRecord } from './output';
+import { scoreCommand, type ScoreCommandOptions } from './score';
 
 function positiveInt(v: string): number {
   const n = Number(v);
   if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('must be a positive integer');
   return n;
-}
-
-function write(out: Writable, text: string): Promise<void> {
-  return new Promise((resolve) => {
-    if (out.write(text)) resolve();
-    else out.once('drain', resolve);
-  });
-}
-
-interface ScoreOptions extends MetricCliOptions {
-  metric: string;
-  format: Format;
-  out?: string;
-  concurrency?: number;
-  limitInputPixels?: number;
-}
-
-async function scoreCommand(paths: string[], o: ScoreOptions): Promise<number> {
-  const entry = metricRegistry[o.metric];
-  if (!entry) throw new IqaError('ERR_INPUT', `unknown metric '${o.metric}' (known: ${Object.keys(metricRegistry).join(', ')})`);
-  if (entry.kind !== 'nr') throw new IqaError('ERR_INPUT', `'${o.metric}' is a full-reference metric: use iqa compare`);
-  if (o.concurrency) setConcurrency(o.concurrency);
-  const out: Writable = o.out ? createWriteStream(o.out) : process.stdout;
-  const opts = { ...entry.options(o), ...(o.limitInputPixels !== undefined ? { limitInputPixels: o.limitInputPixels } : {}) };
-  const chunkSize = Math.max(16, (o.concurrency ?? 2) * 8);
-  let failed = 0;
-  let chunk: string[] = [];
-  await write(out, header(o.format));
-  const flush = async () => {
-    if (chunk.length === 0) return;
-    const { scores, errors } = await entry.fn.batchSettled(chunk, opts);
-    for (let i = 0; i < chunk.length; i++) {
-      const e = errors[i];
-      const rec: ScoreRecord = e ? { input: chunk[i], metric: o.metric, error: { code: e.code, message: e.message } } : { input: chunk[i], metric: o.metric, score: scores[i] };
-      if (e) failed++;
-      await write(out, formatRecord(rec, o.format));
-    }
-    chunk = [];
-  };
-  for await (const p of expandPaths(paths)) {
-    chunk.push(p);
-    if (chunk.length >= chunkSize) await flush();
-  }
-  await flush();
-  if (o.out) await new Promise<void>((resolve, reject) => (out as ReturnType<typeof createWriteStream>).end((err?: Error | null) => (err ? reject(err) : resolve())));
-  return failed > 0 ? 1 : 0;
 }
 
 async function compareCommand(ref: string, dist: string, o: MetricCliOptions & { metric: string; format: 'json' | 'text' }): Promise<number> {
@@ -112,8 +62,11 @@ export function buildProgram(): Command {
       .addOption(new Option('--format <format>', 'output format').choices(['jsonl', 'csv', 'table']).default('jsonl'))
       .option('--out <file>', 'write results to a file instead of stdout')
       .option('--concurrency <n>', 'threads per batch', positiveInt)
+      .option('--batch <n>', 'images per native call', positiveInt)
+      .option('--resume', 'skip inputs already recorded in --out (and append)')
+      .option('--no-progress', 'no progress bar (it is shown only on a TTY anyway)')
       .option('--limit-input-pixels <n>', 'largest image in pixels (0: no limit)', (v) => Number(v)),
-  ).action(async (paths: string[], o: ScoreOptions) => {
+  ).action(async (paths: string[], o: ScoreCommandOptions) => {
     process.exitCode = await scoreCommand(paths, o);
   });
   metricOpts(
