@@ -7,3 +7,4 @@ export { versions, listMetrics, type Versions } from './versions';
 export { sharpness, type SharpnessOptions } from './sharpness';
 export { psnr, type PsnrOptions } from './psnr';
 export { scoreStream, scoreFiles, type ScoreResult, type ScoreStreamOptions, type ScoreFilesOptions, type BatchScorer } from './stream';
+export { metricRegistry, type NrEntry, type FrEntry, type MetricCliOptions } from './registry';
