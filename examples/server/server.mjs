@@ -16,7 +16,7 @@
 //
 // Scoring runs in native threads (iqa-node never scores on the event loop), so the handler only
 // moves bytes; the event-loop delay is measured here and exported on /metrics to show it.
-import { createHistogram, monitorEventLoopDelay } from 'node:perf_hooks';
+import { createHistogram, monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import Fastify from 'fastify';
 import multipart from '@fastify/multipart';
@@ -66,6 +66,7 @@ class ServerMetrics {
     this.errors = new Map(); // code -> count
     this.routes = new Map(); // route -> { hist (µs), buckets[], sum, count }
     this.eld.reset();
+    this.elu = performance.eventLoopUtilization();
   }
 
   route(name) {
@@ -106,7 +107,7 @@ class ServerMetrics {
     for (const [route, r] of this.routes) {
       latency[route] = { count: r.count, p50: r.hist.percentile(50) / 1000, p90: r.hist.percentile(90) / 1000, p99: r.hist.percentile(99) / 1000, max: r.hist.max / 1000 };
     }
-    return { since: new Date(this.since).toISOString(), requests, errors: Object.fromEntries(this.errors), latencyMs: latency, eventLoopDelayMs: this.eventLoopDelayMs(), rssBytes: process.memoryUsage.rss() };
+    return { since: new Date(this.since).toISOString(), requests, errors: Object.fromEntries(this.errors), latencyMs: latency, eventLoopDelayMs: this.eventLoopDelayMs(), eventLoopUtilization: performance.eventLoopUtilization(this.elu).utilization, rssBytes: process.memoryUsage.rss() };
   }
 
   toPrometheus() {
@@ -129,6 +130,8 @@ class ServerMetrics {
     const eld = this.eventLoopDelayMs();
     lines.push('# HELP iqa_event_loop_delay_seconds Event-loop delay (perf_hooks.monitorEventLoopDelay) since the last reset.', '# TYPE iqa_event_loop_delay_seconds gauge');
     for (const q of ['p50', 'p99', 'max']) lines.push(`iqa_event_loop_delay_seconds{quantile="${q === 'max' ? '1' : q === 'p50' ? '0.5' : '0.99'}"} ${eld[q] / 1000}`);
+    lines.push('# HELP iqa_event_loop_utilization Fraction of time the event loop was busy since the last reset.', '# TYPE iqa_event_loop_utilization gauge');
+    lines.push(`iqa_event_loop_utilization ${performance.eventLoopUtilization(this.elu).utilization}`);
     return lines.join('\n') + '\n';
   }
 }
@@ -260,8 +263,9 @@ export function buildServer(options = {}) {
     return { metric: name, score: jsonNumber(score), ms: performance.now() - t0 };
   });
 
+  let v; // versions() asks the addon and ONNX Runtime: once is enough
   app.get('/health', async () => {
-    const v = versions();
+    v ??= versions();
     return { status: 'ok', iqaNode: v.iqaNode, opencv: v.opencv, metrics: Object.keys(metricRegistry), defaultMetric, uptimeS: process.uptime() };
   });
 
