@@ -5,6 +5,7 @@ import { IqaError, toIqaError } from '../errors';
 import { DEFAULT_NR_METRIC, metricRegistry, type MetricCliOptions } from '../registry';
 import { versions, listMetrics } from '../versions';
 import { scoreCommand, type ScoreCommandOptions } from './score';
+import { registerQueueCommands } from './queue';
 
 function positiveInt(v: string): number {
   const n = Number(v);
@@ -88,6 +89,7 @@ export function buildProgram(): Command {
     .action((o: { json?: boolean; ortLibrary?: string }) => {
       process.exitCode = doctorCommand(o);
     });
+  registerQueueCommands(program);
   return program;
 }
 
