@@ -165,6 +165,10 @@ describe.skipIf(!HAS_REDIS)(`iqa submit/worker on BullMQ ${HAS_REDIS ? '' : REDI
     expect(a.child.signalCode).toBe('SIGKILL');
 
     const r = await submit;
+    // Stop B gracefully; its log (read for the stalled-job check) is complete once it closes.
+    b.child.kill('SIGTERM');
+    await once(b.child, 'close');
+    expect(b.child.exitCode).toBe(0);
     expect(r.stderr).toMatch(/500 paths, 500 enqueued/);
     expect(r.status).toBe(1); // some files failed
     const waited = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
@@ -216,9 +220,6 @@ describe.skipIf(!HAS_REDIS)(`iqa submit/worker on BullMQ ${HAS_REDIS ? '' : REDI
     expect(again.stderr).toMatch(/500 paths, 0 enqueued on 'kill-test', 500 already had a sharpness result/);
     expect((await queue.getJobCounts('waiting')).waiting).toBe(0);
 
-    b.child.kill('SIGTERM');
-    await once(b.child, 'exit');
-    expect(b.child.exitCode).toBe(0); // graceful stop
     await events.close();
     await queue.close();
   });
