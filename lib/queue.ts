@@ -269,7 +269,6 @@ interface Pending {
   job: Job<ScoreJobData>;
   final: boolean;
   resolve(r: QueueResult): void;
-  reject(e: unknown): void;
 }
 
 /**
@@ -327,7 +326,7 @@ export async function startWorker(o: WorkerOptions = {}): Promise<ScoreWorker> {
   };
 
   const enqueue = (job: Job<ScoreJobData>): Promise<QueueResult> =>
-    new Promise((resolve, reject) => {
+    new Promise((resolve) => {
       const { metric, options } = job.data;
       const groupKey = `${metric}\0${JSON.stringify(options ?? {})}`;
       let g = groups.get(groupKey);
@@ -337,7 +336,7 @@ export async function startWorker(o: WorkerOptions = {}): Promise<ScoreWorker> {
         g.timer = setTimeout(() => void flush(groupKey), 2);
       }
       const final = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
-      g.pending.push({ job, final, resolve, reject });
+      g.pending.push({ job, final, resolve });
       if (g.pending.length >= maxBatch) void flush(groupKey);
     });
 
