@@ -247,3 +247,9 @@ describe('example server deadline', () => {
     expect(r.json.error.message).toMatch(/1 ms request timeout/);
   });
 });
+
+describe('example server configuration', () => {
+  it('refuses to start with an unknown default metric', async () => {
+    await expect(startServer({ IQA_METRIC: 'nope' })).rejects.toThrow(/exited with 1 before listening/);
+  });
+});

@@ -150,6 +150,8 @@ export function buildServer(options = {}) {
   const timeoutMs = options.timeoutMs ?? 10_000;
   const limitInputPixels = options.limitInputPixels ?? 40_000_000;
   const defaultMetric = options.defaultMetric ?? DEFAULT_METRIC;
+  const entryOf = (name) => (Object.prototype.hasOwnProperty.call(metricRegistry, name) ? metricRegistry[name] : undefined);
+  if (entryOf(defaultMetric)?.kind !== 'nr') throw new IqaError('ERR_INPUT', `default metric '${defaultMetric}' is not a registered no-reference metric (known: ${Object.keys(metricRegistry).join(', ')})`);
   const metrics = new ServerMetrics();
 
   const app = Fastify({
@@ -160,6 +162,13 @@ export function buildServer(options = {}) {
   });
   app.decorate('iqaMetrics', metrics);
   app.addHook('onClose', async () => metrics.eld.disable());
+  // Load the default metric (its model, for BRISQUE) before the first request instead of during it.
+  app.addHook('onReady', async () => {
+    const entry = entryOf(defaultMetric);
+    const data = new Uint8Array(64 * 64 * 3);
+    for (let i = 0; i < data.length; i++) data[i] = (i * 7919) % 251;
+    await entry.fn({ data, width: 64, height: 64, channels: 3 }, entry.options({})).catch(() => undefined);
+  });
 
   app.register(multipart, { limits: { fileSize: bodyLimit, files: 2, fields: 2, parts: 4 } });
   // Raw uploads: the body arrives as one Buffer (bounded by bodyLimit).
@@ -200,7 +209,7 @@ export function buildServer(options = {}) {
   });
 
   function lookup(name, kind) {
-    const entry = Object.prototype.hasOwnProperty.call(metricRegistry, name) ? metricRegistry[name] : undefined;
+    const entry = entryOf(name);
     if (!entry) throw new IqaError('ERR_INPUT', `unknown metric '${name}' (known: ${Object.keys(metricRegistry).join(', ')})`);
     if (entry.kind !== kind) throw new IqaError('ERR_INPUT', kind === 'nr' ? `'${name}' is a full-reference metric: use POST /compare` : `'${name}' is a no-reference metric: use POST /score`);
     return entry;
