@@ -189,7 +189,7 @@ export function buildServer(options = {}) {
     } else if (err.statusCode === 413) {
       code = 'ERR_TOO_LARGE';
       status = 413;
-      message = `request body larger than the ${bodyLimit}-byte limit`;
+      if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE' || err.code === 'FST_REQ_FILE_TOO_LARGE') message = `request body larger than the ${bodyLimit}-byte limit`;
     } else if (typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) {
       // Fastify/multipart client errors (unsupported media type, malformed multipart, ...).
       code = 'ERR_INPUT';
