@@ -109,12 +109,19 @@ async function workerCommand(o: WorkerCli): Promise<number> {
   process.stderr.write(`iqa worker ${worker.id}: waiting for jobs on '${o.queue}' at ${o.redis} (concurrency ${o.concurrency}); SIGINT/SIGTERM stops after the active jobs\n`);
   if (o.verbose) log({ event: 'ready', id: worker.id });
   await new Promise<void>((resolve) => {
+    let stopping = false;
     const stop = (sig: string) => {
-      process.stderr.write(`iqa worker: ${sig}, finishing active jobs\n`);
+      if (stopping) {
+        // A second signal: stop now; the active jobs go back to the queue when their locks expire.
+        process.stderr.write(`iqa worker: ${sig} again, exiting without waiting\n`);
+        process.exit(130);
+      }
+      stopping = true;
+      process.stderr.write(`iqa worker: ${sig}, finishing active jobs (send it again to exit at once)\n`);
       resolve();
     };
-    process.once('SIGINT', () => stop('SIGINT'));
-    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.on('SIGINT', () => stop('SIGINT'));
+    process.on('SIGTERM', () => stop('SIGTERM'));
   });
   await worker.close();
   process.stderr.write(`iqa worker: stopped after ${scored} jobs\n`);
