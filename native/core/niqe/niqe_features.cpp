@@ -1,0 +1,219 @@
+#include "niqe/niqe_features.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <string>
+
+#include <opencv2/imgproc.hpp>
+
+#include "common/error.h"
+#include "image/convert.h"
+
+namespace iqa::niqe {
+
+namespace {
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+// The release's grid search for the AGGD shape: gam = 0.2:0.001:10 and the ratio
+// r(gam) = gamma(2/gam)^2 / (gamma(1/gam) gamma(3/gam)), plus the per-shape factors the
+// scale and mean parameters need.
+struct ShapeTable {
+  std::vector<double> gam, ratio, beta_factor, mean_factor;
+  bool increasing = true;
+
+  ShapeTable() {
+    const int n = 9801;
+    gam.resize(n);
+    ratio.resize(n);
+    beta_factor.resize(n);
+    mean_factor.resize(n);
+    for (int k = 0; k < n; ++k) {
+      double a = 0.2 + k * 0.001;
+      gam[k] = a;
+      double g1 = std::tgamma(1 / a), g2 = std::tgamma(2 / a), g3 = std::tgamma(3 / a);
+      ratio[k] = g2 * g2 / (g1 * g3);
+      beta_factor[k] = std::sqrt(g1 / g3);
+      mean_factor[k] = g2 / g1;
+      if (k > 0 && !(ratio[k] > ratio[k - 1])) increasing = false;
+    }
+  }
+
+  // Index of the first minimum of (ratio - x)^2, as MATLAB's min() returns it (index 1 when
+  // every difference is NaN or infinite).
+  int nearest(double x) const {
+    if (!std::isfinite(x)) return 0;
+    auto sq = [&](int k) { double d = ratio[k] - x; return d * d; };
+    if (!increasing) {
+      int best = 0;
+      for (int k = 1; k < int(ratio.size()); ++k)
+        if (sq(k) < sq(best)) best = k;
+      return best;
+    }
+    // ratio is increasing, so (ratio - x)^2 falls then rises: the minimum is next to the
+    // first entry >= x.
+    int hi = int(std::lower_bound(ratio.begin(), ratio.end(), x) - ratio.begin());
+    if (hi == 0) return 0;
+    if (hi == int(ratio.size())) return hi - 1;
+    return sq(hi - 1) <= sq(hi) ? hi - 1 : hi;
+  }
+};
+
+const ShapeTable& shape_table() {
+  static const ShapeTable table;
+  return table;
+}
+
+// Sufficient statistics of estimateaggdparam over one sample vector.
+struct AggdStats {
+  double n = 0, n_neg = 0, ss_neg = 0, n_pos = 0, ss_pos = 0, sum_abs = 0, sum_sq = 0;
+  inline void add(double v) {
+    double sq = v * v;
+    n += 1;
+    sum_abs += std::fabs(v);
+    sum_sq += sq;
+    if (v < 0) {
+      n_neg += 1;
+      ss_neg += sq;
+    } else if (v > 0) {
+      n_pos += 1;
+      ss_pos += sq;
+    }
+  }
+};
+
+struct Aggd {
+  int shape_index;
+  double alpha, beta_l, beta_r;
+};
+
+// estimateaggdparam.m, with MATLAB's NaN semantics: an empty side has NaN deviation.
+Aggd fit_aggd(const AggdStats& s) {
+  const ShapeTable& t = shape_table();
+  double left = s.n_neg > 0 ? std::sqrt(s.ss_neg / s.n_neg) : kNaN;
+  double right = s.n_pos > 0 ? std::sqrt(s.ss_pos / s.n_pos) : kNaN;
+  double g = left / right;
+  double mean_abs = s.sum_abs / s.n;
+  double rhat = mean_abs * mean_abs / (s.sum_sq / s.n);
+  double rhatnorm = rhat * (g * g * g + 1) * (g + 1) / ((g * g + 1) * (g * g + 1));
+  int k = t.nearest(rhatnorm);
+  return {k, t.gam[k], left * t.beta_factor[k], right * t.beta_factor[k]};
+}
+
+cv::Mat gaussian_window_1d() {
+  // fspecial('gaussian', 7, 7/6) normalised to sum 1 is the outer product of this kernel.
+  return cv::getGaussianKernel(7, 7.0 / 6.0, CV_64F);
+}
+
+// MSCN coefficients (im - mu) / (sigma + 1) and sigma, with imfilter(..., 'replicate').
+// Where the whole 7x7 window is constant, mu equals the pixel and sigma is 0 in exact
+// arithmetic, but a floating-point filter leaves residuals of ~1e-14 whose sign depends on
+// the filter's rounding (MATLAB's imfilter, OpenCV's SIMD path, ...). Those signs decide on
+// which side of the AGGD fit the flat pixels count, which moves NIQE by up to ~0.5 on images
+// with flat areas. We use the exact values (0), so results do not depend on the platform.
+void mscn(const cv::Mat& im, cv::Mat& structdis, cv::Mat& sigma) {
+  static const cv::Mat w = gaussian_window_1d();
+  cv::Mat mu, mu2, lo, hi;
+  cv::sepFilter2D(im, mu, CV_64F, w, w, cv::Point(-1, -1), 0, cv::BORDER_REPLICATE);
+  cv::sepFilter2D(im.mul(im), mu2, CV_64F, w, w, cv::Point(-1, -1), 0, cv::BORDER_REPLICATE);
+  const cv::Mat box = cv::Mat::ones(7, 7, CV_8U);
+  cv::erode(im, lo, box, cv::Point(-1, -1), 1, cv::BORDER_REPLICATE);
+  cv::dilate(im, hi, box, cv::Point(-1, -1), 1, cv::BORDER_REPLICATE);
+  sigma.create(im.size(), CV_64F);
+  structdis.create(im.size(), CV_64F);
+  for (int y = 0; y < im.rows; ++y) {
+    const double* pi = im.ptr<double>(y);
+    const double* pm = mu.ptr<double>(y);
+    const double* pm2 = mu2.ptr<double>(y);
+    const double* plo = lo.ptr<double>(y);
+    const double* phi = hi.ptr<double>(y);
+    double* ps = sigma.ptr<double>(y);
+    double* pd = structdis.ptr<double>(y);
+    for (int x = 0; x < im.cols; ++x) {
+      if (plo[x] == phi[x]) {
+        ps[x] = 0;
+        pd[x] = 0;
+        continue;
+      }
+      double s = std::sqrt(std::fabs(pm2[x] - pm[x] * pm[x]));
+      ps[x] = s;
+      pd[x] = (pi[x] - pm[x]) / (s + 1);
+    }
+  }
+}
+
+// computefeature.m on one block: 18 values written to out.
+void block_features(const cv::Mat& sd, cv::Rect r, double* out) {
+  // Products with the neighbour that circshift(block, shift) moves onto each pixel, inside
+  // the block (blkproc hands each block to computefeature on its own): shifts [0 1], [1 0],
+  // [1 1], [1 -1] pair (i, j) with (i, j-1), (i-1, j), (i-1, j-1) and (i-1, j+1), wrapping.
+  AggdStats st[5];
+  const int h = r.height, w = r.width;
+  for (int i = 0; i < h; ++i) {
+    const double* row = sd.ptr<double>(r.y + i) + r.x;
+    const double* up = sd.ptr<double>(r.y + (i + h - 1) % h) + r.x;
+    for (int j = 0; j < w; ++j) {
+      const int jl = j == 0 ? w - 1 : j - 1, jr = j == w - 1 ? 0 : j + 1;
+      const double v = row[j];
+      st[0].add(v);
+      st[1].add(v * row[jl]);
+      st[2].add(v * up[j]);
+      st[3].add(v * up[jl]);
+      st[4].add(v * up[jr]);
+    }
+  }
+  const ShapeTable& t = shape_table();
+  Aggd a = fit_aggd(st[0]);
+  out[0] = a.alpha;
+  out[1] = (a.beta_l + a.beta_r) / 2;
+  for (int s = 1; s < 5; ++s) {
+    a = fit_aggd(st[s]);
+    double* o = out + 2 + 4 * (s - 1);
+    o[0] = a.alpha;
+    o[1] = (a.beta_r - a.beta_l) * t.mean_factor[a.shape_index];
+    o[2] = a.beta_l;
+    o[3] = a.beta_r;
+  }
+}
+
+}  // namespace
+
+const char* minimum_size_text() { return "96x96 pixels (one 96x96 block)"; }
+
+PatchFeatures compute_patch_features(const cv::Mat& img, int max_side) {
+  if (img.empty()) fail(ErrorCode::Input, "NIQE got an empty image");
+  if (img.rows < kBlockSize || img.cols < kBlockSize)
+    fail(ErrorCode::Input, "NIQE needs an image of at least " + std::string(minimum_size_text()) + "; got " + std::to_string(img.cols) + "x" +
+                               std::to_string(img.rows));
+  // rgb2gray (rounded for integer input, as MATLAB returns uint8), then double on 0-255.
+  cv::Mat grey = to_float(rgb2gray_matlab(img), 255.0, CV_64F);
+  if (max_side > 0 && std::max(grey.rows, grey.cols) > max_side) {
+    grey = imresize_matlab(grey, double(max_side) / std::max(grey.rows, grey.cols));
+    if (grey.rows < kBlockSize || grey.cols < kBlockSize) fail(ErrorCode::Input, "NIQE: the image is smaller than one 96x96 block after shrinking to maxSide");
+  }
+  const int nbr = grey.rows / kBlockSize, nbc = grey.cols / kBlockSize;
+  cv::Mat im = grey(cv::Rect(0, 0, nbc * kBlockSize, nbr * kBlockSize)).clone();
+
+  PatchFeatures pf;
+  pf.patches = nbr * nbc;
+  pf.features.assign(size_t(pf.patches) * kFeatures, 0.0);
+  pf.sharpness.assign(size_t(pf.patches), 0.0);
+  for (int scale = 1; scale <= 2; ++scale) {
+    cv::Mat structdis, sigma;
+    mscn(im, structdis, sigma);
+    const int bs = kBlockSize / scale;
+    for (int c = 0; c < nbc; ++c) {
+      for (int r = 0; r < nbr; ++r) {
+        const int p = c * nbr + r;  // MATLAB's column-major block order
+        cv::Rect roi(c * bs, r * bs, bs, bs);
+        block_features(structdis, roi, &pf.features[size_t(p) * kFeatures + (scale - 1) * kFeaturesPerScale]);
+        if (scale == 1) pf.sharpness[p] = cv::mean(sigma(roi))[0];
+      }
+    }
+    if (scale == 1) im = imresize_matlab(im, 0.5);
+  }
+  return pf;
+}
+
+}  // namespace iqa::niqe
