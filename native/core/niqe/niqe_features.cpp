@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <cstdint>
 #include <string>
 
 #include <opencv2/imgproc.hpp>
@@ -68,18 +69,16 @@ const ShapeTable& shape_table() {
 // Sufficient statistics of estimateaggdparam over one sample vector.
 struct AggdStats {
   double n = 0, n_neg = 0, ss_neg = 0, n_pos = 0, ss_pos = 0, sum_abs = 0, sum_sq = 0;
-  inline void add(double v) {
-    double sq = v * v;
+  inline void add(double v) {  // branch-free: the signs of MSCN products are unpredictable
+    const double sq = v * v;
+    const bool neg = v < 0, pos = v > 0;
     n += 1;
     sum_abs += std::fabs(v);
     sum_sq += sq;
-    if (v < 0) {
-      n_neg += 1;
-      ss_neg += sq;
-    } else if (v > 0) {
-      n_pos += 1;
-      ss_pos += sq;
-    }
+    n_neg += neg;
+    ss_neg += neg ? sq : 0.0;
+    n_pos += pos;
+    ss_pos += pos ? sq : 0.0;
   }
 };
 
@@ -106,6 +105,41 @@ cv::Mat gaussian_window_1d() {
   return cv::getGaussianKernel(7, 7.0 / 6.0, CV_64F);
 }
 
+// 1 where the (2r+1)x(2r+1) window around a pixel, clipped to the image as replicate padding
+// makes it, holds one value only: no two horizontally or vertically adjacent pixels inside it
+// differ. Counted with integral images of the "differs from the next pixel" maps (exact for
+// any double values, unlike a min/max filter in lower precision; and cheaper on CV_64F).
+cv::Mat flat_windows(const cv::Mat& im, int r) {
+  const int rows = im.rows, cols = im.cols;
+  cv::Mat dh = cv::Mat::zeros(rows, cols, CV_8U), dv = cv::Mat::zeros(rows, cols, CV_8U);
+  for (int y = 0; y < rows; ++y) {
+    const double* p = im.ptr<double>(y);
+    const double* q = y + 1 < rows ? im.ptr<double>(y + 1) : nullptr;
+    uint8_t* h = dh.ptr<uint8_t>(y);
+    uint8_t* v = dv.ptr<uint8_t>(y);
+    for (int x = 0; x + 1 < cols; ++x) h[x] = p[x] != p[x + 1];
+    if (q)
+      for (int x = 0; x < cols; ++x) v[x] = p[x] != q[x];
+  }
+  cv::Mat ih, iv;
+  cv::integral(dh, ih, CV_32S);
+  cv::integral(dv, iv, CV_32S);
+  auto sum = [](const cv::Mat& s, int y0, int x0, int y1, int x1) {  // inclusive rectangle
+    if (y1 < y0 || x1 < x0) return 0;
+    return s.at<int>(y1 + 1, x1 + 1) - s.at<int>(y0, x1 + 1) - s.at<int>(y1 + 1, x0) + s.at<int>(y0, x0);
+  };
+  cv::Mat flat(rows, cols, CV_8U);
+  for (int y = 0; y < rows; ++y) {
+    const int y0 = std::max(0, y - r), y1 = std::min(rows - 1, y + r);
+    uint8_t* f = flat.ptr<uint8_t>(y);
+    for (int x = 0; x < cols; ++x) {
+      const int x0 = std::max(0, x - r), x1 = std::min(cols - 1, x + r);
+      f[x] = sum(ih, y0, x0, y1, x1 - 1) == 0 && sum(iv, y0, x0, y1 - 1, x1) == 0;
+    }
+  }
+  return flat;
+}
+
 // MSCN coefficients (im - mu) / (sigma + 1) and sigma, with imfilter(..., 'replicate').
 // Where the whole 7x7 window is constant, mu equals the pixel and sigma is 0 in exact
 // arithmetic, but a floating-point filter leaves residuals of ~1e-14 whose sign depends on
@@ -114,24 +148,21 @@ cv::Mat gaussian_window_1d() {
 // with flat areas. We use the exact values (0), so results do not depend on the platform.
 void mscn(const cv::Mat& im, cv::Mat& structdis, cv::Mat& sigma) {
   static const cv::Mat w = gaussian_window_1d();
-  cv::Mat mu, mu2, lo, hi;
+  cv::Mat mu, mu2;
   cv::sepFilter2D(im, mu, CV_64F, w, w, cv::Point(-1, -1), 0, cv::BORDER_REPLICATE);
   cv::sepFilter2D(im.mul(im), mu2, CV_64F, w, w, cv::Point(-1, -1), 0, cv::BORDER_REPLICATE);
-  const cv::Mat box = cv::Mat::ones(7, 7, CV_8U);
-  cv::erode(im, lo, box, cv::Point(-1, -1), 1, cv::BORDER_REPLICATE);
-  cv::dilate(im, hi, box, cv::Point(-1, -1), 1, cv::BORDER_REPLICATE);
+  const cv::Mat flat = flat_windows(im, 3);
   sigma.create(im.size(), CV_64F);
   structdis.create(im.size(), CV_64F);
   for (int y = 0; y < im.rows; ++y) {
     const double* pi = im.ptr<double>(y);
     const double* pm = mu.ptr<double>(y);
     const double* pm2 = mu2.ptr<double>(y);
-    const double* plo = lo.ptr<double>(y);
-    const double* phi = hi.ptr<double>(y);
+    const uint8_t* pf = flat.ptr<uint8_t>(y);
     double* ps = sigma.ptr<double>(y);
     double* pd = structdis.ptr<double>(y);
     for (int x = 0; x < im.cols; ++x) {
-      if (plo[x] == phi[x]) {
+      if (pf[x]) {
         ps[x] = 0;
         pd[x] = 0;
         continue;
