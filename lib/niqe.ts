@@ -6,7 +6,7 @@ export interface NiqeOptions {
   /**
    * Pristine model file: the original release's model as .npz (mu_pris_param/cov_pris_param)
    * or MATLAB .mat (mu_prisparam/cov_prisparam), or a JSON model written by `iqa train niqe`.
-   * Default: the model this project fits from freely licensed photographs (models/README.md).
+   * Default: the model this project fits from freely licensed photographs (models/niqe-default.md).
    */
   model?: string;
 }
