@@ -73,10 +73,12 @@ describe.skipIf(!HAS_SHARED)(`NIQE parity with the official MATLAB release ${HAS
 describe('NIQE model files', () => {
   const img = syntheticRgb(200, 200, 3);
 
-  it('JSON, MATLAB .mat (scipy) and compressed .npz (numpy) copies of a model score the same', async () => {
+  it('JSON, MATLAB .mat v4/v5 (scipy) and compressed .npz (numpy) copies of a model score the same', async () => {
     const a = await niqe(img, { model: DEFAULT_MODEL });
     expect(Number.isFinite(a)).toBe(true);
     expect(await niqe(img, { model: fixture('niqe-default.mat') })).toBeCloseTo(a, 10);
+    expect(await niqe(img, { model: fixture('niqe-default-v5raw.mat') })).toBeCloseTo(a, 10);
+    expect(await niqe(img, { model: fixture('niqe-default-v4.mat') })).toBeCloseTo(a, 10);
     expect(await niqe(img, { model: fixture('niqe-default.npz') })).toBeCloseTo(a, 10);
     expect(await niqe(img)).toBe(a); // the default is the shipped model
   });
