@@ -69,17 +69,6 @@ const ShapeTable& shape_table() {
 // Sufficient statistics of estimateaggdparam over one sample vector.
 struct AggdStats {
   double n = 0, n_neg = 0, ss_neg = 0, n_pos = 0, ss_pos = 0, sum_abs = 0, sum_sq = 0;
-  inline void add(double v) {  // branch-free: the signs of MSCN products are unpredictable
-    const double sq = v * v;
-    const bool neg = v < 0, pos = v > 0;
-    n += 1;
-    sum_abs += std::fabs(v);
-    sum_sq += sq;
-    n_neg += neg;
-    ss_neg += neg ? sq : 0.0;
-    n_pos += pos;
-    ss_pos += pos ? sq : 0.0;
-  }
 };
 
 struct Aggd {
@@ -174,26 +163,53 @@ void mscn(const cv::Mat& im, cv::Mat& structdis, cv::Mat& sigma) {
   }
 }
 
-// computefeature.m on one block: 18 values written to out.
-void block_features(const cv::Mat& sd, cv::Rect r, double* out) {
-  // Products with the neighbour that circshift(block, shift) moves onto each pixel, inside
-  // the block (blkproc hands each block to computefeature on its own): shifts [0 1], [1 0],
-  // [1 1], [1 -1] pair (i, j) with (i, j-1), (i-1, j), (i-1, j-1) and (i-1, j+1), wrapping.
-  AggdStats st[5];
+// The AGGD statistics of one block's coefficients (dr = dc = 0, `self`) or of their products
+// with the neighbour (i - dr, j - dc), wrapping inside the block as circshift(block, [dr dc])
+// does (blkproc hands each block to computefeature on its own). One pass per vector keeps the
+// accumulators in registers.
+AggdStats block_stats(const cv::Mat& sd, cv::Rect r, bool self, int dr, int dc) {
+  double sum_abs = 0, sum_sq = 0, ss_neg = 0, ss_pos = 0;
+  long n_neg = 0, n_pos = 0;
+  auto add = [&](double v) {  // branch-free: the signs of MSCN products are unpredictable
+    const double sq = v * v;
+    const bool neg = v < 0, pos = v > 0;
+    sum_abs += std::fabs(v);
+    sum_sq += sq;
+    n_neg += neg;
+    ss_neg += neg ? sq : 0.0;
+    n_pos += pos;
+    ss_pos += pos ? sq : 0.0;
+  };
   const int h = r.height, w = r.width;
   for (int i = 0; i < h; ++i) {
     const double* row = sd.ptr<double>(r.y + i) + r.x;
-    const double* up = sd.ptr<double>(r.y + (i + h - 1) % h) + r.x;
-    for (int j = 0; j < w; ++j) {
-      const int jl = j == 0 ? w - 1 : j - 1, jr = j == w - 1 ? 0 : j + 1;
-      const double v = row[j];
-      st[0].add(v);
-      st[1].add(v * row[jl]);
-      st[2].add(v * up[j]);
-      st[3].add(v * up[jl]);
-      st[4].add(v * up[jr]);
+    if (self) {
+      for (int j = 0; j < w; ++j) add(row[j]);
+      continue;
     }
+    const double* nb = sd.ptr<double>(r.y + (i - dr + h) % h) + r.x;
+    // j - dc stays inside [0, w) for j in [lo, hi); the one wrapped column is done apart.
+    const int lo = dc > 0 ? dc : 0, hi = dc < 0 ? w + dc : w;
+    if (dc > 0) add(row[0] * nb[w - 1]);
+    for (int j = lo; j < hi; ++j) add(row[j] * nb[j - dc]);
+    if (dc < 0) add(row[w - 1] * nb[0]);
   }
+  AggdStats st;
+  st.n = double(h) * w;
+  st.n_neg = double(n_neg);
+  st.n_pos = double(n_pos);
+  st.ss_neg = ss_neg;
+  st.ss_pos = ss_pos;
+  st.sum_abs = sum_abs;
+  st.sum_sq = sum_sq;
+  return st;
+}
+
+// computefeature.m on one block: 18 values written to out. Shifts [0 1], [1 0], [1 1] and
+// [1 -1] pair (i, j) with (i, j-1), (i-1, j), (i-1, j-1) and (i-1, j+1).
+void block_features(const cv::Mat& sd, cv::Rect r, double* out) {
+  const AggdStats st[5] = {block_stats(sd, r, true, 0, 0), block_stats(sd, r, false, 0, 1), block_stats(sd, r, false, 1, 0),
+                           block_stats(sd, r, false, 1, 1), block_stats(sd, r, false, 1, -1)};
   const ShapeTable& t = shape_table();
   Aggd a = fit_aggd(st[0]);
   out[0] = a.alpha;
