@@ -131,6 +131,41 @@ int exact_zero_numerator(const cv::Mat& im, int y, int x) {
   return flat ? 2 : 1;
 }
 
+// 1 where the (2r+1)x(2r+1) window around a pixel, clipped to the image as replicate padding
+// makes it, holds one value only: no two horizontally or vertically adjacent pixels inside it
+// differ. Counted with integral images of the "differs from the next pixel" maps (exact for
+// any double values, unlike a min/max filter in lower precision; and cheaper on CV_64F).
+cv::Mat flat_windows(const cv::Mat& im, int r) {
+  const int rows = im.rows, cols = im.cols;
+  cv::Mat dh = cv::Mat::zeros(rows, cols, CV_8U), dv = cv::Mat::zeros(rows, cols, CV_8U);
+  for (int y = 0; y < rows; ++y) {
+    const double* p = im.ptr<double>(y);
+    const double* q = y + 1 < rows ? im.ptr<double>(y + 1) : nullptr;
+    uint8_t* h = dh.ptr<uint8_t>(y);
+    uint8_t* v = dv.ptr<uint8_t>(y);
+    for (int x = 0; x + 1 < cols; ++x) h[x] = p[x] != p[x + 1];
+    if (q)
+      for (int x = 0; x < cols; ++x) v[x] = p[x] != q[x];
+  }
+  cv::Mat ih, iv;
+  cv::integral(dh, ih, CV_32S);
+  cv::integral(dv, iv, CV_32S);
+  auto sum = [](const cv::Mat& s, int y0, int x0, int y1, int x1) {  // inclusive rectangle
+    if (y1 < y0 || x1 < x0) return 0;
+    return s.at<int>(y1 + 1, x1 + 1) - s.at<int>(y0, x1 + 1) - s.at<int>(y1 + 1, x0) + s.at<int>(y0, x0);
+  };
+  cv::Mat flat(rows, cols, CV_8U);
+  for (int y = 0; y < rows; ++y) {
+    const int y0 = std::max(0, y - r), y1 = std::min(rows - 1, y + r);
+    uint8_t* f = flat.ptr<uint8_t>(y);
+    for (int x = 0; x < cols; ++x) {
+      const int x0 = std::max(0, x - r), x1 = std::min(cols - 1, x + r);
+      f[x] = sum(ih, y0, x0, y1, x1 - 1) == 0 && sum(iv, y0, x0, y1 - 1, x1) == 0;
+    }
+  }
+  return flat;
+}
+
 // MSCN coefficients (im - mu) / (sigma + 1) and sigma, with imfilter(..., 'replicate').
 // Where mu equals the pixel in exact arithmetic (flat windows, ramps: exact_zero_numerator), a
 // floating-point filter leaves residuals of ~1e-14 whose sign depends on the filter's rounding
@@ -142,22 +177,27 @@ void mscn(const cv::Mat& im, cv::Mat& structdis, cv::Mat& sigma) {
   cv::Mat mu, mu2;
   cv::sepFilter2D(im, mu, CV_64F, w, w, cv::Point(-1, -1), 0, cv::BORDER_REPLICATE);
   cv::sepFilter2D(im.mul(im), mu2, CV_64F, w, w, cv::Point(-1, -1), 0, cv::BORDER_REPLICATE);
+  const cv::Mat flat = flat_windows(im, 3);  // cheap first: most exact zeros are flat windows
   sigma.create(im.size(), CV_64F);
   structdis.create(im.size(), CV_64F);
   for (int y = 0; y < im.rows; ++y) {
     const double* pi = im.ptr<double>(y);
     const double* pm = mu.ptr<double>(y);
     const double* pm2 = mu2.ptr<double>(y);
+    const uint8_t* pf = flat.ptr<uint8_t>(y);
     double* ps = sigma.ptr<double>(y);
     double* pd = structdis.ptr<double>(y);
     for (int x = 0; x < im.cols; ++x) {
+      if (pf[x]) {
+        ps[x] = 0;
+        pd[x] = 0;
+        continue;
+      }
       double s = std::sqrt(std::fabs(pm2[x] - pm[x] * pm[x]));
       double d = pi[x] - pm[x];
       // Exact zeros leave residuals near 1e-16 |pixel|; a true numerator is far larger.
       if (std::fabs(d) <= 1e-9 * (1 + std::fabs(pi[x]))) {
-        const int kind = exact_zero_numerator(im, y, x);
-        if (kind == 2) s = 0;
-        if (kind != 0) d = 0;
+        if (exact_zero_numerator(im, y, x)) d = 0;  // a ramp or other symmetric window
       }
       ps[x] = s;
       pd[x] = d / (s + 1);
