@@ -11,7 +11,8 @@
         "native/core",
         "third_party/onnxruntime/include",
         "/usr/include/libsvm",
-        "<!@(pkg-config --cflags-only-I opencv4 | sed s/-I//g)"
+        "<!@(pkg-config --cflags-only-I opencv4 | sed s/-I//g)",
+        "<!@(pkg-config --cflags-only-I libzip matio | sed s/-I//g)"
       ],
       "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED"],
       "cflags!": ["-fno-exceptions"],
@@ -19,6 +20,7 @@
       "cflags_cc": ["-std=c++17", "-O3", "-fexceptions"],
       "libraries": [
         "<!@(pkg-config --libs opencv4)",
+        "<!@(pkg-config --libs libzip matio)",
         "-lsvm",
         "-ldl"
       ],

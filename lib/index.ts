@@ -9,3 +9,4 @@ export { psnr, type PsnrOptions } from './psnr';
 export { scoreStream, scoreFiles, type ScoreResult, type ScoreStreamOptions, type ScoreFilesOptions, type BatchScorer } from './stream';
 export { metricRegistry, type NrEntry, type FrEntry, type MetricCliOptions } from './registry';
 export { submitPaths, startWorker, readResults, waitForResults, queueCounts, jobIdFor, resultsKey, UNRECOVERABLE_CODES, DEFAULT_REDIS_URL, DEFAULT_QUEUE_NAME, type QueueConnectionOptions, type QueueResult, type SubmitOptions, type SubmitSummary, type WorkerOptions, type WorkerEvent, type ScoreWorker, type ResultsOptions, type WaitOptions } from './queue';
+export { niqe, defaultNiqeModelPath, type NiqeOptions } from './niqe';

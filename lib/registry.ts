@@ -1,4 +1,5 @@
 // Metrics by CLI name. Adding a metric to the CLI: one entry here.
+import { niqe } from './niqe';
 import { psnr } from './psnr';
 import type { FrMetricFunction, NrMetricFunction } from './run';
 import { sharpness } from './sharpness';
@@ -24,6 +25,7 @@ export interface FrEntry {
 export const metricRegistry: Record<string, NrEntry | FrEntry> = {
   sharpness: { kind: 'nr', fn: sharpness, options: () => ({}) },
   psnr: { kind: 'fr', fn: psnr, options: () => ({}) },
+  niqe: { kind: 'nr', fn: niqe, options: (c) => ({ model: c.model }) },
 };
 
 export const DEFAULT_NR_METRIC = 'sharpness';

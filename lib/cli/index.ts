@@ -6,6 +6,7 @@ import { DEFAULT_NR_METRIC, metricRegistry, type MetricCliOptions } from '../reg
 import { versions, listMetrics } from '../versions';
 import { scoreCommand, type ScoreCommandOptions } from './score';
 import { registerQueueCommands } from './queue';
+import { registerTrainNiqe } from './train-niqe';
 
 function positiveInt(v: string): number {
   const n = Number(v);
@@ -81,6 +82,8 @@ export function buildProgram(): Command {
   ).action(async (ref: string, dist: string, o: MetricCliOptions & { metric: string; format: 'json' | 'text' }) => {
     process.exitCode = await compareCommand(ref, dist, o);
   });
+  const train = program.command('train').description('fit a model from images');
+  registerTrainNiqe(train);
   program
     .command('doctor')
     .description('report native library versions, execution providers and threads')

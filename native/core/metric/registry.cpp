@@ -6,6 +6,7 @@
 #include "common/thread_priority.h"
 #include "fr/psnr.h"
 #include "metric/metric.h"
+#include "niqe/niqe.h"
 #include "sharpness/laplacian_variance.h"
 
 namespace iqa {
@@ -23,6 +24,8 @@ const std::vector<Entry>& entries() {
        [](const Options& o) { return std::make_shared<LaplacianVariance>(o); }, nullptr},
       {{"psnr", true, true, "peak signal-to-noise ratio in dB"}, nullptr,
        [](const Options& o) { return std::make_shared<Psnr>(o); }},
+      {{"niqe", false, false, "NIQE (Mittal et al. 2013): distance of the image's patch statistics to a pristine model"},
+       [](const Options& o) { return std::make_shared<Niqe>(o); }, nullptr},
   };
   return all;
 }
