@@ -11,7 +11,7 @@ import { InvalidArgumentError } from 'commander';
 import { concurrency as setConcurrency } from '../config';
 import { IqaError } from '../errors';
 import { runNr } from '../run';
-import { expandPaths } from './files';
+import { expandPaths } from '../files';
 
 export const NIQE_FEATURES = 36;
 const ROW = NIQE_FEATURES + 1; // [sharpness, 36 features] per patch, as the native features() returns
