@@ -6,3 +6,4 @@ export { preprocess, type PreprocessOptions, type DecodedImage } from './preproc
 export { versions, listMetrics, type Versions } from './versions';
 export { sharpness, type SharpnessOptions } from './sharpness';
 export { psnr, type PsnrOptions } from './psnr';
+export { brisque, type BrisqueOptions, type BrisqueFunction } from './brisque';
