@@ -7,3 +7,4 @@ export { versions, listMetrics, type Versions } from './versions';
 export { sharpness, type SharpnessOptions } from './sharpness';
 export { psnr, type PsnrOptions } from './psnr';
 export { brisque, type BrisqueOptions, type BrisqueFunction } from './brisque';
+export { trainBrisque, readLabels, parseCsv, type TrainBrisqueOptions, type TrainBrisqueResult, type LabelRow } from './train';

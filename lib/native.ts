@@ -25,6 +25,7 @@ export interface NativeAddon {
   scoreNr(handle: unknown, inputs: object[], decode: object, mode: 'score' | 'features', abort?: unknown): Promise<NativeBatchResult>;
   scoreFr(handle: unknown, refs: object[], dists: object[], decode: object, abort?: unknown): Promise<NativeBatchResult>;
   preprocess(input: object, decode: object, ops: object): Promise<{ data: ArrayBufferView; width: number; height: number; channels: number; order: string }>;
+  trainBrisque(inputs: object[], names: string[], labels: number[], options: object, decode: object): Promise<object>;
   createAbortFlag(): unknown;
   triggerAbort(flag: unknown): void;
   setThreads(n: number): number;

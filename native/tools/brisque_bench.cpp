@@ -33,7 +33,7 @@ int main(int argc, char** argv) {
   std::string path;
   while (std::getline(std::cin, path)) {
     if (path.empty()) continue;
-    cv::Mat img = cv::imread(path, cv::IMREAD_COLOR);
+    cv::Mat img = cv::imread(path, cv::IMREAD_COLOR | cv::IMREAD_IGNORE_ORIENTATION);
     if (img.empty()) {
       std::fprintf(stderr, "cannot read %s\n", path.c_str());
       return 1;
