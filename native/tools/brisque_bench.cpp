@@ -1,8 +1,11 @@
 // Times OpenCV's cv::quality::QualityBRISQUE and iqa-node's BRISQUE (variant opencv) on the
 // same decoded images in one process on one thread, and reports the largest score difference.
 //
-//   brisque_bench MODEL RANGE [REPEATS] < list-of-image-paths
+//   brisque_bench MODEL RANGE [REPEATS [BATCH [THREADS]]] < list-of-image-paths
 // prints one JSON object: {"images", "opencv_ms", "iqa_ms", "speedup", "max_abs_diff", ...}.
+// With BATCH > 0 it also times iqa-node scoring BATCH images (the list, cycled) through
+// iqa::parallel_items (the pool the Node batch API uses) on 1 thread and on THREADS threads
+// (default: all cores): "batch_1_s", "batch_n_s", "batch_scaling".
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -27,6 +30,9 @@ int main(int argc, char** argv) {
     return 2;
   }
   const int repeats = argc > 3 ? std::max(1, std::atoi(argv[3])) : 1;
+  const int batch = argc > 4 ? std::max(0, std::atoi(argv[4])) : 0;
+  const int all_threads = cv::getNumberOfCPUs();
+  const int threads = argc > 5 ? std::max(1, std::atoi(argv[5])) : all_threads;
   cv::setNumThreads(1);  // one core for both: OpenCV's filters would otherwise fan out
   std::vector<cv::Mat> images;
   std::vector<std::string> names;
@@ -85,8 +91,26 @@ int main(int argc, char** argv) {
     }
   }
   const double n = double(images.size());
+  double batch_1 = 0, batch_n = 0;
+  if (batch > 0) {
+    std::vector<double> out(static_cast<size_t>(batch));
+    auto run = [&](int t) {
+      cv::setNumThreads(t);
+      auto t0 = Clock::now();
+      iqa::parallel_items(size_t(batch), [&](size_t i) { out[i] = ours->score(images[i % images.size()]); });
+      return std::chrono::duration<double>(Clock::now() - t0).count();
+    };
+    run(threads);  // warm the pool and every thread's workspace
+    batch_1 = run(1);
+    batch_n = run(threads);
+    cv::setNumThreads(1);
+  }
   std::printf("{\"images\": %zu, \"width\": %d, \"height\": %d, \"repeats\": %d, \"opencv_ms\": %.4f, \"iqa_ms\": %.4f, \"speedup\": %.3f, "
-              "\"max_abs_diff\": %.3g, \"worst_index\": %zu}\n",
+              "\"max_abs_diff\": %.3g, \"worst_index\": %zu",
               images.size(), images[0].cols, images[0].rows, repeats, t_ref / n, t_ours / n, t_ref / t_ours, max_diff, worst);
+  if (batch > 0)
+    std::printf(", \"batch\": %d, \"threads\": %d, \"batch_1_s\": %.3f, \"batch_n_s\": %.3f, \"batch_scaling\": %.3f", batch, threads, batch_1, batch_n,
+                batch_1 / batch_n);
+  std::printf("}\n");
   return 0;
 }

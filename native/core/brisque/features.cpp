@@ -143,7 +143,8 @@ AggdFit aggd_fit_opencv(const SignedSums& s, long total) {
 // Per-thread scratch images: fresh multi-megabyte buffers per call cost more in page faults
 // than the arithmetic. Kept only for images up to kKeepPixels.
 struct Workspace {
-  cv::Mat mu, sq, sig, mscn, half;
+  cv::Mat gray8, gray32, half;
+  cv::Mat mu[2], sq[2], sig[2], mscn[2];  // per scale, so each keeps its size
 };
 constexpr size_t kKeepPixels = size_t(4) << 20;
 Workspace& workspace() {
@@ -151,12 +152,12 @@ Workspace& workspace() {
   return ws;
 }
 
-void opencv_scale(const cv::Mat& img, float* out) {
+void opencv_scale(const cv::Mat& img, int scale, float* out) {
   Workspace& ws = workspace();
-  cv::Mat& mu = ws.mu;
-  cv::Mat& sq = ws.sq;
-  cv::Mat& sig = ws.sig;
-  cv::Mat& mscn = ws.mscn;
+  cv::Mat& mu = ws.mu[scale];
+  cv::Mat& sq = ws.sq[scale];
+  cv::Mat& sig = ws.sig[scale];
+  cv::Mat& mscn = ws.mscn[scale];
   cv::GaussianBlur(img, mu, cv::Size(7, 7), 7. / 6., 0., cv::BORDER_REPLICATE);
   cv::multiply(img, img, sq);
   cv::GaussianBlur(sq, sig, cv::Size(7, 7), 7. / 6., 0., cv::BORDER_REPLICATE);
@@ -322,8 +323,17 @@ cv::Mat gray_original(const cv::Mat& img) { return to_float(rgb2gray_matlab(img)
 cv::Mat gray_opencv(const cv::Mat& img) {
   cv::Mat gray;
   if (img.depth() == CV_8U) {
-    // QualityBRISQUE: cvtColor on the 8-bit image, then convertTo(CV_32F, 1/255).
-    rgb2gray_opencv(img).convertTo(gray, CV_32F, 1. / 255.);
+    // QualityBRISQUE: cvtColor on the 8-bit image, then convertTo(CV_32F, 1/255). Both live in
+    // the thread's workspace (no page faults per call), so the result is valid until this
+    // thread's next call.
+    Workspace& ws = workspace();
+    if (img.channels() == 1) {
+      img.convertTo(ws.gray32, CV_32F, 1. / 255.);
+    } else {
+      cv::cvtColor(img, ws.gray8, img.channels() == 4 ? cv::COLOR_BGRA2GRAY : cv::COLOR_BGR2GRAY);
+      ws.gray8.convertTo(ws.gray32, CV_32F, 1. / 255.);
+    }
+    gray = ws.gray32;
   } else {
     // Its code divides by 255 whatever the depth; we keep its formula on a [0,1] float image.
     gray = rgb2gray_opencv(to_float(img, 1.0, CV_32F));
@@ -343,10 +353,10 @@ std::array<double, kFeatureCount> features_original(const cv::Mat& gray255) {
 std::array<float, kFeatureCount> features_opencv(const cv::Mat& gray01) {
   check_size(gray01);
   std::array<float, kFeatureCount> f{};
-  opencv_scale(gray01, f.data());
+  opencv_scale(gray01, 0, f.data());
   Workspace& ws = workspace();
   cv::resize(gray01, ws.half, cv::Size(gray01.cols / 2, gray01.rows / 2), 0, 0, cv::INTER_CUBIC);
-  opencv_scale(ws.half, f.data() + 18);
+  opencv_scale(ws.half, 1, f.data() + 18);
   if (gray01.total() > kKeepPixels) ws = Workspace();
   return f;
 }

@@ -30,6 +30,7 @@ void check_size(const cv::Mat& img);
 // Grey input of each variant from a canonical image (gray/BGR/BGRA, 8U/16U/32F).
 // Original: MATLAB rgb2gray (rounded for integer input), CV_64F on 0-255.
 // OpenCV: cvtColor BGR2GRAY, CV_32F on 0-1 (exactly QualityBRISQUE's conversion for 8-bit input).
+// For 8-bit input the result shares a per-thread buffer: valid until the thread's next call.
 cv::Mat gray_original(const cv::Mat& img);
 cv::Mat gray_opencv(const cv::Mat& img);
 
