@@ -17,7 +17,9 @@
 
 #include <opencv2/core.hpp>
 #include <opencv2/core/utility.hpp>
+#ifndef IQA_BENCH_RAW_ONLY
 #include <opencv2/imgcodecs.hpp>
+#endif
 #include <opencv2/quality.hpp>
 
 #include "metric/metric.h"
@@ -39,7 +41,22 @@ int main(int argc, char** argv) {
   std::string path;
   while (std::getline(std::cin, path)) {
     if (path.empty()) continue;
-    cv::Mat img = cv::imread(path, cv::IMREAD_COLOR | cv::IMREAD_IGNORE_ORIENTATION);
+    cv::Mat img;
+    if (path.size() > 4 && path.compare(path.size() - 4, 4, ".raw") == 0) {
+      // Pre-decoded pixels (int32 width, height, then BGR bytes): lets the benchmark run where
+      // OpenCV's codecs are not installed (built with -DIQA_BENCH_RAW_ONLY).
+      FILE* f = std::fopen(path.c_str(), "rb");
+      int wh[2] = {0, 0};
+      if (f && std::fread(wh, sizeof(int), 2, f) == 2 && wh[0] > 0 && wh[1] > 0 && wh[0] < 65536 && wh[1] < 65536) {
+        img.create(wh[1], wh[0], CV_8UC3);
+        if (std::fread(img.data, 1, img.total() * 3, f) != img.total() * 3) img.release();
+      }
+      if (f) std::fclose(f);
+    } else {
+#ifndef IQA_BENCH_RAW_ONLY
+      img = cv::imread(path, cv::IMREAD_COLOR | cv::IMREAD_IGNORE_ORIENTATION);
+#endif
+    }
     if (img.empty()) {
       std::fprintf(stderr, "cannot read %s\n", path.c_str());
       return 1;

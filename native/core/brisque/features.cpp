@@ -146,7 +146,7 @@ struct Workspace {
   cv::Mat gray8, gray32, half;
   cv::Mat mu[2], sq[2], sig[2], mscn[2];  // per scale, so each keeps its size
 };
-constexpr size_t kKeepPixels = size_t(4) << 20;
+constexpr size_t kKeepPixels = size_t(1) << 20;
 Workspace& workspace() {
   thread_local Workspace ws;
   return ws;
