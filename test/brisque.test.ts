@@ -158,6 +158,16 @@ describe('BRISQUE hostile input', () => {
     expect(Number.isFinite(await brisque(syntheticRgb(14, 14, 3)))).toBe(true);
   });
 
+  it('float input scores close to the same 8-bit image (OpenCV grey coefficients in float)', async () => {
+    const f32 = { data: Float32Array.from(img.data, (v) => v / 255), width: img.width, height: img.height, channels: 3 as const };
+    const a = await brisque(img);
+    const b = await brisque(f32);
+    expect(Number.isFinite(b)).toBe(true);
+    // Not equal: the float grey image is not quantised to 8 bits, and BRISQUE sees quantisation
+    // in smooth areas (0.67 here). A range slip (x255 or /255) would be off by tens.
+    expect(Math.abs(a - b)).toBeLessThan(2);
+  });
+
   it('a flat image rejects with ERR_INPUT, never NaN', async () => {
     const flat = { data: new Uint8Array(32 * 32 * 3).fill(128), width: 32, height: 32, channels: 3 as const };
     for (const variant of ['opencv', 'original'] as const) {
