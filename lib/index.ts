@@ -10,3 +10,5 @@ export { scoreStream, scoreFiles, type ScoreResult, type ScoreStreamOptions, typ
 export { metricRegistry, type NrEntry, type FrEntry, type MetricCliOptions } from './registry';
 export { submitPaths, startWorker, readResults, waitForResults, queueCounts, jobIdFor, resultsKey, UNRECOVERABLE_CODES, DEFAULT_REDIS_URL, DEFAULT_QUEUE_NAME, type QueueConnectionOptions, type QueueResult, type SubmitOptions, type SubmitSummary, type WorkerOptions, type WorkerEvent, type ScoreWorker, type ResultsOptions, type WaitOptions } from './queue';
 export { niqe, defaultNiqeModelPath, type NiqeOptions } from './niqe';
+export { brisque, type BrisqueOptions, type BrisqueFunction } from './brisque';
+export { trainBrisque, readLabels, parseCsv, type TrainBrisqueOptions, type TrainBrisqueResult, type LabelRow } from './train';

@@ -26,6 +26,7 @@ export interface NativeAddon {
   scoreFr(handle: unknown, refs: object[], dists: object[], decode: object, abort?: unknown): Promise<NativeBatchResult>;
   preprocess(input: object, decode: object, ops: object): Promise<object>;
   encode(input: object, decode: object, opts: object): Promise<Buffer>;
+  trainBrisque(inputs: object[], names: string[], labels: number[], options: object, decode: object): Promise<object>;
   createAbortFlag(): unknown;
   triggerAbort(flag: unknown): void;
   setThreads(n: number): number;

@@ -1,5 +1,6 @@
 // Metrics by CLI name. Adding a metric to the CLI: one entry here.
 import { niqe } from './niqe';
+import { brisque } from './brisque';
 import { psnr } from './psnr';
 import type { FrMetricFunction, NrMetricFunction } from './run';
 import { sharpness } from './sharpness';
@@ -24,8 +25,9 @@ export interface FrEntry {
 
 export const metricRegistry: Record<string, NrEntry | FrEntry> = {
   sharpness: { kind: 'nr', fn: sharpness, options: () => ({}) },
+  brisque: { kind: 'nr', fn: brisque as NrMetricFunction<object>, options: (cli) => ({ variant: cli.variant, model: cli.model, range: cli.range }) },
   psnr: { kind: 'fr', fn: psnr, options: () => ({}) },
   niqe: { kind: 'nr', fn: niqe, options: (c) => ({ model: c.model }) },
 };
 
-export const DEFAULT_NR_METRIC = 'sharpness';
+export const DEFAULT_NR_METRIC = 'brisque';

@@ -3,6 +3,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { IqaError, toIqaError } from '../errors';
 import { DEFAULT_NR_METRIC, metricRegistry, type MetricCliOptions } from '../registry';
+import { trainBrisque } from '../train';
 import { versions, listMetrics } from '../versions';
 import { scoreCommand, type ScoreCommandOptions } from './score';
 import { registerQueueCommands } from './queue';
@@ -84,6 +85,31 @@ export function buildProgram(): Command {
   });
   const train = program.command('train').description('fit a model from images');
   registerTrainNiqe(train);
+  train
+    .command('brisque')
+    .description('fit a BRISQUE epsilon-SVR (grid search over C, gamma, epsilon by K-fold cross-validated SROCC); writes MODEL and MODEL.range')
+    .requiredOption('--labels <csv>', "labels CSV with 'image' and 'mos' columns")
+    .requiredOption('--images <dir>', 'folder the image names are relative to')
+    .requiredOption('--out <model>', 'model file to write (the range goes to MODEL.range)')
+    .option('--folds <k>', 'cross-validation folds', positiveInt, 5)
+    .addOption(new Option('--variant <name>', 'feature variant').choices(['opencv', 'original']).default('opencv'))
+    .option('--json', 'print the result as JSON')
+    .action(async (o: { labels: string; images: string; out: string; folds: number; variant: 'opencv' | 'original'; json?: boolean }) => {
+      const r = await trainBrisque({ labels: o.labels, images: o.images, out: o.out, folds: o.folds, variant: o.variant });
+      if (o.json) process.stdout.write(JSON.stringify(r) + '\n');
+      else
+        process.stdout.write(
+          [
+            `model        ${r.model} (${r.supportVectors} support vectors), range ${r.range}`,
+            `images       ${r.images} used, ${r.failed.length} failed${r.failed.length ? ': ' + r.failed.slice(0, 5).map((f) => `${f.image} (${f.message})`).join('; ') : ''}`,
+            `chosen       C=${r.c} gamma=${r.gamma} epsilon=${r.epsilon.toPrecision(4)} of ${r.gridPoints} grid points`,
+            `${r.folds}-fold CV   SROCC ${r.cvSrocc.toFixed(4)} ± ${r.cvSroccSd.toFixed(4)}, PLCC ${r.cvPlcc.toFixed(4)} ± ${r.cvPlccSd.toFixed(4)} (mean ± sd over folds)`,
+            `time         ${r.totalSeconds.toFixed(1)} s (features ${r.featureSeconds.toFixed(1)} s, search ${r.searchSeconds.toFixed(1)} s)`,
+            '',
+          ].join('\n'),
+        );
+      process.exitCode = r.failed.length > 0 && r.images === 0 ? 1 : 0;
+    });
   program
     .command('doctor')
     .description('report native library versions, execution providers and threads')

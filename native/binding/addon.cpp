@@ -11,6 +11,7 @@
 #include <opencv2/core/utils/logger.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include "brisque/train.h"
 #include "common/versions.h"
 #include "image/convert.h"
 #include "image/encode.h"
@@ -309,6 +310,71 @@ Napi::Value Encode(const Napi::CallbackInfo& info) {
   });
 }
 
+// trainBrisque(inputs[], names[], mos[], {out, range, folds?, variant?, seed?}) -> result object.
+// Runs on a worker thread; the grid search fans out over OpenCV's pool.
+Napi::Value TrainBrisque(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    Napi::Array inputs = array_arg(info, 0, "inputs");
+    Napi::Array names_js = array_arg(info, 1, "names");
+    Napi::Array mos_js = array_arg(info, 2, "labels");
+    if (!info[3].IsObject()) iqa::fail(ErrorCode::Input, "options must be an object");
+    iqa::Options o = to_options(info[3]);
+    auto sources = std::make_shared<std::vector<iqa::ImageSource>>(to_image_sources(inputs));
+    auto names = std::make_shared<std::vector<std::string>>();
+    auto mos = std::make_shared<std::vector<double>>();
+    if (names_js.Length() != inputs.Length() || mos_js.Length() != inputs.Length()) iqa::fail(ErrorCode::Input, "inputs, names and labels differ in count");
+    for (uint32_t i = 0; i < inputs.Length(); ++i) {
+      Napi::Value nv = names_js.Get(i), mv = mos_js.Get(i);
+      if (!nv.IsString() || !mv.IsNumber()) iqa::fail(ErrorCode::Input, "names must be strings and labels numbers");
+      names->push_back(nv.As<Napi::String>().Utf8Value());
+      mos->push_back(mv.As<Napi::Number>().DoubleValue());
+    }
+    iqa::brisque::TrainOptions topts;
+    double folds = o.number("folds", 5);
+    if (!(folds >= 2 && folds <= 100 && folds == double(int(folds)))) iqa::fail(ErrorCode::Input, "folds must be an integer from 2 to 100");
+    topts.folds = int(folds);
+    std::string variant = o.text("variant", "opencv");
+    if (variant == "original") topts.variant = iqa::brisque::Variant::Original;
+    else if (variant != "opencv") iqa::fail(ErrorCode::Input, "unknown BRISQUE variant '" + variant + "' (opencv, original)");
+    topts.seed = unsigned(o.number("seed", 1));
+    std::string out = o.text("out", ""), range = o.text("range", "");
+    if (out.empty() || range.empty()) iqa::fail(ErrorCode::Input, "out and range paths are required");
+    iqa::DecodeOptions decode = to_decode_options(info[4]);
+    auto result = std::make_shared<iqa::brisque::TrainResult>();
+    auto run = [=]() { *result = iqa::brisque::train(*sources, *names, *mos, decode, topts, out, range); };
+    auto to_js = [result](Napi::Env env) -> Napi::Value {
+      const auto& r = *result;
+      Napi::Object o = Napi::Object::New(env);
+      o.Set("images", r.images);
+      o.Set("c", r.c);
+      o.Set("gamma", r.gamma);
+      o.Set("epsilon", r.epsilon);
+      o.Set("cvSrocc", r.cv_srocc);
+      o.Set("cvSroccSd", r.cv_srocc_sd);
+      o.Set("cvPlcc", r.cv_plcc);
+      o.Set("cvPlccSd", r.cv_plcc_sd);
+      o.Set("gridPoints", r.grid_points);
+      o.Set("folds", r.folds);
+      o.Set("supportVectors", r.support_vectors);
+      o.Set("featureSeconds", r.feature_seconds);
+      o.Set("searchSeconds", r.search_seconds);
+      o.Set("totalSeconds", r.total_seconds);
+      Napi::Array failed = Napi::Array::New(env, r.failed.size());
+      for (size_t i = 0; i < r.failed.size(); ++i) {
+        Napi::Object f = Napi::Object::New(env);
+        f.Set("image", r.failed[i].first);
+        f.Set("message", r.failed[i].second);
+        failed.Set(uint32_t(i), f);
+      }
+      o.Set("failed", failed);
+      return o;
+    };
+    auto* w = new TaskWorker(info.Env(), run, to_js, keep_alive({inputs}));
+    w->Queue();
+    return w->promise();
+  });
+}
+
 Napi::Value CreateAbortFlag(const Napi::CallbackInfo& info) {
   return wrap_handle(info.Env(), std::make_shared<std::atomic<bool>>(false));
 }
@@ -352,6 +418,12 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("scoreFr", Napi::Function::New(env, ScoreFr));
   exports.Set("preprocess", Napi::Function::New(env, Preprocess));
   exports.Set("encode", Napi::Function::New(env, Encode));
+    w->Queue();
+    return w->promise();
+  });
+}
+
+  exports.Set("trainBrisque", Napi::Function::New(env, TrainBrisque));
   exports.Set("createAbortFlag", Napi::Function::New(env, CreateAbortFlag));
   exports.Set("triggerAbort", Napi::Function::New(env, TriggerAbort));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads));

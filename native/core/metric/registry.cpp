@@ -3,6 +3,7 @@
 #include <opencv2/core.hpp>
 #include <opencv2/core/utility.hpp>
 
+#include "brisque/brisque.h"
 #include "common/thread_priority.h"
 #include "fr/psnr.h"
 #include "metric/metric.h"
@@ -22,6 +23,8 @@ const std::vector<Entry>& entries() {
   static const std::vector<Entry> all = {
       {{"sharpness", false, true, "variance of the Laplacian of the grey image (focus measure)"},
        [](const Options& o) { return std::make_shared<LaplacianVariance>(o); }, nullptr},
+      {{"brisque", false, false, "BRISQUE blind quality (Mittal et al. 2012), 0 best; variants opencv (default, OpenCV LIVE model) and original"},
+       [](const Options& o) { return std::make_shared<Brisque>(o); }, nullptr},
       {{"psnr", true, true, "peak signal-to-noise ratio in dB"}, nullptr,
        [](const Options& o) { return std::make_shared<Psnr>(o); }},
       {{"niqe", false, false, "NIQE (Mittal et al. 2013): distance of the image's patch statistics to a pristine model"},

@@ -1,0 +1,44 @@
+import { runNr, defineNrMetric, type CallOptions, type NrMetricFunction } from './run';
+import type { ImageInput } from './input';
+
+export interface BrisqueOptions {
+  /**
+   * 'opencv' (default): numerically what OpenCV's cv::quality::QualityBRISQUE computes (grey
+   * [0,1] float, zero-filled neighbours, cv::resize, output clamped to [0,100]).
+   * 'original': the authors' MATLAB release (MATLAB rgb2gray, 0-255, circshift, bicubic
+   * imresize with antialiasing, svm-scale + libsvm); needs `model` and `range`.
+   */
+  variant?: 'opencv' | 'original';
+  /** SVR model file: libsvm text (e.g. the release's `allmodel`, `iqa train brisque` output) or an OpenCV ml YAML. Default: OpenCV's LIVE model (/usr/share/opencv4/quality/brisque_model_live.yml). */
+  model?: string;
+  /** Feature range file: svm-scale text (`allrange`, MODEL.range) or OpenCV's range YAML. Default: MODEL.range, else OpenCV's LIVE range. */
+  range?: string;
+}
+
+const toNative = (o: BrisqueOptions | undefined) => ({ variant: o?.variant, model: o?.model, range: o?.range });
+
+export interface BrisqueFunction extends NrMetricFunction<BrisqueOptions> {
+  /** The 36 BRISQUE features of the chosen variant (before range scaling). */
+  features(img: ImageInput, opts?: BrisqueOptions & CallOptions): Promise<Float64Array>;
+  /** Features of many images; a failed item rejects the whole call with its IqaError. */
+  featuresBatch(imgs: readonly ImageInput[], opts?: BrisqueOptions & CallOptions): Promise<Float64Array[]>;
+}
+
+async function featuresBatch(imgs: readonly ImageInput[], opts?: BrisqueOptions & CallOptions): Promise<Float64Array[]> {
+  const r = await runNr('brisque', toNative(opts), imgs, opts, 'features');
+  return r.values.map((v, i) => {
+    const e = r.errors[i];
+    if (e) throw e;
+    return v as Float64Array;
+  });
+}
+
+/**
+ * BRISQUE blind image quality (Mittal, Moorthy, Bovik 2012): 0 is best for the LIVE models.
+ * Flat images, whose local statistics are degenerate, reject with ERR_INPUT; images under
+ * 14x14 pixels reject with ERR_INPUT.
+ */
+export const brisque: BrisqueFunction = Object.assign(defineNrMetric<BrisqueOptions>('brisque', toNative), {
+  features: (img: ImageInput, opts?: BrisqueOptions & CallOptions) => featuresBatch([img], opts).then((v) => v[0]),
+  featuresBatch,
+});
