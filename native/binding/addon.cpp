@@ -418,11 +418,6 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("scoreFr", Napi::Function::New(env, ScoreFr));
   exports.Set("preprocess", Napi::Function::New(env, Preprocess));
   exports.Set("encode", Napi::Function::New(env, Encode));
-    w->Queue();
-    return w->promise();
-  });
-}
-
   exports.Set("trainBrisque", Napi::Function::New(env, TrainBrisque));
   exports.Set("createAbortFlag", Napi::Function::New(env, CreateAbortFlag));
   exports.Set("triggerAbort", Napi::Function::New(env, TriggerAbort));
