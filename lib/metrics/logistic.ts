@@ -22,6 +22,8 @@ export interface LogisticFit {
   /** Sum of squared residuals. */
   sse: number;
   iterations: number;
+  /** False when the best run hit the iteration cap still improving (its minimum lies at infinity). */
+  converged: boolean;
   predict(x: number): number;
 }
 
@@ -38,10 +40,12 @@ export type LogisticResult = LogisticFit | LogisticFailure;
 
 export interface FitOptions {
   model?: LogisticModel;
-  /** Most LM iterations per start (default 2000). */
+  /** Most LM iterations per start (default 500). */
   maxIterations?: number;
   /** Starting parameters on the standardised scale (warm start, e.g. in the bootstrap). */
   start?: number[];
+  /** With a warm start: fall back to the grid of starts when it fails (default true). */
+  fallback?: boolean;
 }
 
 const NPARAMS: Record<LogisticModel, number> = { logistic5: 5, logistic4: 4 };
@@ -243,16 +247,23 @@ export function fitLogistic(x: Vector, y: Vector, options: FitOptions = {}): Log
     xs[i] = (x[i] - mx) / sx;
     ys[i] = (y[i] - my) / sy;
   }
-  const maxIterations = options.maxIterations ?? 2000;
+  const maxIterations = options.maxIterations ?? 500;
   // A warm start alone (bootstrap refits), the grid when it fails.
   const warm = options.start ? levenbergMarquardt(model, options.start, xs, ys, maxIterations) : undefined;
-  const starts = warm?.converged ? [] : logisticStarts(model, xs, ys);
+  const starts = warm?.converged || (warm && options.fallback === false) ? [] : logisticStarts(model, xs, ys);
   let best: LmResult | undefined = warm?.converged ? warm : undefined;
+  let unconverged: LmResult | undefined = warm && !warm.converged && Number.isFinite(warm.sse) ? warm : undefined;
   for (const s of starts) {
     const r = levenbergMarquardt(model, s, xs, ys, maxIterations);
-    if (r.converged && Number.isFinite(r.sse) && (!best || r.sse < best.sse)) best = r;
+    if (!Number.isFinite(r.sse)) continue;
+    if (r.converged && (!best || r.sse < best.sse)) best = r;
+    if (!r.converged && (!unconverged || r.sse < unconverged.sse)) unconverged = r;
   }
-  if (!best) return fail('no-convergence', `${model} fit did not converge in ${maxIterations} iterations from any starting point`);
+  // A run still lowering the SSE at the iteration cap is heading for a minimum at infinity (a
+  // sigmoid used as its own near-linear or exponential tail): its mapped values have nearly settled
+  // and it is a valid mapping, so the best such run counts when it beats every converged one.
+  if (unconverged && (!best || unconverged.sse < best.sse * (1 - 1e-12))) best = unconverged;
+  if (!best) return fail('no-convergence', `${model} fit produced no finite result from any starting point`);
   const c = best.c;
   // Standardised y has SST = n: a fit worse than the constant mean is not a fit.
   if (!(best.sse <= n * (1 + 1e-9))) return fail('degenerate', `${model} fit is worse than a constant (SSE ${best.sse} > SST ${n})`);
@@ -268,7 +279,7 @@ export function fitLogistic(x: Vector, y: Vector, options: FitOptions = {}): Log
     if (!Number.isFinite(fitted[i])) return fail('degenerate', `${model} fit maps value ${i} to a non-finite number`);
     sse += (fitted[i] - y[i]) ** 2;
   }
-  return { ok: true, model, params, fitted, sse, iterations: best.iterations, predict };
+  return { ok: true, model, params, fitted, sse, iterations: best.iterations, converged: best.converged, predict };
 }
 
 /** The fitted parameters on the standardised scale of (x, y): a warm start for refits (bootstrap). */

@@ -59,11 +59,11 @@ def fit(model, x, y):
         params = None
         # MINPACK reports "tolerance too small" (a failure for curve_fit) when it reaches machine
         # precision before the tolerance: loosen step by step, keeping the tightest that succeeds.
-        for tol in (1e-15, 1e-13, 1e-11, 1.49012e-08):
+        for tol in (1e-14, 1e-10):
             try:
                 with warnings.catch_warnings():
                     warnings.simplefilter('ignore')
-                    params, _ = curve_fit(f, x, y, p0=p0, ftol=tol, xtol=tol, gtol=tol, maxfev=200000)
+                    params, _ = curve_fit(f, x, y, p0=p0, ftol=tol, xtol=tol, gtol=tol, maxfev=20000)
                 break
             except Exception:
                 continue
