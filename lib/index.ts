@@ -6,3 +6,5 @@ export { preprocess, type PreprocessOptions, type DecodedImage } from './preproc
 export { versions, listMetrics, type Versions } from './versions';
 export { sharpness, type SharpnessOptions } from './sharpness';
 export { psnr, type PsnrOptions } from './psnr';
+export * as metrics from './metrics';
+export * as datasets from './datasets';

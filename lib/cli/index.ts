@@ -7,6 +7,7 @@ import { concurrency as setConcurrency } from '../config';
 import { IqaError, toIqaError } from '../errors';
 import { DEFAULT_NR_METRIC, metricRegistry, type MetricCliOptions } from '../registry';
 import { versions, listMetrics } from '../versions';
+import { registerEval } from './eval';
 import { expandPaths } from './files';
 import { formatRecord, header, type Format, type ScoreRecord } from './output';
 
@@ -127,6 +128,7 @@ export function buildProgram(): Command {
   ).action(async (ref: string, dist: string, o: MetricCliOptions & { metric: string; format: 'json' | 'text' }) => {
     process.exitCode = await compareCommand(ref, dist, o);
   });
+  registerEval(program);
   program
     .command('doctor')
     .description('report native library versions, execution providers and threads')
