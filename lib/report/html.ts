@@ -52,7 +52,9 @@ const PALETTE = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b
 
 /** Scatter of score vs MOS with the fitted curve, as an SVG string. */
 export function scatterSvg(items: ReportItem[], mapping: Evaluation['mapping'], metric: string, scoreKind: string): string {
-  const W = 720, H = 460, L = 64, R = 16, T = 16, B = 52;
+  const groups = [...new Set(items.map((i) => i.group).filter((g): g is string => g !== undefined))];
+  // The legend of distortion types goes right of the plot, never over points.
+  const W = groups.length ? 900 : 720, H = 460, L = 64, R = groups.length ? 196 : 16, T = 16, B = 52;
   const xs = items.map((i) => i.score);
   const ys = items.map((i) => i.mos);
   let [x0, x1] = [Math.min(...xs), Math.max(...xs)];
@@ -63,7 +65,6 @@ export function scatterSvg(items: ReportItem[], mapping: Evaluation['mapping'], 
   [x0, x1, y0, y1] = [x0 - padX, x1 + padX, y0 - padY, y1 + padY];
   const sx = (x: number) => L + ((x - x0) / (x1 - x0)) * (W - L - R);
   const sy = (y: number) => H - B - ((y - y0) / (y1 - y0)) * (H - T - B);
-  const groups = [...new Set(items.map((i) => i.group).filter((g): g is string => g !== undefined))];
   const colour = (g?: string) => (g === undefined || groups.length === 0 ? '#1f77b4' : PALETTE[groups.indexOf(g) % PALETTE.length]);
   const r = items.length > 2000 ? 1.8 : items.length > 300 ? 2.5 : 3.5;
   const parts: string[] = [];
@@ -87,7 +88,7 @@ export function scatterSvg(items: ReportItem[], mapping: Evaluation['mapping'], 
   }
   parts.push(`<text x="${(L + W - R) / 2}" y="${H - 10}" text-anchor="middle">${esc(metric)} score</text>`);
   parts.push(`<text transform="translate(16 ${(T + H - B) / 2}) rotate(-90)" text-anchor="middle">${scoreKind.toUpperCase()}</text>`);
-  if (groups.length) groups.forEach((g, i) => parts.push(`<circle cx="${W - R - 180}" cy="${T + 14 + i * 15}" r="4" fill="${colour(g)}"/><text x="${W - R - 172}" y="${T + 18 + i * 15}" class="legend">${esc(g)}</text>`));
+  if (groups.length) groups.forEach((g, i) => parts.push(`<circle cx="${W - R + 14}" cy="${T + 8 + i * 15}" r="4" fill="${colour(g)}"/><text x="${W - R + 22}" y="${T + 12 + i * 15}" class="legend">${esc(g)}</text>`));
   parts.push(`</svg>`);
   return parts.join('\n');
 }
