@@ -3,7 +3,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { detectFormat, load, readMat } from '../lib/datasets';
+import { detectFormat, load, readMat, readXlsxSheet } from '../lib/datasets';
 import { IqaError } from '../lib/errors';
 import { HAS_SHARED, ROOT, SHARED_SKIP_REASON, sharedPath } from './helpers';
 
@@ -100,6 +100,16 @@ describe('dataset loaders', () => {
     expect(d.items).toHaveLength(6);
     expect(d.items[2]).toMatchObject({ name: 'jpeg2000/1600.jpeg2000.2.png', mos: 0.193, std: 0.084, group: 'jpeg 2000', level: 2, ref: join(FIX, 'csiq/src_imgs/1600.png') });
     expect(d.items[3].image).toBe(join(FIX, 'csiq/dst_imgs/blur/aerial_city.BLUR.5.png'));
+  });
+
+  it('CSIQ csiq.DMOS.xlsx (sheet all_by_image) reads as its text export', () => {
+    const f = join(FIX, 'csiq/csiq.DMOS.xlsx');
+    expect(detectFormat(f)).toBe('csiq');
+    const x = load(f);
+    const t = load(join(FIX, 'csiq/csiq.DMOS.txt'));
+    expect(x.items).toEqual(t.items);
+    expect(() => load(join(FIX, 'csiq/csiq.DMOS.txt'), { format: 'csiq', images: join(FIX, 'csiq/nope') })).toThrow(/6 of 6 labelled images are missing/);
+    expect(() => readXlsxSheet(Buffer.from('not a zip at all, not at all'), undefined, 'x.xlsx')).toThrow(/not an .xlsx workbook/);
   });
 
   it('bad label files are ERR_INPUT with the line', () => {

@@ -5,10 +5,54 @@ import { parse } from 'csv-parse/sync';
 import { IqaError } from '../errors';
 import { FolderIndex, firstFolder, isDirectory, missingError } from './files';
 import { readMat } from './mat';
+import { readXlsxSheet } from './xlsx';
 import type { Dataset, DatasetFormat, LabelledImage, LoadOptions } from './types';
 
 export type { Dataset, DatasetFormat, LabelledImage, LoadOptions } from './types';
 export { readMat, type MatValue } from './mat';
+export { readXlsxSheet, type Cell } from './xlsx';
+
+/**
+ * CSIQ's label rows as [image, dst_idx, dst_type, dst_lev, dmos_std, dmos] with their line number:
+ * from csiq.DMOS.xlsx (sheet 'all_by_image', columns found by their header) or from a tab-, comma-
+ * or space-separated export of it (dst_type may hold a space: 'jpeg 2000').
+ */
+function csiqRows(file: string, labels: string): { f: string[]; i: number }[] {
+  const columns = ['image', 'dst_idx', 'dst_type', 'dst_lev', 'dmos_std', 'dmos'];
+  if (extname(file).toLowerCase() === '.xlsx') {
+    let buf: Buffer;
+    try {
+      buf = readFileSync(file);
+    } catch (e) {
+      throw new IqaError('ERR_INPUT', `cannot read label file ${file}: ${(e as Error).message}`);
+    }
+    let sheet = readXlsxSheet(buf, undefined, labels);
+    try {
+      sheet = readXlsxSheet(buf, 'all_by_image', labels);
+    } catch {
+      // Not CSIQ's sheet name: the first sheet it is.
+    }
+    const h = sheet.findIndex((row) => row.some((c) => String(c).trim().toLowerCase() === 'dst_idx'));
+    if (h < 0) throw new IqaError('ERR_INPUT', `${labels}: no header row with ${columns.join(', ')}`);
+    const at = columns.map((name) => sheet[h].findIndex((c) => String(c).trim().toLowerCase() === name));
+    const lost = columns.filter((_, k) => at[k] < 0);
+    if (lost.length) throw new IqaError('ERR_INPUT', `${labels}: no column ${lost.join(', ')}`);
+    return sheet
+      .map((row, i) => ({ f: at.map((k) => (row[k] === null || row[k] === undefined ? '' : String(row[k]).trim())), i }))
+      .filter(({ f, i }) => i > h && f.some((v) => v !== ''));
+  }
+  return readText(file)
+    .split(/\r?\n/)
+    .map((line, i) => ({ line, i }))
+    .filter(({ line, i }) => line.trim().length > 0 && !(i === 0 && /^\s*image\b/i.test(line)))
+    .map(({ line, i }) => {
+      let f = line.includes('\t') ? line.split('\t') : line.includes(',') ? line.split(',') : line.trim().split(/\s+/);
+      f = f.map((v) => v.trim());
+      if (f.length > 6) f = [f[0], f[1], f.slice(2, f.length - 3).join(' '), ...f.slice(f.length - 3)];
+      if (f.length !== 6) throw new IqaError('ERR_INPUT', `${labels}: line ${i + 1}: expected '${columns.join(' ')}'`);
+      return { f, i };
+    });
+}
 
 export const DATASET_FORMATS: readonly DatasetFormat[] = ['csv', 'biq2021', 'koniq10k', 'tid2013', 'livec', 'csiq'];
 
@@ -74,7 +118,7 @@ export function detectFormat(labels: string): DatasetFormat {
   const name = basename(labels).toLowerCase();
   if (isDirectory(labels) || extname(name) === '.mat') return 'livec';
   if (/mos_with_names|tid2013/.test(name)) return 'tid2013';
-  if (/csiq/.test(name)) return 'csiq';
+  if (/csiq/.test(name) || extname(name) === '.xlsx') return 'csiq';
   if (/koniq/.test(name)) return 'koniq10k';
   const first = readText(labels).split(/\r?\n/, 1)[0].toLowerCase();
   if (first.includes('image_name') && first.includes('c_total')) return 'koniq10k';
@@ -200,17 +244,9 @@ export function load(labels: string, options: LoadOptions = {}): Dataset {
     case 'csiq': {
       const images = imagesOr([join(dir, 'dst_imgs'), dir]);
       const refs = firstFolder([join(dir, 'src_imgs'), join(dirname(images), 'src_imgs')]);
-      const lines = readText(file).split(/\r?\n/).filter((l) => l.trim().length > 0);
-      const items = lines
-        .map((line, i) => ({ line, i }))
-        .filter(({ line, i }) => !(i === 0 && /^\s*image\b/i.test(line)))
-        .map(({ line, i }) => {
-          // Tab- or comma-separated export of csiq.DMOS.xlsx: image dst_idx dst_type dst_lev dmos_std dmos
-          // (dst_type may hold a space: 'jpeg 2000', 'f noise').
-          let f = line.includes('\t') ? line.split('\t') : line.includes(',') ? line.split(',') : line.trim().split(/\s+/);
-          f = f.map((s) => s.trim());
-          if (f.length > 6) f = [f[0], f[1], f.slice(2, f.length - 3).join(' '), ...f.slice(f.length - 3)];
-          if (f.length !== 6) throw new IqaError('ERR_INPUT', `${labels}: line ${i + 1}: expected 'image dst_idx dst_type dst_lev dmos_std dmos'`);
+      const rows = csiqRows(file, labels);
+      const items = rows
+        .map(({ f, i }) => {
           const idx = toNumber(f[1], 'dst_idx', labels, i + 1);
           const t = CSIQ_TYPES[idx];
           if (!t) throw new IqaError('ERR_INPUT', `${labels}: line ${i + 1}: unknown dst_idx ${idx}`);
