@@ -12,3 +12,5 @@ export { submitPaths, startWorker, readResults, waitForResults, queueCounts, job
 export { niqe, defaultNiqeModelPath, type NiqeOptions } from './niqe';
 export { brisque, type BrisqueOptions, type BrisqueFunction } from './brisque';
 export { trainBrisque, readLabels, parseCsv, type TrainBrisqueOptions, type TrainBrisqueResult, type LabelRow } from './train';
+export * as metrics from './metrics';
+export * as datasets from './datasets';

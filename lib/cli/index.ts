@@ -8,6 +8,7 @@ import { versions, listMetrics } from '../versions';
 import { scoreCommand, type ScoreCommandOptions } from './score';
 import { registerQueueCommands } from './queue';
 import { registerTrainNiqe } from './train-niqe';
+import { registerEval } from './eval';
 
 function positiveInt(v: string): number {
   const n = Number(v);
@@ -110,6 +111,7 @@ export function buildProgram(): Command {
         );
       process.exitCode = r.failed.length > 0 && r.images === 0 ? 1 : 0;
     });
+  registerEval(program);
   program
     .command('doctor')
     .description('report native library versions, execution providers and threads')
