@@ -3,7 +3,10 @@
 #include <opencv2/core.hpp>
 #include <opencv2/core/utility.hpp>
 
+#include "fr/gmsd.h"
+#include "fr/msssim.h"
 #include "fr/psnr.h"
+#include "fr/ssim.h"
 #include "metric/metric.h"
 #include "sharpness/laplacian_variance.h"
 
@@ -22,6 +25,12 @@ const std::vector<Entry>& entries() {
        [](const Options& o) { return std::make_shared<LaplacianVariance>(o); }, nullptr},
       {{"psnr", true, true, "peak signal-to-noise ratio in dB"}, nullptr,
        [](const Options& o) { return std::make_shared<Psnr>(o); }},
+      {{"ssim", true, true, "structural similarity (Wang et al. 2004), 11x11 Gaussian window"}, nullptr,
+       [](const Options& o) { return std::make_shared<Ssim>(o); }},
+      {{"ms-ssim", true, true, "multi-scale structural similarity (Wang et al. 2003), 5 scales"}, nullptr,
+       [](const Options& o) { return std::make_shared<MsSsim>(o); }},
+      {{"gmsd", true, false, "gradient magnitude similarity deviation (Xue et al. 2014); 0 = identical"}, nullptr,
+       [](const Options& o) { return std::make_shared<Gmsd>(o); }},
   };
   return all;
 }

@@ -1,0 +1,90 @@
+#include "fr/ssim.h"
+
+#include <cmath>
+
+#include <opencv2/imgproc.hpp>
+
+namespace iqa {
+
+namespace {
+constexpr int kWindow = 11;
+constexpr double kSigma = 1.5;
+
+const cv::Mat& gaussian_kernel() {
+  static const cv::Mat k = cv::getGaussianKernel(kWindow, kSigma, CV_64F);
+  return k;
+}
+
+cv::Mat blur(const cv::Mat& src, bool valid) {
+  cv::Mat dst;
+  // Separable filtering in double: the SSIM variance terms (E[x^2] - E[x]^2) cancel badly in
+  // float32. With 'valid' the border mode is irrelevant because the border rows are cropped.
+  cv::sepFilter2D(src, dst, CV_64F, gaussian_kernel(), gaussian_kernel(), cv::Point(-1, -1), 0, cv::BORDER_REFLECT_101);
+  if (!valid) return dst;
+  const int r = kWindow / 2;
+  return dst(cv::Rect(r, r, src.cols - 2 * r, src.rows - 2 * r));
+}
+}  // namespace
+
+SsimMaps ssim_maps(const cv::Mat& x, const cv::Mat& y, bool valid, bool want_cs, double k1, double k2, double L) {
+  CV_Assert(x.type() == CV_64F && y.type() == CV_64F && x.size() == y.size());
+  if (valid && (x.rows < kWindow || x.cols < kWindow))
+    fail(ErrorCode::Input, "image of " + std::to_string(x.cols) + "x" + std::to_string(x.rows) + " is smaller than the 11x11 SSIM window");
+  const double C1 = (k1 * L) * (k1 * L), C2 = (k2 * L) * (k2 * L);
+  cv::Mat xx = x.mul(x), yy = y.mul(y), xy = x.mul(y);
+  cv::Mat mu1 = blur(x, valid), mu2 = blur(y, valid), e11 = blur(xx, valid), e22 = blur(yy, valid), e12 = blur(xy, valid);
+  SsimMaps out;
+  out.ssim.create(mu1.size(), CV_64F);
+  if (want_cs) out.cs.create(mu1.size(), CV_64F);
+  for (int r = 0; r < mu1.rows; ++r) {
+    const double *m1 = mu1.ptr<double>(r), *m2 = mu2.ptr<double>(r), *a = e11.ptr<double>(r), *b = e22.ptr<double>(r), *c = e12.ptr<double>(r);
+    double* s = out.ssim.ptr<double>(r);
+    double* cs = want_cs ? out.cs.ptr<double>(r) : nullptr;
+    for (int i = 0; i < mu1.cols; ++i) {
+      double mu1_sq = m1[i] * m1[i], mu2_sq = m2[i] * m2[i], mu12 = m1[i] * m2[i];
+      double s1 = a[i] - mu1_sq, s2 = b[i] - mu2_sq, s12 = c[i] - mu12;
+      double num2 = 2 * s12 + C2, den2 = s1 + s2 + C2;
+      s[i] = ((2 * mu12 + C1) * num2) / ((mu1_sq + mu2_sq + C1) * den2);
+      if (cs) cs[i] = num2 / den2;
+    }
+  }
+  return out;
+}
+
+int ssim_downsample_factor(int rows, int cols) {
+  // MATLAB round() of a positive number: half away from zero.
+  return std::max(1, int(std::floor(std::min(rows, cols) / 256.0 + 0.5)));
+}
+
+cv::Mat ssim_auto_downsample(const cv::Mat& plane, int f) {
+  if (f <= 1) return plane;
+  cv::Mat filtered;
+  // imfilter(img, ones(f)/f^2, 'symmetric', 'same'): correlation with the kernel centre at
+  // floor((f+1)/2) (1-based), i.e. anchor (f-1)/2; 'symmetric' repeats the edge = BORDER_REFLECT.
+  const int anchor = (f - 1) / 2;
+  cv::boxFilter(plane, filtered, CV_64F, cv::Size(f, f), cv::Point(anchor, anchor), true, cv::BORDER_REFLECT);
+  return subsample(filtered, f);
+}
+
+Ssim::Ssim(const Options& opts) {
+  gray_ = fr_gray_option(opts, "ssim");
+  downsample_ = opts.flag("downsample", false);
+  std::string border = opts.text("border", "valid");
+  if (border != "valid" && border != "reflect101") fail(ErrorCode::Input, "ssim option border must be 'valid' or 'reflect101'");
+  valid_ = border == "valid";
+}
+
+FrDetail Ssim::detail(const cv::Mat& ref, const cv::Mat& dist, bool want_maps) const {
+  auto planes = fr_planes(ref, dist, gray_);
+  std::vector<double> scores;
+  std::vector<cv::Mat> maps;
+  for (auto& [a, b] : planes) {
+    int f = downsample_ ? ssim_downsample_factor(a.rows, a.cols) : 1;
+    SsimMaps m = ssim_maps(ssim_auto_downsample(a, f), ssim_auto_downsample(b, f), valid_, false);
+    scores.push_back(cv::mean(m.ssim)[0]);
+    if (want_maps) maps.push_back(m.ssim);
+  }
+  return fr_combine(std::move(scores), std::move(maps));
+}
+
+}  // namespace iqa
