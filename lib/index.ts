@@ -6,3 +6,7 @@ export { preprocess, type PreprocessOptions, type DecodedImage } from './preproc
 export { versions, listMetrics, type Versions } from './versions';
 export { sharpness, type SharpnessOptions } from './sharpness';
 export { psnr, type PsnrOptions } from './psnr';
+export { ssim, type SsimOptions } from './ssim';
+export { msssim, type MsSsimOptions } from './msssim';
+export { gmsd, type GmsdOptions } from './gmsd';
+export type { FrMapMetricFunction, FrDetailResult, QualityMap } from './frdetail';

@@ -1,7 +1,10 @@
 // Metrics by CLI name. Adding a metric to the CLI: one entry here.
+import { gmsd } from './gmsd';
+import { msssim } from './msssim';
 import { psnr } from './psnr';
 import type { FrMetricFunction, NrMetricFunction } from './run';
 import { sharpness } from './sharpness';
+import { ssim } from './ssim';
 
 /** Options the CLI passes through to a metric (each metric reads those it knows). */
 export interface MetricCliOptions {
@@ -24,6 +27,9 @@ export interface FrEntry {
 export const metricRegistry: Record<string, NrEntry | FrEntry> = {
   sharpness: { kind: 'nr', fn: sharpness, options: () => ({}) },
   psnr: { kind: 'fr', fn: psnr, options: () => ({}) },
+  ssim: { kind: 'fr', fn: ssim, options: () => ({}) },
+  'ms-ssim': { kind: 'fr', fn: msssim, options: () => ({}) },
+  gmsd: { kind: 'fr', fn: gmsd, options: () => ({}) },
 };
 
 export const DEFAULT_NR_METRIC = 'sharpness';
