@@ -71,18 +71,19 @@ Napi::Value SsimJs(const Napi::CallbackInfo& info) {
     params.max_size = number_field(p, "maxSize");
     const bool gray_original = p.Get("grayOriginal").ToBoolean().Value();
     const size_t n = size_t(width) * size_t(height);
+    const int factor = iqa::ssimjs_factor(width, height, params);
     auto to_gray = [&](const Napi::Value& v, const char* name) -> cv::Mat {
       if (!v.IsTypedArray()) iqa::fail(ErrorCode::Input, std::string(name) + " must be a typed array");
       Napi::TypedArray ta = v.As<Napi::TypedArray>();
       const uint8_t* base = static_cast<const uint8_t*>(ta.ArrayBuffer().Data()) + ta.ByteOffset();
       if (ta.TypedArrayType() == napi_float64_array) {
         if (ta.ElementLength() != n) iqa::fail(ErrorCode::Input, std::string(name) + " grey data must hold width*height values");
-        return cv::Mat(height, width, CV_64F, const_cast<uint8_t*>(base)).clone();
+        return iqa::ssimjs_downsample(cv::Mat(height, width, CV_64F, const_cast<uint8_t*>(base)).clone(), factor);
       }
       if (ta.TypedArrayType() != napi_uint8_array && ta.TypedArrayType() != napi_uint8_clamped_array)
         iqa::fail(ErrorCode::Input, std::string(name) + " must be RGBA bytes or Float64Array grey values");
       if (ta.ElementLength() < 4 * n) iqa::fail(ErrorCode::Input, std::string(name) + " holds fewer than width*height RGBA pixels");
-      return iqa::ssimjs_gray(base, width, height, gray_original);
+      return iqa::ssimjs_gray(base, width, height, gray_original, factor);
     };
     cv::Mat g1 = to_gray(info[0], "image1"), g2 = to_gray(info[1], "image2");
     iqa::SsimJsResult r = iqa::ssimjs_compare(g1, g2, params);

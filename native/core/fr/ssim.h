@@ -27,6 +27,11 @@ struct SsimMaps {
 // the window covers fully; else reflect-101 borders, full size.
 SsimMaps ssim_maps(const cv::Mat& x, const cv::Mat& y, bool valid, bool want_cs, double k1 = 0.01, double k2 = 0.03, double L = 255.0);
 
+// Valid-region SSIM map (and contrast-structure map) of two CV_64F planes with any separable
+// kernel given as a CV_64F column; C1/C2 are the stabilising constants; `uqi` uses the
+// constant-free (universal quality index) formula. Needs planes at least as large as the kernel.
+SsimMaps ssim_maps_valid(const cv::Mat& x, const cv::Mat& y, const cv::Mat& kernel, double C1, double C2, bool want_cs, bool uqi);
+
 // The reference ssim.m downsampling (see above); returns the input when f == 1.
 cv::Mat ssim_auto_downsample(const cv::Mat& plane, int f);
 int ssim_downsample_factor(int rows, int cols);

@@ -10,6 +10,15 @@
 
 #include "common/error.h"
 #include "fr/fr_common.h"
+#include "fr/ssim.h"
+
+// Hot loops are also compiled for AVX2 and picked at load time (GCC/Clang function
+// multi-versioning); without it, x86-64 builds use SSE2 only.
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__)) && !defined(__APPLE__)
+#define IQA_MULTIVERSION __attribute__((target_clones("avx2", "default")))
+#else
+#define IQA_MULTIVERSION
+#endif
 
 namespace iqa {
 
@@ -30,95 +39,98 @@ inline int32_t js_to_int32(double v) {
 // ones(f)/f^2 ('symmetric'; ssim.js pads floor(f/2) before and f-1-floor(f/2) after, i.e. the
 // default OpenCV anchor) and keep every f-th row/column. The value is (exact integer sum) * (1/f^2)
 // as ssim.js's box convolution computes it, so the box sums are taken unnormalised.
-cv::Mat ssimjs_downsample(const cv::Mat& g, int f) {
-  // Only every f-th output of the filter is kept, so the block sums are computed at those
-  // samples alone (f^2 times less work than cv::boxFilter over every pixel); the sums are exact
-  // for integer grey values, and scaled once, as ssim.js does.
-  const int off = f / 2;
-  auto reflect = [](int i, int n) {  // 'symmetric' padding: ... 1 0 | 0 1 ... n-1 | n-1 n-2 ...
-    const int period = 2 * n;
-    i %= period;
-    if (i < 0) i += period;
-    return i < n ? i : period - 1 - i;
-  };
-  const int oh = (g.rows + f - 1) / f, ow = (g.cols + f - 1) / f;
-  std::vector<int> cols(size_t(ow) * f);
-  for (int x = 0; x < ow; ++x)
-    for (int k = 0; k < f; ++k) cols[size_t(x) * f + k] = reflect(x * f - off + k, g.cols);
+// 'symmetric' padding index: ... 1 0 | 0 1 ... n-1 | n-1 n-2 ...
+inline int reflect_index(int i, int n) {
+  const int period = 2 * n;
+  i %= period;
+  if (i < 0) i += period;
+  return i < n ? i : period - 1 - i;
+}
+
+// ssim.js downsample 'original' (see ssimjs_downsample): only every f-th output of the filter
+// is kept, so block sums are taken at those samples alone (f^2 times less work than filtering
+// every pixel): per output row the f source rows are added column-wise (`row(r, buf)` fills
+// source row r), then f neighbouring column sums per output. Integer grey sums are exact in any
+// order; the scaling is ssim.js's sum * (1/f^2).
+template <typename RowFn>
+cv::Mat box_downsample(int W, int H, int f, RowFn row) {
+  const int off = f / 2, oh = (H + f - 1) / f, ow = (W + f - 1) / f;
   const double scale = 1.0 / double(f * f);
+  std::vector<double> colsum(W), buf(W);
+  double* __restrict cs = colsum.data();
+  const double* __restrict b = buf.data();
   cv::Mat out(oh, ow, CV_64F);
   for (int y = 0; y < oh; ++y) {
-    double* d = out.ptr<double>(y);
-    std::fill(d, d + ow, 0.0);
+    std::fill(colsum.begin(), colsum.end(), 0.0);
     for (int r = 0; r < f; ++r) {
-      const double* s = g.ptr<double>(reflect(y * f - off + r, g.rows));
-      for (int x = 0; x < ow; ++x) {
-        const int* c = &cols[size_t(x) * f];
-        double acc = 0;
-        for (int k = 0; k < f; ++k) acc += s[c[k]];
-        d[x] += acc;
-      }
+      row(reflect_index(y * f - off + r, H), buf.data());
+      for (int x = 0; x < W; ++x) cs[x] += b[x];
     }
-    for (int x = 0; x < ow; ++x) d[x] *= scale;
+    double* d = out.ptr<double>(y);
+    for (int x = 0; x < ow; ++x) {
+      const int start = x * f - off;
+      double acc = 0;
+      if (start >= 0 && start + f <= W) {
+        for (int k = 0; k < f; ++k) acc += cs[start + k];
+      } else {
+        for (int k = 0; k < f; ++k) acc += cs[reflect_index(start + k, W)];
+      }
+      d[x] = acc * scale;
+    }
   }
   return out;
 }
 
-// ssim.js 'fast'/'original': valid-region Gaussian moments and the SSIM map. Hand-written
-// rather than five cv::sepFilter2D calls: one streaming pass computes all five moments (x, y,
-// x^2, y^2, xy) row by row from the input, which the compiler vectorises; OpenCV's 64-bit
-// separable filter is scalar and needs the squared images materialised.
+// One row of ssim.js's grey conversion of RGBA bytes.
+IQA_MULTIVERSION void gray_row(const uint8_t* __restrict d, int W, bool original, double* __restrict out) {
+  if (original) {
+    for (int i = 0; i < W; ++i) {
+      // Stored into a Uint8Array: truncation (the sum is within [0.5, 255.5]).
+      const double v = 0.29894 * d[4 * i] + 0.58704 * d[4 * i + 1] + 0.11402 * d[4 * i + 2] + 0.5;
+      out[i] = double(uint8_t(int(v)));
+    }
+  } else {
+    for (int i = 0; i < W; ++i) out[i] = double((77 * int(d[4 * i]) + 150 * int(d[4 * i + 1]) + 29 * int(d[4 * i + 2]) + 128) >> 8);
+  }
+}
+
+}  // namespace
+
+cv::Mat ssimjs_downsample(const cv::Mat& g, int f) {
+  if (f <= 1) return g;
+  return box_downsample(g.cols, g.rows, f, [&](int r, double* buf) { std::copy(g.ptr<double>(r), g.ptr<double>(r) + g.cols, buf); });
+}
+
+cv::Mat ssimjs_gray(const uint8_t* rgba, int width, int height, bool original, int f) {
+  const size_t stride = size_t(width) * 4;
+  if (f > 1) return box_downsample(width, height, f, [&](int r, double* buf) { gray_row(rgba + r * stride, width, original, buf); });
+  cv::Mat g(height, width, CV_64F);
+  for (int r = 0; r < height; ++r) gray_row(rgba + r * stride, width, original, g.ptr<double>(r));
+  return g;
+}
+
+int ssimjs_factor(int width, int height, const SsimJsParams& p) {
+  if (!p.downsample) return 1;
+  const double f = std::floor(std::min(width, height) / p.max_size + 0.5);  // Math.round
+  if (!(f > 1)) return 1;
+  if (f > double(std::max(width, height)) * 2) fail(ErrorCode::Input, "maxSize is too small for this image");
+  return int(f);
+}
+
+namespace {
+
 SsimJsResult gaussian_ssim(const cv::Mat& x, const cv::Mat& y, const cv::Mat& kernel, double c1, double c2) {
-  const int K = kernel.rows, W = x.cols, H = x.rows;
-  if (W - K + 1 < 0 || H - K + 1 < 0) fail(ErrorCode::Input, "Invalid array length: the image is smaller than the SSIM window");
+  const int K = kernel.rows;
+  if (x.cols - K + 1 < 0 || x.rows - K + 1 < 0) fail(ErrorCode::Input, "Invalid array length: the image is smaller than the SSIM window");
   SsimJsResult r;
-  const int ow = W - K + 1, oh = H - K + 1;
-  r.map.create(oh, ow, CV_64F);
-  if (ow == 0 || oh == 0) {
+  if (x.cols - K + 1 == 0 || x.rows - K + 1 == 0) {
+    r.map.create(std::max(0, x.rows - K + 1), std::max(0, x.cols - K + 1), CV_64F);
     r.mssim = std::numeric_limits<double>::quiet_NaN();
     return r;
   }
-  const double* k = kernel.ptr<double>(0);
-  const bool uqi = !(c1 > 0 && c2 > 0);
-  std::vector<double> col(size_t(W) * 5), row(size_t(ow) * 5);
-  double *__restrict cx = &col[0], *__restrict cy = cx + W, *__restrict cxx = cy + W, *__restrict cyy = cxx + W, *__restrict cxy = cyy + W;
-  double *__restrict mx = &row[0], *__restrict my = mx + ow, *__restrict mxx = my + ow, *__restrict myy = mxx + ow, *__restrict mxy = myy + ow;
-  double sum = 0;
-  for (int i = 0; i < oh; ++i) {
-    std::fill(col.begin(), col.end(), 0.0);
-    for (int t = 0; t < K; ++t) {  // vertical pass
-      const double kt = k[t];
-      const double *__restrict a = x.ptr<double>(i + t), *__restrict b = y.ptr<double>(i + t);
-      for (int j = 0; j < W; ++j) {
-        const double av = a[j], bv = b[j];
-        cx[j] += kt * av;
-        cy[j] += kt * bv;
-        cxx[j] += kt * (av * av);
-        cyy[j] += kt * (bv * bv);
-        cxy[j] += kt * (av * bv);
-      }
-    }
-    std::fill(row.begin(), row.end(), 0.0);
-    for (int t = 0; t < K; ++t) {  // horizontal pass
-      const double kt = k[t];
-      for (int j = 0; j < ow; ++j) {
-        mx[j] += kt * cx[j + t];
-        my[j] += kt * cy[j + t];
-        mxx[j] += kt * cxx[j + t];
-        myy[j] += kt * cyy[j + t];
-        mxy[j] += kt * cxy[j + t];
-      }
-    }
-    double* d = r.map.ptr<double>(i);
-    for (int j = 0; j < ow; ++j) {
-      const double mu1_sq = mx[j] * mx[j], mu2_sq = my[j] * my[j], mu12 = mx[j] * my[j];
-      const double s1 = mxx[j] - mu1_sq, s2 = myy[j] - mu2_sq, s12 = mxy[j] - mu12;
-      d[j] = uqi ? ((mu12 * 2) * (s12 * 2)) / ((mu1_sq + mu2_sq) * (s1 + s2))
-                 : ((mu12 * 2 + c1) * (s12 * 2 + c2)) / ((mu1_sq + mu2_sq + c1) * (s1 + s2 + c2));
-      sum += d[j];
-    }
-  }
-  r.mssim = sum / double(r.map.total());
+  SsimMaps m = ssim_maps_valid(x, y, kernel, c1, c2, false, !(c1 > 0 && c2 > 0));
+  r.map = m.ssim;
+  r.mssim = cv::mean(r.map)[0];
   return r;
 }
 
@@ -196,7 +208,7 @@ SsimJsResult bezkrovny(const cv::Mat& x, const cv::Mat& y, int ws, double c1, do
   return r;
 }
 
-SsimJsResult weber(const cv::Mat& x, const cv::Mat& y, int ws, double c1, double c2) {
+IQA_MULTIVERSION SsimJsResult weber(const cv::Mat& x, const cv::Mat& y, int ws, double c1, double c2) {
   // ssim.js builds Int32Array summed-area tables of the rounded pixels, their squares and
   // products; window sums come out exact and are stored as int32. Sliding column and row sums in
   // 64-bit give the same exact sums with less memory traffic.
@@ -278,35 +290,10 @@ SsimJsResult weber(const cv::Mat& x, const cv::Mat& y, int ws, double c1, double
 
 }  // namespace
 
-cv::Mat ssimjs_gray(const uint8_t* d, int width, int height, bool original) {
-  cv::Mat g(height, width, CV_64F);
-  double* out = g.ptr<double>(0);
-  const size_t n = size_t(width) * height;
-  if (original) {
-    for (size_t i = 0; i < n; ++i) {
-      // Stored into a Uint8Array: truncation (the sum is within [0.5, 255.5]).
-      double v = 0.29894 * d[4 * i] + 0.58704 * d[4 * i + 1] + 0.11402 * d[4 * i + 2] + 0.5;
-      out[i] = double(uint8_t(int(v)));
-    }
-  } else {
-    for (size_t i = 0; i < n; ++i) out[i] = double((77 * d[4 * i] + 150 * d[4 * i + 1] + 29 * d[4 * i + 2] + 128) >> 8);
-  }
-  return g;
-}
-
 SsimJsResult ssimjs_compare(const cv::Mat& g1, const cv::Mat& g2, const SsimJsParams& p) {
   CV_Assert(g1.type() == CV_64F && g2.type() == CV_64F && g1.size() == g2.size());
   if (p.window < 1) fail(ErrorCode::Input, "windowSize must be a positive integer");
-  cv::Mat x = g1, y = g2;
-  if (p.downsample) {
-    double factor = std::min(g1.cols, g2.rows) / p.max_size;
-    double f = std::floor(factor + 0.5);  // Math.round
-    if (f > 1) {
-      if (f > double(std::max(g1.rows, g1.cols)) * 2) fail(ErrorCode::Input, "maxSize is too small for this image");
-      x = ssimjs_downsample(g1, int(f));
-      y = ssimjs_downsample(g2, int(f));
-    }
-  }
+  const cv::Mat &x = g1, &y = g2;
   switch (p.mode) {
     case SsimJsMode::Fast: return gaussian_ssim(x, y, fast_kernel(p.window), p.c1, p.c2);
     case SsimJsMode::Original: return gaussian_ssim(x, y, original_kernel(p.window), p.c1, p.c2);

@@ -29,10 +29,19 @@ struct SsimJsResult {
   double mssim = 0;
 };
 
-// ssim.js rgb2grayInteger / rgb2gray ('original') of 4-byte RGBA pixels; CV_64F.
-cv::Mat ssimjs_gray(const uint8_t* rgba, int width, int height, bool original);
+// ssim.js's downsampling factor for an image (1: none): Math.round(min(w, h) / maxSize) when
+// downsample is 'original'.
+int ssimjs_factor(int width, int height, const SsimJsParams& p);
 
-// Everything after the grey conversion: optional 'original' downsampling, then the mode.
+// ssim.js rgb2grayInteger / rgb2gray ('original') of 4-byte RGBA pixels, then downsampled by
+// `factor` as ssim.js's downsample 'original' does (fused: the full-size grey image is never
+// stored); CV_64F.
+cv::Mat ssimjs_gray(const uint8_t* rgba, int width, int height, bool original, int factor);
+
+// The same downsampling of an already grey CV_64F image.
+cv::Mat ssimjs_downsample(const cv::Mat& gray, int factor);
+
+// The chosen mode on grey images that are already downsampled (p.downsample is ignored).
 SsimJsResult ssimjs_compare(const cv::Mat& gray1, const cv::Mat& gray2, const SsimJsParams& p);
 
 // --- image-ssim ------------------------------------------------------------------------
