@@ -1,5 +1,7 @@
 #include "fr/fr_common.h"
 
+#include <opencv2/core/utility.hpp>
+
 #include "image/convert.h"
 
 namespace iqa {
@@ -41,6 +43,14 @@ cv::Mat subsample(const cv::Mat& src, int step) {
     for (int x = 0; x < dst.cols; ++x) d[x] = s[x * step];
   }
   return dst;
+}
+
+void parallel_rows(int n, int min_rows, const std::function<void(int, int)>& fn) {
+  const int stripes = std::min(cv::getNumThreads(), n / std::max(1, min_rows));
+  if (stripes <= 1) return fn(0, n);
+  cv::parallel_for_(cv::Range(0, stripes), [&](const cv::Range& r) {
+    for (int s = r.start; s < r.end; ++s) fn(int(int64_t(n) * s / stripes), int(int64_t(n) * (s + 1) / stripes));
+  }, stripes);
 }
 
 FrDetail fr_combine(std::vector<double> channel_scores, std::vector<cv::Mat> maps) {

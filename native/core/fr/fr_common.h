@@ -2,6 +2,7 @@
 // MATLAB-style subsampling, and an optional "detail" interface returning per-channel scores and
 // quality maps beside the score.
 #pragma once
+#include <functional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -39,6 +40,11 @@ bool fr_gray_option(const Options& opts, const char* metric);
 // Hand-written: OpenCV has no strided-subsample primitive (resize(INTER_NEAREST) rounds sizes
 // differently for odd dimensions).
 cv::Mat subsample(const cv::Mat& src, int step);
+
+// Runs fn(begin, end) over [0, n) rows in a few stripes on OpenCV's pool when there is enough
+// work (at least `min_rows` rows per stripe); inline otherwise, and inside an outer batch
+// (OpenCV runs nested parallel regions serially).
+void parallel_rows(int n, int min_rows, const std::function<void(int, int)>& fn);
 
 // Mean of a CV_64F map; averages channel scores into a detail.
 FrDetail fr_combine(std::vector<double> channel_scores, std::vector<cv::Mat> maps);

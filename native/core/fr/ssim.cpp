@@ -37,18 +37,15 @@ cv::Mat blur(const cv::Mat& src, bool valid) {
 // moments (x, y, x^2, y^2, xy) row by row straight from the inputs in double, which the
 // compiler vectorises; five cv::sepFilter2D calls would need the squared images materialised
 // and OpenCV's 64-bit separable filter is scalar.
-IQA_MULTIVERSION SsimMaps ssim_maps_valid(const cv::Mat& x, const cv::Mat& y, const cv::Mat& kernel, double C1, double C2, bool want_cs, bool uqi) {
-  CV_Assert(x.type() == CV_64F && y.type() == CV_64F && x.size() == y.size() && kernel.type() == CV_64F && kernel.isContinuous());
-  const int K = int(kernel.total()), W = x.cols, H = x.rows, ow = W - K + 1, oh = H - K + 1;
-  CV_Assert(ow > 0 && oh > 0);
-  const double* k = kernel.ptr<double>(0);
-  SsimMaps out;
-  out.ssim.create(oh, ow, CV_64F);
-  if (want_cs) out.cs.create(oh, ow, CV_64F);
+namespace {
+// Rows [i0, i1) of ssim_maps_valid (compiled for AVX2 too).
+IQA_MULTIVERSION void ssim_valid_rows(const cv::Mat& x, const cv::Mat& y, const double* k, int K, double C1, double C2, bool uqi, SsimMaps& out,
+                                      bool want_cs, int i0, int i1) {
+  const int W = x.cols, ow = out.ssim.cols;
   std::vector<double> col(size_t(W) * 5), row(size_t(ow) * 5);
   double *__restrict cx = &col[0], *__restrict cy = cx + W, *__restrict cxx = cy + W, *__restrict cyy = cxx + W, *__restrict cxy = cyy + W;
   double *__restrict mx = &row[0], *__restrict my = mx + ow, *__restrict mxx = my + ow, *__restrict myy = mxx + ow, *__restrict mxy = myy + ow;
-  for (int i = 0; i < oh; ++i) {
+  for (int i = i0; i < i1; ++i) {
     std::fill(col.begin(), col.end(), 0.0);
     for (int t = 0; t < K; ++t) {  // vertical pass
       const double kt = k[t];
@@ -83,6 +80,18 @@ IQA_MULTIVERSION SsimMaps ssim_maps_valid(const cv::Mat& x, const cv::Mat& y, co
       if (cs) cs[j] = num2 / den2;
     }
   }
+}
+}  // namespace
+
+SsimMaps ssim_maps_valid(const cv::Mat& x, const cv::Mat& y, const cv::Mat& kernel, double C1, double C2, bool want_cs, bool uqi) {
+  CV_Assert(x.type() == CV_64F && y.type() == CV_64F && x.size() == y.size() && kernel.type() == CV_64F && kernel.isContinuous());
+  const int K = int(kernel.total()), W = x.cols, H = x.rows, ow = W - K + 1, oh = H - K + 1;
+  CV_Assert(ow > 0 && oh > 0);
+  SsimMaps out;
+  out.ssim.create(oh, ow, CV_64F);
+  if (want_cs) out.cs.create(oh, ow, CV_64F);
+  // Output rows are independent: a few stripes, each with its own running buffers.
+  parallel_rows(oh, 48, [&](int i0, int i1) { ssim_valid_rows(x, y, kernel.ptr<double>(0), K, C1, C2, uqi, out, want_cs, i0, i1); });
   return out;
 }
 

@@ -56,28 +56,30 @@ template <typename RowFn>
 cv::Mat box_downsample(int W, int H, int f, RowFn row) {
   const int off = f / 2, oh = (H + f - 1) / f, ow = (W + f - 1) / f;
   const double scale = 1.0 / double(f * f);
-  std::vector<double> colsum(W), buf(W);
-  double* __restrict cs = colsum.data();
-  const double* __restrict b = buf.data();
   cv::Mat out(oh, ow, CV_64F);
-  for (int y = 0; y < oh; ++y) {
-    std::fill(colsum.begin(), colsum.end(), 0.0);
-    for (int r = 0; r < f; ++r) {
-      row(reflect_index(y * f - off + r, H), buf.data());
-      for (int x = 0; x < W; ++x) cs[x] += b[x];
-    }
-    double* d = out.ptr<double>(y);
-    for (int x = 0; x < ow; ++x) {
-      const int start = x * f - off;
-      double acc = 0;
-      if (start >= 0 && start + f <= W) {
-        for (int k = 0; k < f; ++k) acc += cs[start + k];
-      } else {
-        for (int k = 0; k < f; ++k) acc += cs[reflect_index(start + k, W)];
+  parallel_rows(oh, 32, [&](int y0, int y1) {
+    std::vector<double> colsum(W), buf(W);
+    double* __restrict cs = colsum.data();
+    const double* __restrict b = buf.data();
+    for (int y = y0; y < y1; ++y) {
+      std::fill(colsum.begin(), colsum.end(), 0.0);
+      for (int r = 0; r < f; ++r) {
+        row(reflect_index(y * f - off + r, H), buf.data());
+        for (int x = 0; x < W; ++x) cs[x] += b[x];
       }
-      d[x] = acc * scale;
+      double* d = out.ptr<double>(y);
+      for (int x = 0; x < ow; ++x) {
+        const int start = x * f - off;
+        double acc = 0;
+        if (start >= 0 && start + f <= W) {
+          for (int k = 0; k < f; ++k) acc += cs[start + k];
+        } else {
+          for (int k = 0; k < f; ++k) acc += cs[reflect_index(start + k, W)];
+        }
+        d[x] = acc * scale;
+      }
     }
-  }
+  });
   return out;
 }
 
@@ -105,7 +107,9 @@ cv::Mat ssimjs_gray(const uint8_t* rgba, int width, int height, bool original, i
   const size_t stride = size_t(width) * 4;
   if (f > 1) return box_downsample(width, height, f, [&](int r, double* buf) { gray_row(rgba + r * stride, width, original, buf); });
   cv::Mat g(height, width, CV_64F);
-  for (int r = 0; r < height; ++r) gray_row(rgba + r * stride, width, original, g.ptr<double>(r));
+  parallel_rows(height, 64, [&](int r0, int r1) {
+    for (int r = r0; r < r1; ++r) gray_row(rgba + r * stride, width, original, g.ptr<double>(r));
+  });
   return g;
 }
 
@@ -208,24 +212,12 @@ SsimJsResult bezkrovny(const cv::Mat& x, const cv::Mat& y, int ws, double c1, do
   return r;
 }
 
-IQA_MULTIVERSION SsimJsResult weber(const cv::Mat& x, const cv::Mat& y, int ws, double c1, double c2) {
-  // ssim.js builds Int32Array summed-area tables of the rounded pixels, their squares and
-  // products; window sums come out exact and are stored as int32. Sliding column and row sums in
-  // 64-bit give the same exact sums with less memory traffic.
-  const int W = x.cols, H = x.rows, ow = W - ws + 1, oh = H - ws + 1;
-  if (ow < 0 || oh < 0) fail(ErrorCode::Input, "Invalid typed array length: the image is smaller than the SSIM window");
-  SsimJsResult r;
-  r.map.create(oh, ow, CV_64F);
-  if (ow == 0 || oh == 0) return r;  // ssim.js returns an empty map and mssim 0
-  const size_t n = size_t(W) * H;
-  std::vector<int64_t> p1(n), p2(n);
-  for (int row = 0; row < H; ++row) {
-    const double *a = x.ptr<double>(row), *b = y.ptr<double>(row);
-    for (int i = 0; i < W; ++i) {
-      p1[size_t(row) * W + i] = js_to_int32(a[i] + 0.5);  // Int32Array.from(data, v => v + 0.5)
-      p2[size_t(row) * W + i] = js_to_int32(b[i] + 0.5);
-    }
-  }
+// Output rows [y0, y1) of weber(), with their own running sums primed with the stripe's first
+// ws-1 rows; returns the sum of the map values (compiled for AVX2 too).
+IQA_MULTIVERSION double weber_rows(const std::vector<int64_t>& p1, const std::vector<int64_t>& p2, int W, int ws, double c1, double c2, cv::Mat& map,
+                                   int y0, int y1) {
+  const int ow = map.cols;
+  double total = 0;
   std::vector<int64_t> col(size_t(W) * 5, 0);
   int64_t *__restrict c_1 = &col[0], *__restrict c_2 = c_1 + W, *__restrict c_11 = c_2 + W, *__restrict c_22 = c_11 + W, *__restrict c_12 = c_22 + W;
   auto add_row = [&](int row, int64_t sign) {
@@ -245,9 +237,8 @@ IQA_MULTIVERSION SsimJsResult weber(const cv::Mat& x, const cv::Mat& y, int ws, 
   double *__restrict w1 = &buf[0], *__restrict w2 = w1 + ow, *__restrict w11 = w2 + ow, *__restrict w22 = w11 + ow, *__restrict w12 = w22 + ow;
   double *__restrict t1 = w12 + ow, *__restrict t2 = t1 + ow, *__restrict t12 = t2 + ow;
   const double wsq = double(ws) * double(ws);
-  double total = 0;
-  for (int row = 0; row < ws - 1; ++row) add_row(row, 1);
-  for (int oy = 0; oy < oh; ++oy) {
+  for (int row = y0; row < y0 + ws - 1; ++row) add_row(row, 1);
+  for (int oy = y0; oy < y1; ++oy) {
     add_row(oy + ws - 1, 1);
     int64_t s1 = 0, s2 = 0, s11 = 0, s22 = 0, s12 = 0;
     for (int i = 0; i < ws - 1; ++i) s1 += c_1[i], s2 += c_2[i], s11 += c_11[i], s22 += c_22[i], s12 += c_12[i];
@@ -270,7 +261,7 @@ IQA_MULTIVERSION SsimJsResult weber(const cv::Mat& x, const cv::Mat& y, int ws, 
       t2[ox] = js_to_int32(t2[ox]);
       t12[ox] = js_to_int32(t12[ox]);
     }
-    double* d = r.map.ptr<double>(oy);
+    double* d = map.ptr<double>(oy);
     for (int ox = 0; ox < ow; ++ox) {
       const double m1 = w1[ox] / wsq, m2 = w2[ox] / wsq;
       const double varx = t1[ox] / 1024, vary = t2[ox] / 1024, covxy = t12[ox] / 1024;
@@ -281,6 +272,33 @@ IQA_MULTIVERSION SsimJsResult weber(const cv::Mat& x, const cv::Mat& y, int ws, 
     for (int ox = 0; ox < ow; ++ox) total += d[ox];
     add_row(oy, -1);
   }
+  return total;
+}
+
+SsimJsResult weber(const cv::Mat& x, const cv::Mat& y, int ws, double c1, double c2) {
+  // ssim.js builds Int32Array summed-area tables of the rounded pixels, their squares and
+  // products; window sums come out exact and are stored as int32. Sliding column and row sums in
+  // 64-bit give the same exact sums with less memory traffic.
+  const int W = x.cols, H = x.rows, ow = W - ws + 1, oh = H - ws + 1;
+  if (ow < 0 || oh < 0) fail(ErrorCode::Input, "Invalid typed array length: the image is smaller than the SSIM window");
+  SsimJsResult r;
+  r.map.create(oh, ow, CV_64F);
+  if (ow == 0 || oh == 0) return r;  // ssim.js returns an empty map and mssim 0
+  const size_t n = size_t(W) * H;
+  std::vector<int64_t> p1(n), p2(n);
+  for (int row = 0; row < H; ++row) {
+    const double *a = x.ptr<double>(row), *b = y.ptr<double>(row);
+    for (int i = 0; i < W; ++i) {
+      p1[size_t(row) * W + i] = js_to_int32(a[i] + 0.5);  // Int32Array.from(data, v => v + 0.5)
+      p2[size_t(row) * W + i] = js_to_int32(b[i] + 0.5);
+    }
+  }
+  // Output rows in a few stripes, each with its own running sums (primed with its first ws-1
+  // rows); per-stripe totals are added in stripe order.
+  std::vector<double> totals(size_t(oh), 0.0);
+  parallel_rows(oh, 48, [&](int y0, int y1) { totals[size_t(y0)] = weber_rows(p1, p2, W, ws, c1, c2, r.map, y0, y1); });
+  double total = 0;
+  for (double t : totals) total += t;
   // ssim.js keeps a running mean (m += (s - m) / (i + 1)); the plain mean agrees to ~1e-15
   // and avoids a serial division per pixel.
   const double mssim = total / double(r.map.total());
