@@ -38,36 +38,43 @@ cv::Mat blur(const cv::Mat& src, bool valid) {
 // compiler vectorises; five cv::sepFilter2D calls would need the squared images materialised
 // and OpenCV's 64-bit separable filter is scalar.
 namespace {
-// Rows [i0, i1) of ssim_maps_valid (compiled for AVX2 too).
+// Rows [i0, i1) of ssim_maps_valid (compiled for AVX2 too). Each input row is filtered
+// horizontally once (its squares and product computed once) into a ring of the last K rows; each
+// output row is then the vertical filter over the ring. The kernel is symmetric, so taps t and
+// K-1-t share one multiplication.
 IQA_MULTIVERSION void ssim_valid_rows(const cv::Mat& x, const cv::Mat& y, const double* k, int K, double C1, double C2, bool uqi, SsimMaps& out,
                                       bool want_cs, int i0, int i1) {
-  const int W = x.cols, ow = out.ssim.cols;
-  std::vector<double> col(size_t(W) * 5), row(size_t(ow) * 5);
-  double *__restrict cx = &col[0], *__restrict cy = cx + W, *__restrict cxx = cy + W, *__restrict cyy = cxx + W, *__restrict cxy = cyy + W;
-  double *__restrict mx = &row[0], *__restrict my = mx + ow, *__restrict mxx = my + ow, *__restrict myy = mxx + ow, *__restrict mxy = myy + ow;
-  for (int i = i0; i < i1; ++i) {
-    std::fill(col.begin(), col.end(), 0.0);
-    for (int t = 0; t < K; ++t) {  // vertical pass
-      const double kt = k[t];
-      const double *__restrict a = x.ptr<double>(i + t), *__restrict b = y.ptr<double>(i + t);
-      for (int j = 0; j < W; ++j) {
-        const double av = a[j], bv = b[j];
-        cx[j] += kt * av;
-        cy[j] += kt * bv;
-        cxx[j] += kt * (av * av);
-        cyy[j] += kt * (bv * bv);
-        cxy[j] += kt * (av * bv);
+  const int W = x.cols, ow = out.ssim.cols, half = K / 2;
+  std::vector<double> sq(size_t(W) * 3), ring(size_t(K) * 5 * ow), acc(size_t(5) * ow);
+  double *__restrict xx = sq.data(), *__restrict yy = xx + W, *__restrict xy = yy + W;
+  auto filter_row = [&](int r) {
+    const double *__restrict a = x.ptr<double>(r), *__restrict b = y.ptr<double>(r);
+    for (int j = 0; j < W; ++j) xx[j] = a[j] * a[j], yy[j] = b[j] * b[j], xy[j] = a[j] * b[j];
+    double* __restrict dst = &ring[size_t(r % K) * 5 * ow];
+    const double* src[5] = {a, b, xx, yy, xy};
+    for (int m = 0; m < 5; ++m) {
+      const double* __restrict s = src[m];
+      double* __restrict d = dst + size_t(m) * ow;
+      for (int j = 0; j < ow; ++j) d[j] = (K % 2) ? k[half] * s[j + half] : 0.0;
+      for (int t = 0; t < half; ++t) {
+        const double kt = k[t];
+        const int u = K - 1 - t;
+        for (int j = 0; j < ow; ++j) d[j] += kt * (s[j + t] + s[j + u]);
       }
     }
-    std::fill(row.begin(), row.end(), 0.0);
-    for (int t = 0; t < K; ++t) {  // horizontal pass
-      const double kt = k[t];
-      for (int j = 0; j < ow; ++j) {
-        mx[j] += kt * cx[j + t];
-        my[j] += kt * cy[j + t];
-        mxx[j] += kt * cxx[j + t];
-        myy[j] += kt * cyy[j + t];
-        mxy[j] += kt * cxy[j + t];
+  };
+  for (int r = i0; r < i0 + K - 1; ++r) filter_row(r);
+  double *__restrict mx = acc.data(), *__restrict my = mx + ow, *__restrict mxx = my + ow, *__restrict myy = mxx + ow, *__restrict mxy = myy + ow;
+  for (int i = i0; i < i1; ++i) {
+    filter_row(i + K - 1);
+    for (int m = 0; m < 5; ++m) {
+      double* __restrict d = acc.data() + size_t(m) * ow;
+      const double* __restrict centre = &ring[(size_t((i + half) % K) * 5 + m) * ow];
+      for (int j = 0; j < ow; ++j) d[j] = (K % 2) ? k[half] * centre[j] : 0.0;
+      for (int t = 0; t < half; ++t) {
+        const double kt = k[t];
+        const double *__restrict p = &ring[(size_t((i + t) % K) * 5 + m) * ow], *__restrict q = &ring[(size_t((i + K - 1 - t) % K) * 5 + m) * ow];
+        for (int j = 0; j < ow; ++j) d[j] += kt * (p[j] + q[j]);
       }
     }
     double* __restrict d = out.ssim.ptr<double>(i);
