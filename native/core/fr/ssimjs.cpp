@@ -96,6 +96,50 @@ IQA_MULTIVERSION void gray_row(const uint8_t* __restrict d, int W, bool original
   }
 }
 
+// One row of ssim.js's grey conversion as integers (both versions give 0..255 integers).
+IQA_MULTIVERSION void gray_row_int(const uint8_t* __restrict d, int W, bool original, int32_t* __restrict out) {
+  if (original) {
+    for (int i = 0; i < W; ++i) {
+      const double v = 0.29894 * d[4 * i] + 0.58704 * d[4 * i + 1] + 0.11402 * d[4 * i + 2] + 0.5;
+      out[i] = int32_t(uint8_t(int(v)));
+    }
+  } else {
+    for (int i = 0; i < W; ++i) out[i] = (77 * int32_t(d[4 * i]) + 150 * int32_t(d[4 * i + 1]) + 29 * int32_t(d[4 * i + 2]) + 128) >> 8;
+  }
+}
+
+// The same with 8-bit grey rows: integer column and block sums (exact), converted once per output.
+template <typename RowFn>
+cv::Mat box_downsample_int(int W, int H, int f, RowFn row) {
+  const int off = f / 2, oh = (H + f - 1) / f, ow = (W + f - 1) / f;
+  const double scale = 1.0 / double(f * f);
+  cv::Mat out(oh, ow, CV_64F);
+  parallel_rows(oh, 32, [&](int y0, int y1) {
+    std::vector<int32_t> colsum(W), buf(W);
+    int32_t* __restrict cs = colsum.data();
+    const int32_t* __restrict b = buf.data();
+    for (int y = y0; y < y1; ++y) {
+      std::fill(colsum.begin(), colsum.end(), 0);
+      for (int r = 0; r < f; ++r) {
+        row(reflect_index(y * f - off + r, H), buf.data());
+        for (int x = 0; x < W; ++x) cs[x] += b[x];
+      }
+      double* d = out.ptr<double>(y);
+      for (int x = 0; x < ow; ++x) {
+        const int start = x * f - off;
+        int64_t acc = 0;
+        if (start >= 0 && start + f <= W) {
+          for (int k = 0; k < f; ++k) acc += cs[start + k];
+        } else {
+          for (int k = 0; k < f; ++k) acc += cs[reflect_index(start + k, W)];
+        }
+        d[x] = double(acc) * scale;
+      }
+    }
+  });
+  return out;
+}
+
 }  // namespace
 
 cv::Mat ssimjs_downsample(const cv::Mat& g, int f) {
@@ -105,7 +149,7 @@ cv::Mat ssimjs_downsample(const cv::Mat& g, int f) {
 
 cv::Mat ssimjs_gray(const uint8_t* rgba, int width, int height, bool original, int f) {
   const size_t stride = size_t(width) * 4;
-  if (f > 1) return box_downsample(width, height, f, [&](int r, double* buf) { gray_row(rgba + r * stride, width, original, buf); });
+  if (f > 1) return box_downsample_int(width, height, f, [&](int r, int32_t* buf) { gray_row_int(rgba + r * stride, width, original, buf); });
   cv::Mat g(height, width, CV_64F);
   parallel_rows(height, 64, [&](int r0, int r1) {
     for (int r = r0; r < r1; ++r) gray_row(rgba + r * stride, width, original, g.ptr<double>(r));
@@ -214,14 +258,18 @@ SsimJsResult bezkrovny(const cv::Mat& x, const cv::Mat& y, int ws, double c1, do
 
 // Output rows [y0, y1) of weber(), with their own running sums primed with the stripe's first
 // ws-1 rows; returns the sum of the map values (compiled for AVX2 too).
-IQA_MULTIVERSION double weber_rows(const std::vector<int64_t>& p1, const std::vector<int64_t>& p2, int W, int ws, double c1, double c2, cv::Mat& map,
-                                   int y0, int y1) {
+IQA_MULTIVERSION double weber_rows(const cv::Mat& x, const cv::Mat& y, int ws, double c1, double c2, cv::Mat& map, int y0, int y1) {
+  const int W = x.cols;
   const int ow = map.cols;
   double total = 0;
   std::vector<int64_t> col(size_t(W) * 5, 0);
   int64_t *__restrict c_1 = &col[0], *__restrict c_2 = c_1 + W, *__restrict c_11 = c_2 + W, *__restrict c_22 = c_11 + W, *__restrict c_12 = c_22 + W;
+  std::vector<int64_t> rounded(size_t(W) * 2);
   auto add_row = [&](int row, int64_t sign) {
-    const int64_t *__restrict a = &p1[size_t(row) * W], *__restrict b = &p2[size_t(row) * W];
+    // Int32Array.from(data, v => v + 0.5): the rounded pixels ssim.js sums.
+    int64_t *__restrict a = rounded.data(), *__restrict b = a + W;
+    const double *__restrict xa = x.ptr<double>(row), *__restrict ya = y.ptr<double>(row);
+    for (int i = 0; i < W; ++i) a[i] = js_to_int32(xa[i] + 0.5), b[i] = js_to_int32(ya[i] + 0.5);
     for (int i = 0; i < W; ++i) {
       c_1[i] += sign * a[i];
       c_2[i] += sign * b[i];
@@ -284,19 +332,10 @@ SsimJsResult weber(const cv::Mat& x, const cv::Mat& y, int ws, double c1, double
   SsimJsResult r;
   r.map.create(oh, ow, CV_64F);
   if (ow == 0 || oh == 0) return r;  // ssim.js returns an empty map and mssim 0
-  const size_t n = size_t(W) * H;
-  std::vector<int64_t> p1(n), p2(n);
-  for (int row = 0; row < H; ++row) {
-    const double *a = x.ptr<double>(row), *b = y.ptr<double>(row);
-    for (int i = 0; i < W; ++i) {
-      p1[size_t(row) * W + i] = js_to_int32(a[i] + 0.5);  // Int32Array.from(data, v => v + 0.5)
-      p2[size_t(row) * W + i] = js_to_int32(b[i] + 0.5);
-    }
-  }
   // Output rows in a few stripes, each with its own running sums (primed with its first ws-1
   // rows); per-stripe totals are added in stripe order.
   std::vector<double> totals(size_t(oh), 0.0);
-  parallel_rows(oh, 48, [&](int y0, int y1) { totals[size_t(y0)] = weber_rows(p1, p2, W, ws, c1, c2, r.map, y0, y1); });
+  parallel_rows(oh, 48, [&](int y0, int y1) { totals[size_t(y0)] = weber_rows(x, y, ws, c1, c2, r.map, y0, y1); });
   double total = 0;
   for (double t : totals) total += t;
   // ssim.js keeps a running mean (m += (s - m) / (i + 1)); the plain mean agrees to ~1e-15
