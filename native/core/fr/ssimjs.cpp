@@ -303,6 +303,7 @@ IQA_MULTIVERSION double weber_rows(const cv::Mat& x, const cv::Mat& y, int ws, d
       t1[ox] = 1024 * (w11[ox] / wsq - m1 * m1);
       t2[ox] = 1024 * (w22[ox] / wsq - m2 * m2);
       t12[ox] = 1024 * (w12[ox] / wsq - m1 * m2);
+      w1[ox] = m1, w2[ox] = m2;  // keep the means for the last step
     }
     for (int ox = 0; ox < ow; ++ox) {
       t1[ox] = js_to_int32(t1[ox]);
@@ -311,11 +312,11 @@ IQA_MULTIVERSION double weber_rows(const cv::Mat& x, const cv::Mat& y, int ws, d
     }
     double* d = map.ptr<double>(oy);
     for (int ox = 0; ox < ow; ++ox) {
-      const double m1 = w1[ox] / wsq, m2 = w2[ox] / wsq;
+      const double m1 = w1[ox], m2 = w2[ox];
       const double varx = t1[ox] / 1024, vary = t2[ox] / 1024, covxy = t12[ox] / 1024;
       const double na = 2 * m1 * m2 + c1, nb = 2 * covxy + c2;
       const double da = m1 * m1 + m2 * m2 + c1, db = varx + vary + c2;
-      d[ox] = (na * nb) / da / db;
+      d[ox] = (na * nb) / (da * db);  // ssim.js: (na * nb) / da / db, equal to ~1e-16
     }
     for (int ox = 0; ox < ow; ++ox) total += d[ox];
     add_row(oy, -1);
