@@ -20,10 +20,11 @@ const oursImageSsim = require(join(root, 'dist/cjs/image-ssim.js'));
 const ssimJs = require('ssim.js');
 const imageSsim = require('image-ssim');
 const quick = process.argv.includes('--quick');
-// A full GC (untimed) before every timed call, so that no contender pays for the garbage the
-// other one left (ssim.js allocates hundreds of MB per call on large images).
+// A full GC (untimed) between blocks, so that no contender pays for the garbage the other one
+// left (ssim.js allocates hundreds of MB per call on large images).
 v8.setFlagsFromString('--expose-gc');
 const gc = vm.runInNewContext('gc');
+const BLOCK = 5; // calls per contender per turn
 
 function rng(seed) {
   let a = seed >>> 0;
@@ -83,20 +84,25 @@ async function race(contenders, { minMs = quick ? 300 : 1500, minReps = 3, maxRe
   const cpus = contenders.map(() => []);
   const total = contenders.map(() => 0);
   for (const c of contenders) await c.fn(); // warm-up
-  for (let rep = 0; rep < maxReps; rep++) {
+  // Contenders take turns in blocks of BLOCK calls (machine load drifts; alternating blocks
+  // expose both to it alike), with an untimed GC before each block.
+  for (let rep = 0; rep < maxReps; rep += BLOCK) {
     for (let i = 0; i < contenders.length; i++) {
       gc();
-      const c0 = process.cpuUsage();
-      const t0 = process.hrtime.bigint();
-      await contenders[i].fn();
-      const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-      const c = process.cpuUsage(c0);
-      times[i].push(ms);
-      cpus[i].push((c.user + c.system) / 1000);
-      total[i] += ms;
+      for (let k = 0; k < BLOCK; k++) {
+        const c0 = process.cpuUsage();
+        const t0 = process.hrtime.bigint();
+        await contenders[i].fn();
+        const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+        const c = process.cpuUsage(c0);
+        times[i].push(ms);
+        cpus[i].push((c.user + c.system) / 1000);
+        total[i] += ms;
+        if (total[i] > minMs * 20) break; // a very slow anchor: fewer calls
+      }
     }
-    if (rep + 1 >= minReps && total.every((t) => t >= minMs)) break;
-    if (rep + 1 >= minReps && total.some((t) => t > minMs * 20)) break; // a very slow anchor
+    if (rep + BLOCK >= minReps && total.every((t) => t >= minMs)) break;
+    if (rep + BLOCK >= minReps && total.some((t) => t > minMs * 20)) break; // a very slow anchor
   }
   return times.map((t, i) => ({ median: median(t), cpu: median(cpus[i]), reps: t.length }));
 }
