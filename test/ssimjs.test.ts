@@ -117,6 +117,13 @@ describe('iqa-node/ssim.js vs ssim.js 3.5.0', () => {
     }
   });
 
+  it('edge options: UQI (k1 = 0 / k2 = 0), windowSize 1, window as tall as the image, empty map', () => {
+    const [a, b] = generated(61, 47, 11);
+    for (const ssim of MODES)
+      for (const o of [{ k1: 0 }, { k1: 0, k2: 0 }, { windowSize: 1 }, { windowSize: 47 }, { windowSize: 47, downsample: false }]) expectSame(a, b, { ssim, ...o });
+    expectSame(a, b, { ssim: 'weber', windowSize: 48, downsample: false }); // 14x0 map, mssim 0
+  });
+
   it('image forms: Uint8ClampedArray, Buffer, plain array, Float32Array', () => {
     const [a, b] = generated(41, 29, 5);
     expectSame({ ...a, data: Buffer.from(a.data) } as never, { ...b, data: Buffer.from(b.data) } as never, {});
