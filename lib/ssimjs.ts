@@ -57,14 +57,11 @@ export function getOptions(userOptions?: Partial<Options>): Options {
   return options;
 }
 
+type NativePixels = Uint8Array | Uint8ClampedArray | Float64Array;
+type NativeMap = { data: Float64Array; width: number; height: number; mssim: number };
 interface NativeSsimJs {
-  ssimJs(
-    a: Uint8Array | Uint8ClampedArray | Float64Array,
-    b: Uint8Array | Uint8ClampedArray | Float64Array,
-    width: number,
-    height: number,
-    params: object,
-  ): { data: Float64Array; width: number; height: number; mssim: number };
+  ssimJs(a: NativePixels, b: NativePixels, width: number, height: number, params: object): NativeMap;
+  ssimJsAsync(a: NativePixels, b: NativePixels, width: number, height: number, params: object): Promise<NativeMap>;
 }
 
 // ssim.js's rgb2grayInteger / rgb2gray for data the native path does not take (plain arrays,
@@ -92,17 +89,10 @@ function toPlainArray(f: Float64Array): number[] {
   return out;
 }
 
-/**
- * ssim.js's `ssim(image1, image2, options)`: `{ mssim, ssim_map, performance }`, synchronous.
- * Differences from ssim.js: width, height and windowSize must be non-negative integers (ssim.js
- * fails in various ways otherwise); such inputs throw an IqaError (ERR_INPUT).
- */
-export function ssim(
-  image1: ImageData,
-  image2: ImageData,
-  userOptions?: Partial<Options>,
-): { ssim_map: Matrix | MSSIMMatrix; mssim: number; performance: number } {
-  const start = new Date().getTime();
+type Prepared = { args: [NativePixels, NativePixels, number, number, object]; weber: boolean };
+
+// ssim.js's option handling and checks, in its order; returns the native call's arguments.
+function prepare(image1: ImageData, image2: ImageData, userOptions?: Partial<Options>): Prepared {
   const options = getOptions(userOptions);
   if (image1.width !== image2.width || image1.height !== image2.height) throw new Error('Image dimensions do not match');
   const { width, height } = image1;
@@ -116,23 +106,63 @@ export function ssim(
   const weber = options.ssim === 'weber';
   const c1 = weber ? options.k1 * L * (options.k1 * L) : (options.k1 * L) ** 2;
   const c2 = weber ? options.k2 * L * (options.k2 * L) : (options.k2 * L) ** 2;
-  let r;
+  const params = {
+    mode: options.ssim,
+    windowSize: options.windowSize,
+    c1,
+    c2,
+    downsample: options.downsample === 'original',
+    maxSize: options.maxSize === undefined ? 256 : Number(options.maxSize),
+    grayOriginal: original,
+  };
+  return { args: [pixelsOf(image1, original), pixelsOf(image2, original), width, height, params], weber };
+}
+
+function finish(r: NativeMap, weber: boolean, start: number): { ssim_map: Matrix | MSSIMMatrix; mssim: number; performance: number } {
+  const data = toPlainArray(r.data);
+  const ssim_map: Matrix | MSSIMMatrix = weber ? { data, width: r.width, height: r.height, mssim: r.mssim } : { data, width: r.width, height: r.height };
+  return { mssim: r.mssim, ssim_map, performance: new Date().getTime() - start };
+}
+
+/**
+ * ssim.js's `ssim(image1, image2, options)`: `{ mssim, ssim_map, performance }`, synchronous.
+ * Differences from ssim.js: width, height and windowSize must be non-negative integers (ssim.js
+ * fails in various ways otherwise); such inputs throw an IqaError (ERR_INPUT).
+ */
+export function ssim(
+  image1: ImageData,
+  image2: ImageData,
+  userOptions?: Partial<Options>,
+): { ssim_map: Matrix | MSSIMMatrix; mssim: number; performance: number } {
+  const start = new Date().getTime();
+  const { args, weber } = prepare(image1, image2, userOptions);
+  let r: NativeMap;
   try {
-    r = (native() as unknown as NativeSsimJs).ssimJs(pixelsOf(image1, original), pixelsOf(image2, original), width, height, {
-      mode: options.ssim,
-      windowSize: options.windowSize,
-      c1,
-      c2,
-      downsample: options.downsample === 'original',
-      maxSize: options.maxSize === undefined ? 256 : Number(options.maxSize),
-      grayOriginal: original,
-    });
+    r = (native() as unknown as NativeSsimJs).ssimJs(...args);
   } catch (e) {
     throw toIqaError(e);
   }
-  const data = toPlainArray(r.data);
-  const ssim_map: Matrix | MSSIMMatrix = options.ssim === 'weber' ? { data, width: r.width, height: r.height, mssim: r.mssim } : { data, width: r.width, height: r.height };
-  return { mssim: r.mssim, ssim_map, performance: new Date().getTime() - start };
+  return finish(r, weber, start);
+}
+
+/**
+ * The same computation off the main thread (not part of ssim.js): resolves with what `ssim`
+ * returns; option and size errors reject. Keep the pixel buffers unchanged until it settles.
+ */
+export async function ssimAsync(
+  image1: ImageData,
+  image2: ImageData,
+  userOptions?: Partial<Options>,
+): Promise<{ ssim_map: Matrix | MSSIMMatrix; mssim: number; performance: number }> {
+  const start = new Date().getTime();
+  const { args, weber } = prepare(image1, image2, userOptions);
+  let r: NativeMap;
+  try {
+    r = await (native() as unknown as NativeSsimJs).ssimJsAsync(...args);
+  } catch (e) {
+    throw toIqaError(e);
+  }
+  return finish(r, weber, start);
 }
 
 export default ssim;

@@ -124,6 +124,18 @@ describe('iqa-node/ssim.js vs ssim.js 3.5.0', () => {
     expectSame(a, b, { ssim: 'weber', windowSize: 48, downsample: false }); // 14x0 map, mssim 0
   });
 
+  it('ssimAsync resolves with what ssim returns and rejects the same errors', async () => {
+    const [a, b] = generated(129, 77, 4);
+    for (const ssim of MODES) {
+      const sync = ours.ssim(a, b, { ssim });
+      const async = await ours.ssimAsync(a, b, { ssim });
+      expect(async.mssim).toBe(sync.mssim);
+      expect(async.ssim_map).toEqual(sync.ssim_map);
+    }
+    const [c] = generated(130, 77, 4);
+    await expect(ours.ssimAsync(a, c)).rejects.toThrow('Image dimensions do not match');
+  });
+
   it('image forms: Uint8ClampedArray, Buffer, plain array, Float32Array', () => {
     const [a, b] = generated(41, 29, 5);
     expectSame({ ...a, data: Buffer.from(a.data) } as never, { ...b, data: Buffer.from(b.data) } as never, {});

@@ -48,51 +48,92 @@ Napi::Float64Array mat_to_f64(Napi::Env env, const cv::Mat& m) {
   return out;
 }
 
+// Arguments of ssimJs / ssimJsAsync, read on the main thread. The pixel pointers borrow the JS
+// buffers: the caller keeps them referenced until the work is done.
+struct SsimJsCall {
+  const uint8_t* data[2] = {nullptr, nullptr};
+  bool is_gray[2] = {false, false};  // Float64Array of grey values (else RGBA bytes)
+  int width = 0, height = 0, factor = 1;
+  bool gray_original = false;
+  iqa::SsimJsParams params;
+
+  iqa::SsimJsResult run() const {
+    cv::Mat g[2];
+    for (int i = 0; i < 2; ++i)
+      g[i] = is_gray[i] ? iqa::ssimjs_downsample(cv::Mat(height, width, CV_64F, const_cast<uint8_t*>(data[i])).clone(), factor)
+                        : iqa::ssimjs_gray(data[i], width, height, gray_original, factor);
+    return iqa::ssimjs_compare(g[0], g[1], params);
+  }
+};
+
+SsimJsCall parse_ssimjs(const Napi::CallbackInfo& info) {
+  SsimJsCall call;
+  call.width = int_arg(info[2], "width");
+  call.height = int_arg(info[3], "height");
+  if (!info[4].IsObject()) iqa::fail(ErrorCode::Input, "params must be an object");
+  Napi::Object p = info[4].As<Napi::Object>();
+  iqa::SsimJsParams& params = call.params;
+  std::string mode = p.Get("mode").IsString() ? p.Get("mode").As<Napi::String>().Utf8Value() : "";
+  if (mode == "fast") params.mode = iqa::SsimJsMode::Fast;
+  else if (mode == "original") params.mode = iqa::SsimJsMode::Original;
+  else if (mode == "bezkrovny") params.mode = iqa::SsimJsMode::Bezkrovny;
+  else if (mode == "weber") params.mode = iqa::SsimJsMode::Weber;
+  else iqa::fail(ErrorCode::Input, "unknown ssim mode '" + mode + "'");
+  params.window = int_arg(p.Get("windowSize"), "windowSize");
+  params.c1 = number_field(p, "c1");
+  params.c2 = number_field(p, "c2");
+  params.downsample = p.Get("downsample").ToBoolean().Value();
+  params.max_size = number_field(p, "maxSize");
+  call.gray_original = p.Get("grayOriginal").ToBoolean().Value();
+  const size_t n = size_t(call.width) * size_t(call.height);
+  call.factor = iqa::ssimjs_factor(call.width, call.height, params);
+  for (int i = 0; i < 2; ++i) {
+    const char* name = i == 0 ? "image1" : "image2";
+    const Napi::Value v = info[i];
+    if (!v.IsTypedArray()) iqa::fail(ErrorCode::Input, std::string(name) + " must be a typed array");
+    Napi::TypedArray ta = v.As<Napi::TypedArray>();
+    call.data[i] = static_cast<const uint8_t*>(ta.ArrayBuffer().Data()) + ta.ByteOffset();
+    if (ta.TypedArrayType() == napi_float64_array) {
+      if (ta.ElementLength() != n) iqa::fail(ErrorCode::Input, std::string(name) + " grey data must hold width*height values");
+      call.is_gray[i] = true;
+    } else if (ta.TypedArrayType() == napi_uint8_array || ta.TypedArrayType() == napi_uint8_clamped_array) {
+      if (ta.ElementLength() < 4 * n) iqa::fail(ErrorCode::Input, std::string(name) + " holds fewer than width*height RGBA pixels");
+    } else {
+      iqa::fail(ErrorCode::Input, std::string(name) + " must be RGBA bytes or Float64Array grey values");
+    }
+  }
+  return call;
+}
+
+Napi::Object ssimjs_result(Napi::Env env, const iqa::SsimJsResult& r) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("data", mat_to_f64(env, r.map));
+  o.Set("width", r.map.cols);
+  o.Set("height", r.map.rows);
+  o.Set("mssim", r.mssim);
+  return o;
+}
+
 // ssimJs(data1, data2, width, height, params) -> {data: Float64Array, width, height, mssim}
 // dataN: RGBA bytes (Uint8Array/Uint8ClampedArray, >= 4*w*h) converted with ssim.js's rgb2gray,
-// or a Float64Array of w*h grey values already converted by the caller.
+// or a Float64Array of w*h grey values already converted by the caller. Synchronous, as ssim.js.
 Napi::Value SsimJs(const Napi::CallbackInfo& info) {
+  return guarded_sync(info, [&]() -> Napi::Value { return ssimjs_result(info.Env(), parse_ssimjs(info).run()); });
+}
+
+// ssimJsAsync(same arguments) -> Promise of the same result, computed on libuv's pool.
+Napi::Value SsimJsAsync(const Napi::CallbackInfo& info) {
   return guarded_sync(info, [&]() -> Napi::Value {
-    Napi::Env env = info.Env();
-    const int width = int_arg(info[2], "width"), height = int_arg(info[3], "height");
-    if (!info[4].IsObject()) iqa::fail(ErrorCode::Input, "params must be an object");
-    Napi::Object p = info[4].As<Napi::Object>();
-    iqa::SsimJsParams params;
-    std::string mode = p.Get("mode").IsString() ? p.Get("mode").As<Napi::String>().Utf8Value() : "";
-    if (mode == "fast") params.mode = iqa::SsimJsMode::Fast;
-    else if (mode == "original") params.mode = iqa::SsimJsMode::Original;
-    else if (mode == "bezkrovny") params.mode = iqa::SsimJsMode::Bezkrovny;
-    else if (mode == "weber") params.mode = iqa::SsimJsMode::Weber;
-    else iqa::fail(ErrorCode::Input, "unknown ssim mode '" + mode + "'");
-    params.window = int_arg(p.Get("windowSize"), "windowSize");
-    params.c1 = number_field(p, "c1");
-    params.c2 = number_field(p, "c2");
-    params.downsample = p.Get("downsample").ToBoolean().Value();
-    params.max_size = number_field(p, "maxSize");
-    const bool gray_original = p.Get("grayOriginal").ToBoolean().Value();
-    const size_t n = size_t(width) * size_t(height);
-    const int factor = iqa::ssimjs_factor(width, height, params);
-    auto to_gray = [&](const Napi::Value& v, const char* name) -> cv::Mat {
-      if (!v.IsTypedArray()) iqa::fail(ErrorCode::Input, std::string(name) + " must be a typed array");
-      Napi::TypedArray ta = v.As<Napi::TypedArray>();
-      const uint8_t* base = static_cast<const uint8_t*>(ta.ArrayBuffer().Data()) + ta.ByteOffset();
-      if (ta.TypedArrayType() == napi_float64_array) {
-        if (ta.ElementLength() != n) iqa::fail(ErrorCode::Input, std::string(name) + " grey data must hold width*height values");
-        return iqa::ssimjs_downsample(cv::Mat(height, width, CV_64F, const_cast<uint8_t*>(base)).clone(), factor);
-      }
-      if (ta.TypedArrayType() != napi_uint8_array && ta.TypedArrayType() != napi_uint8_clamped_array)
-        iqa::fail(ErrorCode::Input, std::string(name) + " must be RGBA bytes or Float64Array grey values");
-      if (ta.ElementLength() < 4 * n) iqa::fail(ErrorCode::Input, std::string(name) + " holds fewer than width*height RGBA pixels");
-      return iqa::ssimjs_gray(base, width, height, gray_original, factor);
-    };
-    cv::Mat g1 = to_gray(info[0], "image1"), g2 = to_gray(info[1], "image2");
-    iqa::SsimJsResult r = iqa::ssimjs_compare(g1, g2, params);
-    Napi::Object o = Napi::Object::New(env);
-    o.Set("data", mat_to_f64(env, r.map));
-    o.Set("width", r.map.cols);
-    o.Set("height", r.map.rows);
-    o.Set("mssim", r.mssim);
-    return o;
+    SsimJsCall call = parse_ssimjs(info);
+    std::vector<Napi::Reference<Napi::Value>> refs;
+    refs.push_back(Napi::Persistent(info[0]));
+    refs.push_back(Napi::Persistent(info[1]));
+    auto result = std::make_shared<iqa::SsimJsResult>();
+    auto* w = new TaskWorker(
+        info.Env(), [call, result]() { *result = call.run(); }, [result](Napi::Env env) -> Napi::Value { return ssimjs_result(env, *result); },
+        std::move(refs));
+    w->Queue();
+    return w->promise();
   });
 }
 
@@ -171,6 +212,7 @@ Napi::Value FrDetailJs(const Napi::CallbackInfo& info) {
 
 void init_fr(Napi::Env env, Napi::Object exports) {
   exports.Set("ssimJs", Napi::Function::New(env, SsimJs));
+  exports.Set("ssimJsAsync", Napi::Function::New(env, SsimJsAsync));
   exports.Set("imageSsim", Napi::Function::New(env, ImageSsim));
   exports.Set("frDetail", Napi::Function::New(env, FrDetailJs));
 }
