@@ -14,3 +14,7 @@ export { brisque, type BrisqueOptions, type BrisqueFunction } from './brisque';
 export { trainBrisque, readLabels, parseCsv, type TrainBrisqueOptions, type TrainBrisqueResult, type LabelRow } from './train';
 export * as metrics from './metrics';
 export * as datasets from './datasets';
+export { ssim, type SsimOptions } from './ssim';
+export { msssim, type MsSsimOptions } from './msssim';
+export { gmsd, type GmsdOptions } from './gmsd';
+export type { FrMapMetricFunction, FrDetailResult, QualityMap } from './frdetail';

@@ -1,9 +1,12 @@
 // Metrics by CLI name. Adding a metric to the CLI: one entry here.
 import { niqe } from './niqe';
 import { brisque } from './brisque';
+import { gmsd } from './gmsd';
+import { msssim } from './msssim';
 import { psnr } from './psnr';
 import type { FrMetricFunction, NrMetricFunction } from './run';
 import { sharpness } from './sharpness';
+import { ssim } from './ssim';
 
 /** Options the CLI passes through to a metric (each metric reads those it knows). */
 export interface MetricCliOptions {
@@ -28,6 +31,9 @@ export const metricRegistry: Record<string, NrEntry | FrEntry> = {
   brisque: { kind: 'nr', fn: brisque as NrMetricFunction<object>, options: (cli) => ({ variant: cli.variant, model: cli.model, range: cli.range }) },
   psnr: { kind: 'fr', fn: psnr, options: () => ({}) },
   niqe: { kind: 'nr', fn: niqe, options: (c) => ({ model: c.model }) },
+  ssim: { kind: 'fr', fn: ssim, options: () => ({}) },
+  'ms-ssim': { kind: 'fr', fn: msssim, options: () => ({}) },
+  gmsd: { kind: 'fr', fn: gmsd, options: () => ({}) },
 };
 
 export const DEFAULT_NR_METRIC = 'brisque';

@@ -16,12 +16,12 @@ export interface SettledBatch {
   errors: (IqaError | null)[];
 }
 
-type NativeOptions = Record<string, number | string | boolean | undefined>;
+export type NativeOptions = Record<string, number | string | boolean | undefined>;
 
 const handles = new Map<string, unknown>();
 const MAX_HANDLES = 64;
 
-function handleFor(kind: 'nr' | 'fr', name: string, options: NativeOptions): unknown {
+export function handleFor(kind: 'nr' | 'fr', name: string, options: NativeOptions): unknown {
   const clean: Record<string, number | string | boolean> = {};
   for (const k of Object.keys(options).sort()) if (options[k] !== undefined) clean[k] = options[k] as number | string | boolean;
   const key = `${kind}:${name}:${JSON.stringify(clean)}`;

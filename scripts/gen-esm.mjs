@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
-const entries = { 'index.mjs': 'index.js' };
+const entries = { 'index.mjs': 'index.js', 'ssimjs.mjs': 'ssimjs.js', 'image-ssim.mjs': 'image-ssim.js' };
 mkdirSync(join(root, 'dist/esm'), { recursive: true });
 for (const [esm, cjs] of Object.entries(entries)) {
   const mod = require(join(root, 'dist/cjs', cjs));
@@ -16,7 +16,8 @@ for (const [esm, cjs] of Object.entries(entries)) {
   const lines = [
     `import cjs from '../cjs/${cjs}';`,
     `export const { ${names.join(', ')} } = cjs;`,
-    `export default cjs;`,
+    // A module with its own default export (iqa-node/ssim.js) gives that as the ESM default.
+    mod.__esModule && 'default' in mod ? `export default cjs.default;` : `export default cjs;`,
     '',
   ];
   writeFileSync(join(root, 'dist/esm', esm), lines.join('\n'));

@@ -13,6 +13,8 @@
 
 #include "brisque/train.h"
 #include "common/versions.h"
+#include "fr.h"
+#include "fr/fr_common.h"
 #include "image/convert.h"
 #include "image/encode.h"
 #include "image/image.h"
@@ -175,7 +177,13 @@ Napi::Value ScoreFr(const Napi::CallbackInfo& info) {
     auto compute = [metric, ref_src, dist_src, decode](size_t i, ItemOutcome& out) {
       cv::Mat ref = iqa::load_image((*ref_src)[i], decode);
       cv::Mat dist = iqa::load_image((*dist_src)[i], decode);
-      out.score = metric->score(ref, dist);
+      if (auto* detailed = dynamic_cast<const iqa::FrMapMetric*>(metric.get())) {
+        iqa::FrDetail d = detailed->detail(ref, dist, false);
+        out.score = d.score;
+        if (d.channel_scores.size() > 1) out.values = d.channel_scores;  // per-channel scores (R,G,B)
+      } else {
+        out.score = metric->score(ref, dist);
+      }
     };
     auto* w = new BatchWorker(info.Env(), ref_src->size(), compute, abort_flag_of(info[4]), keep_alive({refs, dists}));
     w->Queue();
@@ -422,6 +430,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("createAbortFlag", Napi::Function::New(env, CreateAbortFlag));
   exports.Set("triggerAbort", Napi::Function::New(env, TriggerAbort));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads));
+  init_fr(env, exports);
   return exports;
 }
 

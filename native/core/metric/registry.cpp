@@ -5,7 +5,10 @@
 
 #include "brisque/brisque.h"
 #include "common/thread_priority.h"
+#include "fr/gmsd.h"
+#include "fr/msssim.h"
 #include "fr/psnr.h"
+#include "fr/ssim.h"
 #include "metric/metric.h"
 #include "niqe/niqe.h"
 #include "sharpness/laplacian_variance.h"
@@ -29,6 +32,12 @@ const std::vector<Entry>& entries() {
        [](const Options& o) { return std::make_shared<Psnr>(o); }},
       {{"niqe", false, false, "NIQE (Mittal et al. 2013): distance of the image's patch statistics to a pristine model"},
        [](const Options& o) { return std::make_shared<Niqe>(o); }, nullptr},
+      {{"ssim", true, true, "structural similarity (Wang et al. 2004), 11x11 Gaussian window"}, nullptr,
+       [](const Options& o) { return std::make_shared<Ssim>(o); }},
+      {{"ms-ssim", true, true, "multi-scale structural similarity (Wang et al. 2003), 5 scales"}, nullptr,
+       [](const Options& o) { return std::make_shared<MsSsim>(o); }},
+      {{"gmsd", true, false, "gradient magnitude similarity deviation (Xue et al. 2014); 0 = identical"}, nullptr,
+       [](const Options& o) { return std::make_shared<Gmsd>(o); }},
   };
   return all;
 }
