@@ -8,6 +8,7 @@
 #include "image/convert.h"
 #include "image/image.h"
 #include "marshal.h"
+#include "model.h"
 #include "metric/metric.h"
 #include "ort/runtime.h"
 #include "workers.h"
@@ -271,6 +272,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("createAbortFlag", Napi::Function::New(env, CreateAbortFlag));
   exports.Set("triggerAbort", Napi::Function::New(env, TriggerAbort));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads));
+  InitModel(env, exports);
   return exports;
 }
 
