@@ -6,3 +6,6 @@ export { preprocess, type PreprocessOptions, type DecodedImage } from './preproc
 export { versions, listMetrics, type Versions } from './versions';
 export { sharpness, type SharpnessOptions } from './sharpness';
 export { psnr, type PsnrOptions } from './psnr';
+export { Model, type ModelLoadOptions, type ModelInfo, type Device, type TensorDescription } from './model';
+export { validateManifest, readManifest, type ModelManifest, type CropPolicy } from './manifest';
+export { hyperiqa, hyperiqaModel, type HyperIqaOptions } from './hyperiqa';

@@ -1,4 +1,5 @@
 // Metrics by CLI name. Adding a metric to the CLI: one entry here.
+import { hyperiqa } from './hyperiqa';
 import { psnr } from './psnr';
 import type { FrMetricFunction, NrMetricFunction } from './run';
 import { sharpness } from './sharpness';
@@ -24,6 +25,7 @@ export interface FrEntry {
 export const metricRegistry: Record<string, NrEntry | FrEntry> = {
   sharpness: { kind: 'nr', fn: sharpness, options: () => ({}) },
   psnr: { kind: 'fr', fn: psnr, options: () => ({}) },
+  hyperiqa: { kind: 'nr', fn: hyperiqa as NrMetricFunction<object>, options: (cli) => ({ model: cli.model }) },
 };
 
 export const DEFAULT_NR_METRIC = 'sharpness';
