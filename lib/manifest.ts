@@ -18,14 +18,14 @@ export interface ModelManifest {
   model: { file: string; sha256?: string; variants?: { fp16?: { file: string; sha256?: string } } };
   input: {
     name: string;
-    layout: 'NCHW';
+    layout: 'NCHW' | 'NHWC';
     width: number;
     height: number;
     channels: 1 | 3;
     colorOrder: 'rgb' | 'bgr' | 'gray';
-    dtype?: 'float32';
+    dtype?: 'float32' | 'uint8';
     batch?: 'dynamic' | number;
-    normalize: { scale: 'unit' | 'byte'; mean: number[]; std: number[] };
+    normalize?: { scale: 'unit' | 'byte'; mean: number[]; std: number[] };
   };
   preprocess: {
     resize?: { width: number; height: number; interp?: 'area' | 'bilinear' | 'bicubic' | 'matlab-bicubic' } | null;
@@ -59,8 +59,13 @@ export function validateManifest(m: unknown, where = 'manifest'): ModelManifest 
     const mm = m as ModelManifest;
     const outNames = new Set(mm.outputs.map((o) => o.name));
     const n = mm.input.normalize;
-    for (const [k, arr] of [['mean', n.mean], ['std', n.std]] as const)
-      if (arr.length !== 1 && arr.length !== mm.input.channels) errs.push(`manifest.input.normalize.${k}: needs 1 or ${mm.input.channels} values`);
+    const u8 = mm.input.dtype === 'uint8';
+    if (u8 && mm.input.layout !== 'NHWC') errs.push(`manifest.input.layout: uint8 inputs are NHWC`);
+    if (!u8 && mm.input.layout !== 'NCHW') errs.push(`manifest.input.layout: float32 inputs are NCHW`);
+    if (u8 && n) errs.push(`manifest.input.normalize: uint8 inputs are normalised inside the graph; remove normalize`);
+    if (!u8 && !n) errs.push(`manifest.input: missing required 'normalize' (float32 input)`);
+    for (const [k, arr] of [['mean', n?.mean ?? []], ['std', n?.std ?? []]] as const)
+      if (n && arr.length !== 1 && arr.length !== mm.input.channels) errs.push(`manifest.input.normalize.${k}: needs 1 or ${mm.input.channels} values`);
     if ((mm.input.channels === 1) !== (mm.input.colorOrder === 'gray')) errs.push(`manifest.input.colorOrder: 'gray' goes with channels 1, 'rgb'/'bgr' with 3`);
     const h = mm.head;
     if (h.type === 'hyperiqa-target') {
@@ -128,7 +133,7 @@ export interface CropOverride {
 /** The flat object native createModel() reads (native/binding/model.cpp). */
 export function nativeSpec(lm: LoadedManifest, modelPath: string, o: CropOverride = {}) {
   const m = lm.manifest;
-  const n = m.input.normalize;
+  const n = m.input.normalize ?? { scale: 'unit', mean: [0], std: [1] };
   const k = n.scale === 'byte' ? 1 / 255 : 1; // native normalises values in [0,1]
   const per = (a: number[]) => [0, 1, 2].map((i) => a[Math.min(i, a.length - 1)] * k);
   const policy = o.crop ?? m.preprocess.crop.policy;
@@ -146,6 +151,8 @@ export function nativeSpec(lm: LoadedManifest, modelPath: string, o: CropOverrid
     height: m.input.height,
     channels: m.input.channels,
     rgb: m.input.colorOrder !== 'bgr',
+    dtype: m.input.dtype ?? 'float32',
+    layout: m.input.layout,
     mean: per(n.mean),
     std: per(n.std),
     outputs: m.outputs.map((x) => ({ name: x.name, shape: x.shape.map((d) => (typeof d === 'number' ? d : -1)) })),

@@ -28,8 +28,8 @@ export interface ModelLoadOptions extends CropOverride {
   /** CUDA EP prefer_nhwc (default true) and use_tf32 (default true). */
   preferNhwc?: boolean;
   useTf32?: boolean;
-  /** CUDA EP enable_cuda_graph: static-batch models only (see docs/hyperiqa.md). */
-  cudaGraph?: boolean;
+  /** CUDA EP do_copy_in_default_stream (default true; false copies inputs on their own stream). */
+  cudaCopyInDefaultStream?: boolean;
   /** Most crops per ONNX Runtime run (default 32 on CPU, 128 on CUDA). */
   maxBatch?: number;
   /** Longest a crop waits for a batch to fill, in ms (default 2). */
@@ -145,7 +145,7 @@ export class Model {
         cudaDeviceId: opts.cudaDeviceId,
         preferNhwc: opts.preferNhwc,
         useTf32: opts.useTf32,
-        cudaGraph: opts.cudaGraph,
+        cudaCopyInDefaultStream: opts.cudaCopyInDefaultStream,
         libraryPath: ortLibraryPath(opts.ortLibrary),
         maxBatch: opts.maxBatch ?? (device === 'cpu' ? 32 : 128),
         maxDelayMs: opts.maxDelayMs ?? 2,

@@ -54,6 +54,27 @@ describe('Model (HyperIQA-shaped fixture, CPU)', () => {
     }
   });
 
+  it('a uint8 NHWC model (normalised in the graph) gives the same per-crop scores', async () => {
+    const u8 = await Model.load(join(FIX, 'model-u8.json'));
+    try {
+      expect(u8.info().inputs[0]).toMatchObject({ type: 'uint8', shape: [-1, 224, 224, 3] });
+      for (const g of golden.images) {
+        const crops = await u8.scoreCrops(join(FIX, g.file));
+        crops.forEach((s, i) => expect(Math.abs(s - g.cropScores[i])).toBeLessThan(1e-4));
+      }
+      // RGBA raw input: alpha dropped on the way into the tensor.
+      const raw = await preprocess(join(FIX, golden.images[0].file));
+      const rgba = new Uint8Array(raw.width * raw.height * 4);
+      for (let p = 0; p < raw.width * raw.height; p++) {
+        for (let c = 0; c < 3; c++) rgba[p * 4 + c] = (raw.data as Uint8Array)[p * 3 + 2 - c];
+        rgba[p * 4 + 3] = 255;
+      }
+      expect(Math.abs((await u8.score({ data: rgba, width: raw.width, height: raw.height, channels: 4, order: 'rgba' })) - golden.images[0].score)).toBeLessThan(1e-4);
+    } finally {
+      await u8.close();
+    }
+  });
+
   it('the seeded crop generator: 3 crops are the first 3 of 5; centre crop matches', async () => {
     const m3 = await Model.load(MANIFEST, { crops: 3 });
     const c = await Model.load(MANIFEST, { crop: 'center' });
@@ -216,6 +237,10 @@ describe('Model.load rejects broken models with ERR_MODEL naming the problem', (
     await rejectsWith(Model.load(variant('outshape', (m) => { m.outputs[1].shape = ['batch', 28, 57]; })), 'ERR_MODEL', /output 'fc1w' has shape \[\?, 28, 56\] but the manifest declares \[\?, 28, 57\]/);
     await rejectsWith(Model.load(variant('sizes', (m) => { m.head.sizes = [56, 28, 14, 7, 8, 1]; })), 'ERR_MODEL', /output 'fc4w' has shape \[\?, 7, 7\] but the head needs \[\?, 8, 7\]/);
     await rejectsWith(Model.load(variant('scalar', (m) => { m.head = { type: 'scalar', output: 'fc1w' }; })), 'ERR_MODEL', /scalar head needs \[batch\] or \[batch, 1\]/);
+    // A float32 manifest over the uint8 graph.
+    const u8 = JSON.parse(readFileSync(join(FIX, 'model-u8.json'), 'utf8')) as ModelManifest;
+    const f32 = manifestJson();
+    await rejectsWith(Model.load(variant('dtype', (m) => { m.model = { file: join(FIX, u8.model.file) }; m.outputs = f32.outputs; })), 'ERR_MODEL', /input 'input' is uint8 but the manifest declares float32/);
   });
 
   it('bad load options reject with ERR_INPUT', async () => {

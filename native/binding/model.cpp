@@ -101,6 +101,10 @@ iqa::ort::ModelSpec to_spec(const Napi::Value& v) {
   s.height = int(num(o, "height", 224));
   s.channels = int(num(o, "channels", 3));
   s.rgb = flag(o, "rgb", true);
+  std::string dtype = text(o, "dtype", "float32"), layout = text(o, "layout", "NCHW");
+  if (!((dtype == "float32" && layout == "NCHW") || (dtype == "uint8" && layout == "NHWC")))
+    iqa::fail(ErrorCode::Model, "supported inputs: float32 NCHW or uint8 NHWC, not " + dtype + " " + layout);
+  s.uint8_nhwc = dtype == "uint8";
   auto mean = numbers(o, "mean"), stdev = numbers(o, "std");
   for (int c = 0; c < 3; ++c) {
     if (!mean.empty()) s.mean[c] = float(mean[std::min<size_t>(c, mean.size() - 1)]);
@@ -144,7 +148,7 @@ iqa::ort::EngineOptions to_engine(const Napi::Value& v) {
   e.session.cuda_device_id = int(num(o, "cudaDeviceId", 0));
   e.session.prefer_nhwc = flag(o, "preferNhwc", true);
   e.session.use_tf32 = flag(o, "useTf32", true);
-  e.session.cuda_graph = flag(o, "cudaGraph", false);
+  e.session.cuda_copy_in_default_stream = flag(o, "cudaCopyInDefaultStream", true);
   e.session.library_path = text(o, "libraryPath", "");
   e.max_batch = size_t(num(o, "maxBatch", 32));
   e.max_delay_ms = num(o, "maxDelayMs", 2);

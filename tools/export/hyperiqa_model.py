@@ -213,19 +213,29 @@ def reference_scores(net: HyperNet, x: torch.Tensor) -> torch.Tensor:
     return TargetNet(paras)(paras['target_in_vec'])
 
 
+IMAGENET_MEAN = [0.485, 0.456, 0.406]
+IMAGENET_STD = [0.229, 0.224, 0.225]
 OUTPUT_NAMES = ['target_in_vec', 'fc1w', 'fc1b', 'fc2w', 'fc2b', 'fc3w', 'fc3b', 'fc4w', 'fc4b', 'fc5w', 'fc5b']
 
 
 class HyperNetForExport(nn.Module):
     """Flat outputs for ONNX: target_in_vec [N,T] and per layer weights [N,out,in] and biases [N,out]."""
 
-    def __init__(self, net: HyperNet, fuse_target: bool = False, half: bool = False):
+    def __init__(self, net: HyperNet, fuse_target: bool = False, half: bool = False, uint8_input: bool = False):
         super().__init__()
         self.net = net
         self.fuse_target = fuse_target
         self.half_precision = half
+        self.uint8_input = uint8_input
+        self.register_buffer('mean', torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1))
+        self.register_buffer('std', torch.tensor(IMAGENET_STD).view(1, 3, 1, 1))
 
     def forward(self, x):
+        if self.uint8_input:
+            # Raw 8-bit BGR pixels, NHWC (OpenCV's layout): normalise in float32 inside the graph.
+            x = x.permute(0, 3, 1, 2).float() / 255.0
+            x = x[:, [2, 1, 0]]
+            x = (x - self.mean.float()) / self.std.float()
         if self.half_precision:
             x = x.half()
         p = self.net(x)

@@ -69,13 +69,19 @@ def main():
     subprocess.run([sys.executable, os.path.join(HERE, 'export_hyperiqa.py'), '--weights', 'random', '--config', 'tiny',
                     '--seed', '3', '--out-dir', OUT, '--name', 'model', '--schema-ref', '../../../models/manifest.schema.json',
                     '--save-state', os.path.join('/tmp', 'hyperiqa-tiny-state.pt')], check=True)
-    mpath = os.path.join(OUT, 'model.json')
-    manifest = json.load(open(mpath))
-    manifest['name'] = 'hyperiqa-tiny'
-    manifest['preprocess'] = {'resize': None, 'crop': {'policy': 'random', 'count': 5, 'seed': 7}}
-    manifest['score']['range'] = [-10, 10]
-    json.dump(manifest, open(mpath, 'w'), indent=2)
-    open(mpath, 'a').write('\n')
+    # The same weights (same seed) with a raw uint8 BGR NHWC input, normalised in the graph.
+    subprocess.run([sys.executable, os.path.join(HERE, 'export_hyperiqa.py'), '--weights', 'random', '--config', 'tiny',
+                    '--seed', '3', '--out-dir', OUT, '--name', 'model-u8', '--uint8-input',
+                    '--schema-ref', '../../../models/manifest.schema.json'], check=True)
+    for stem, name in (('model', 'hyperiqa-tiny'), ('model-u8', 'hyperiqa-tiny-u8')):
+        mpath = os.path.join(OUT, f'{stem}.json')
+        m = json.load(open(mpath))
+        m['name'] = name
+        m['preprocess'] = {'resize': None, 'crop': {'policy': 'random', 'count': 5, 'seed': 7}}
+        m['score']['range'] = [-10, 10]
+        json.dump(m, open(mpath, 'w'), indent=2)
+        open(mpath, 'a').write('\n')
+    manifest = json.load(open(os.path.join(OUT, 'model.json')))
 
     net = HyperNet(TINY)
     net.load_state_dict(torch.load('/tmp/hyperiqa-tiny-state.pt'))

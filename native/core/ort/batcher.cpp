@@ -6,7 +6,7 @@
 namespace iqa::ort {
 
 struct Batcher::Batch {
-  float* buffer = nullptr;
+  uint8_t* buffer = nullptr;
   size_t reserved = 0, committed = 0;
   std::chrono::steady_clock::time_point deadline;
   bool done = false;
@@ -16,8 +16,8 @@ struct Batcher::Batch {
   std::string message;
 };
 
-Batcher::Batcher(size_t sample_floats, size_t max_batch, double max_delay_ms, int runners, RunFn run, AllocFn alloc, FreeFn free)
-    : sample_floats_(sample_floats), max_batch_(std::max<size_t>(1, max_batch)), max_alive_(size_t(std::max(1, runners)) + 2),
+Batcher::Batcher(size_t sample_bytes, size_t max_batch, double max_delay_ms, int runners, RunFn run, AllocFn alloc, FreeFn free)
+    : sample_bytes_(sample_bytes), max_batch_(std::max<size_t>(1, max_batch)), max_alive_(size_t(std::max(1, runners)) + 2),
       max_delay_(std::chrono::nanoseconds(int64_t(std::max(0.0, max_delay_ms) * 1e6))), run_(std::move(run)),
       alloc_(std::move(alloc)), free_(std::move(free)) {
   for (int i = 0; i < std::max(1, runners); ++i) threads_.emplace_back([this] { runner_loop(); });
@@ -27,7 +27,7 @@ Batcher::~Batcher() {
   close();
   for (auto& t : threads_)
     if (t.joinable()) t.join();
-  for (float* p : pool_) free_(p);
+  for (uint8_t* p : pool_) free_(p);
 }
 
 void Batcher::close() {
@@ -63,9 +63,9 @@ std::shared_ptr<Batcher::Batch> Batcher::new_batch_locked(std::unique_lock<std::
     pool_.pop_back();
   } else {
     lk.unlock();
-    float* p = nullptr;
+    uint8_t* p = nullptr;
     try {
-      p = alloc_(sample_floats_ * max_batch_);
+      p = alloc_(sample_bytes_ * max_batch_);
     } catch (...) {
       lk.lock();
       throw;
@@ -109,9 +109,9 @@ Batcher::Ticket Batcher::submit(size_t n, const PackFn& pack) {
       }
     }
     for (size_t i = 0; i < k; ++i) {
-      float* dst = b->buffer + (off + i) * sample_floats_;
+      uint8_t* dst = b->buffer + (off + i) * sample_bytes_;
       if (pack_error) {
-        std::memset(dst, 0, sample_floats_ * sizeof(float));
+        std::memset(dst, 0, sample_bytes_);
         continue;
       }
       try {
@@ -119,7 +119,7 @@ Batcher::Ticket Batcher::submit(size_t n, const PackFn& pack) {
       } catch (...) {
         // The rows stay reserved (others share the batch): zero them, report after committing.
         pack_error = std::current_exception();
-        std::memset(dst, 0, sample_floats_ * sizeof(float));
+        std::memset(dst, 0, sample_bytes_);
       }
     }
     {

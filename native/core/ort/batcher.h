@@ -25,11 +25,11 @@ namespace iqa::ort {
 class Batcher {
  public:
   // Runs the model + head on rows [0, n) of `input` and writes n scores.
-  using RunFn = std::function<void(const float* input, size_t n, double* scores)>;
-  using AllocFn = std::function<float*(size_t floats)>;
-  using FreeFn = std::function<void(float*)>;
+  using RunFn = std::function<void(const uint8_t* input, size_t n, double* scores)>;
+  using AllocFn = std::function<uint8_t*(size_t bytes)>;
+  using FreeFn = std::function<void(uint8_t*)>;
   // Fills one sample (row) of the batch tensor.
-  using PackFn = std::function<void(size_t index, float* dst)>;
+  using PackFn = std::function<void(size_t index, uint8_t* dst)>;
 
   struct Batch;
   struct Part {
@@ -41,7 +41,7 @@ class Batcher {
     size_t n = 0;
   };
 
-  Batcher(size_t sample_floats, size_t max_batch, double max_delay_ms, int runners, RunFn run, AllocFn alloc, FreeFn free);
+  Batcher(size_t sample_bytes, size_t max_batch, double max_delay_ms, int runners, RunFn run, AllocFn alloc, FreeFn free);
   ~Batcher();
   Batcher(const Batcher&) = delete;
   Batcher& operator=(const Batcher&) = delete;
@@ -66,7 +66,7 @@ class Batcher {
   void runner_loop();
   std::shared_ptr<Batch> new_batch_locked(std::unique_lock<std::mutex>& lk);
 
-  const size_t sample_floats_, max_batch_, max_alive_;
+  const size_t sample_bytes_, max_batch_, max_alive_;
   const std::chrono::nanoseconds max_delay_;
   RunFn run_;
   AllocFn alloc_;
@@ -76,7 +76,7 @@ class Batcher {
   std::condition_variable work_cv_, done_cv_, space_cv_;
   std::shared_ptr<Batch> open_;
   std::deque<std::shared_ptr<Batch>> ready_;
-  std::vector<float*> pool_;
+  std::vector<uint8_t*> pool_;
   size_t alive_ = 0;
   bool closing_ = false;
   Stats stats_;

@@ -4,6 +4,7 @@
 #include <numeric>
 
 #include <onnxruntime_c_api.h>
+#include <opencv2/imgproc.hpp>
 
 #include "common/error.h"
 
@@ -68,10 +69,13 @@ Model::Model(ModelSpec spec, EngineOptions opts) : spec_(std::move(spec)), opts_
   const TensorInfo& in = ins[0];
   if (!spec_.input_name.empty() && in.name != spec_.input_name)
     fail(ErrorCode::Model, "the manifest declares input '" + spec_.input_name + "' but the model's input is '" + in.name + "'");
-  if (in.elem_type != ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT)
-    fail(ErrorCode::Model, "input '" + in.name + "' is " + elem_type_name(in.elem_type) + "; iqa-node feeds float32 (export fp16 models with float32 inputs)");
+  const int want_type = spec_.uint8_nhwc ? ONNX_TENSOR_ELEMENT_DATA_TYPE_UINT8 : ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT;
+  if (in.elem_type != want_type)
+    fail(ErrorCode::Model, "input '" + in.name + "' is " + elem_type_name(in.elem_type) + " but the manifest declares " + elem_type_name(want_type) +
+                               " (export fp16 models with float32 inputs)");
   bool full = spec_.crop == CropPolicy::Full;
-  std::vector<int64_t> want = {-1, spec_.channels, full ? -1 : spec_.height, full ? -1 : spec_.width};
+  const int64_t H = full ? -1 : spec_.height, W = full ? -1 : spec_.width;
+  std::vector<int64_t> want = spec_.uint8_nhwc ? std::vector<int64_t>{-1, H, W, spec_.channels} : std::vector<int64_t>{-1, spec_.channels, H, W};
   bool ok = in.shape.size() == 4;
   for (size_t i = 1; ok && i < 4; ++i) ok = want[i] < 0 || in.shape[i] < 0 || in.shape[i] == want[i];
   if (!ok) fail(ErrorCode::Model, "input '" + in.name + "' has shape " + dims_text(in.shape) + " but the manifest declares " + dims_text(want));
@@ -93,19 +97,46 @@ Model::Model(ModelSpec spec, EngineOptions opts) : spec_(std::move(spec)), opts_
 
   int runners = opts_.runners > 0 ? opts_.runners : (session_->device() == "cuda" ? 2 : 1);
   opts_.runners = runners;
-  const size_t sample = size_t(spec_.channels) * spec_.height * spec_.width;
   const int h = spec_.height, w = spec_.width;
   Session* s = session_.get();
   batcher_ = std::make_unique<Batcher>(
-      sample, opts_.max_batch, opts_.max_delay_ms, runners, [this, h, w](const float* in, size_t n, double* scores) { run_batch(in, n, scores, h, w); },
-      [s](size_t floats) { return s->alloc_host(floats); }, [s](float* p) { s->free_host(p); });
+      sample_bytes(), opts_.max_batch, opts_.max_delay_ms, runners,
+      [this, h, w](const uint8_t* in, size_t n, double* scores) { run_batch(in, n, scores, h, w); },
+      [s](size_t bytes) { return s->alloc_host(bytes); }, [s](uint8_t* p) { s->free_host(p); });
+}
+
+size_t Model::sample_bytes() const {
+  return size_t(spec_.channels) * spec_.height * spec_.width * (spec_.uint8_nhwc ? 1 : sizeof(float));
+}
+
+void Model::pack(const cv::Mat& roi, uint8_t* dst) const {
+  if (!spec_.uint8_nhwc) return pack_nchw(roi, reinterpret_cast<float*>(dst), spec_.channels, spec_.rgb, spec_.mean, spec_.stdev);
+  // Raw 8-bit HWC straight into the batch tensor (cvtColor/convertTo write into `out` in place).
+  cv::Mat src = roi;
+  if (src.depth() != CV_8U) src.convertTo(src, CV_8U, 255.0 / full_scale(src));
+  cv::Mat out(roi.rows, roi.cols, CV_8UC(spec_.channels), dst);
+  const int cn = src.channels();
+  if (spec_.channels == 1) {
+    if (cn == 1) src.copyTo(out);
+    else cv::cvtColor(src, out, cn == 4 ? cv::COLOR_BGRA2GRAY : cv::COLOR_BGR2GRAY);
+  } else if (cn == 1) {
+    cv::cvtColor(src, out, cv::COLOR_GRAY2BGR);
+  } else if (spec_.rgb) {
+    cv::cvtColor(src, out, cn == 4 ? cv::COLOR_BGRA2RGB : cv::COLOR_BGR2RGB);
+  } else if (cn == 4) {
+    cv::cvtColor(src, out, cv::COLOR_BGRA2BGR);
+  } else {
+    src.copyTo(out);
+  }
+  if (out.data != dst) fail(ErrorCode::Internal, "packing did not write into the batch tensor");
 }
 
 Model::~Model() = default;
 
-void Model::run_batch(const float* input, size_t n, double* scores, int height, int width) const {
-  std::vector<int64_t> shape = {int64_t(n), spec_.channels, height, width};
-  session_->run(input, shape, head_->outputs(), [&](const std::vector<OutputView>& outs) {
+void Model::run_batch(const uint8_t* input, size_t n, double* scores, int height, int width) const {
+  std::vector<int64_t> shape = spec_.uint8_nhwc ? std::vector<int64_t>{int64_t(n), height, width, spec_.channels}
+                                                : std::vector<int64_t>{int64_t(n), spec_.channels, height, width};
+  session_->run(input, spec_.uint8_nhwc ? ONNX_TENSOR_ELEMENT_DATA_TYPE_UINT8 : ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT, shape, head_->outputs(), [&](const std::vector<OutputView>& outs) {
     for (size_t i = 0; i < outs.size(); ++i)
       if (outs[i].shape.empty() || outs[i].shape[0] != int64_t(n))
         fail(ErrorCode::Model, "output '" + head_->outputs()[i] + "' has shape " + dims_text(outs[i].shape) + " for a batch of " + std::to_string(n));
@@ -130,16 +161,14 @@ Model::Pending Model::submit(const cv::Mat& img) const {
   Pending p;
   if (spec_.crop == CropPolicy::Full) {
     // Whole image at its own size: shapes differ per image, so it runs alone (still thread-safe).
-    std::vector<float> tensor(size_t(spec_.channels) * m.rows * m.cols);
-    pack_nchw(m, tensor.data(), spec_.channels, spec_.rgb, spec_.mean, spec_.stdev);
+    std::vector<float> tensor(size_t(spec_.channels) * m.rows * m.cols);  // float-sized: fits uint8 too
+    pack(m, reinterpret_cast<uint8_t*>(tensor.data()));
     p.direct_scores.resize(1);
-    run_batch(tensor.data(), 1, p.direct_scores.data(), m.rows, m.cols);
+    run_batch(reinterpret_cast<const uint8_t*>(tensor.data()), 1, p.direct_scores.data(), m.rows, m.cols);
     return p;
   }
   std::vector<cv::Rect> rects = crop_rects(m.size(), cv::Size(spec_.width, spec_.height), spec_.crop, spec_.crop_count, spec_.crop_seed);
-  p.ticket = batcher_->submit(rects.size(), [&](size_t i, float* dst) {
-    pack_nchw(m(rects[i]), dst, spec_.channels, spec_.rgb, spec_.mean, spec_.stdev);
-  });
+  p.ticket = batcher_->submit(rects.size(), [&](size_t i, uint8_t* dst) { pack(m(rects[i]), dst); });
   return p;
 }
 
@@ -156,9 +185,10 @@ double Model::wait(const Pending& p, std::vector<double>* crop_scores) const {
   return std::accumulate(s.begin(), s.end(), 0.0) / double(s.size());
 }
 
-void Model::score_tensor(const float* samples, size_t n, double* scores) const {
-  const size_t sample = size_t(spec_.channels) * spec_.height * spec_.width;
-  Batcher::Ticket t = batcher_->submit(n, [&](size_t i, float* dst) { std::memcpy(dst, samples + i * sample, sample * sizeof(float)); });
+void Model::score_tensor(const void* samples, size_t n, double* scores) const {
+  const size_t sample = sample_bytes();
+  const uint8_t* src = static_cast<const uint8_t*>(samples);
+  Batcher::Ticket t = batcher_->submit(n, [&](size_t i, uint8_t* dst) { std::memcpy(dst, src + i * sample, sample); });
   batcher_->wait(t, scores);
 }
 

@@ -30,7 +30,11 @@ struct ModelSpec {
   std::string input_name;  // "" = the session's first input
   int width = 224, height = 224, channels = 3;
   bool rgb = true;         // channel order of the tensor (false: BGR)
-  float mean[3] = {0, 0, 0}, stdev[3] = {1, 1, 1};  // on values scaled to [0, 1]
+  // float32 NCHW: value = (pixel / full_scale - mean) / std, packed here.
+  // uint8 NHWC: raw 8-bit pixels; the graph converts and normalises (a quarter of the bytes to
+  // pack and to copy to the GPU).
+  bool uint8_nhwc = false;
+  float mean[3] = {0, 0, 0}, stdev[3] = {1, 1, 1};  // float32 only; on values scaled to [0, 1]
   std::vector<TensorInfo> declared_outputs;          // from the manifest: name + dims (-1 = symbolic)
   // Preprocessing
   int resize_width = 0, resize_height = 0;           // 0: no resize before cropping
@@ -75,7 +79,6 @@ class Model {
   // A prepared image: crops submitted to the batcher, scores pending.
   struct Pending {
     Batcher::Ticket ticket;
-    cv::Mat full_tensor_owner;  // Full policy: scored directly
     std::vector<double> direct_scores;
   };
   // Resizes/crops/packs `img` (canonical cv::Mat) into the batcher; thread-safe.
@@ -84,14 +87,16 @@ class Model {
   double wait(const Pending& p, std::vector<double>* crop_scores = nullptr) const;
   double score(const cv::Mat& img, std::vector<double>* crop_scores = nullptr) const { return wait(submit(img), crop_scores); }
 
-  // Crops/s path for benchmarks: scores `n` pre-packed samples (n x C x H x W floats).
-  void score_tensor(const float* samples, size_t n, double* scores) const;
+  // Crops/s path for benchmarks: scores `n` pre-packed samples (sample_bytes() each).
+  void score_tensor(const void* samples, size_t n, double* scores) const;
+  size_t sample_bytes() const;
 
   void close();
   void drain();
 
  private:
-  void run_batch(const float* input, size_t n, double* scores, int height, int width) const;
+  void run_batch(const uint8_t* input, size_t n, double* scores, int height, int width) const;
+  void pack(const cv::Mat& roi, uint8_t* dst) const;
   cv::Mat prepare(const cv::Mat& img) const;
 
   ModelSpec spec_;

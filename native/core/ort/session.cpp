@@ -56,8 +56,8 @@ void append_cuda(Ort::SessionOptions& so, const SessionOptions& o) {
   Ort::ThrowOnError(api.CreateCUDAProviderOptions(&cuda));
   std::unique_ptr<OrtCUDAProviderOptionsV2, void (*)(OrtCUDAProviderOptionsV2*)> guard(cuda, api.ReleaseCUDAProviderOptions);
   std::string dev = std::to_string(o.cuda_device_id);
-  const char* keys[] = {"device_id", "prefer_nhwc", "use_tf32", "enable_cuda_graph"};
-  const char* values[] = {dev.c_str(), o.prefer_nhwc ? "1" : "0", o.use_tf32 ? "1" : "0", o.cuda_graph ? "1" : "0"};
+  const char* keys[] = {"device_id", "prefer_nhwc", "use_tf32", "do_copy_in_default_stream"};
+  const char* values[] = {dev.c_str(), o.prefer_nhwc ? "1" : "0", o.use_tf32 ? "1" : "0", o.cuda_copy_in_default_stream ? "1" : "0"};
   Ort::ThrowOnError(api.UpdateCUDAProviderOptions(cuda, keys, values, 4));
   Ort::ThrowOnError(api.SessionOptionsAppendExecutionProvider_CUDA_V2(so, cuda));
 }
@@ -162,27 +162,27 @@ Session::Session(const std::string& model_path, const SessionOptions& o) : impl_
 
 Session::~Session() = default;
 
-float* Session::alloc_host(size_t floats) const {
-  size_t bytes = std::max<size_t>(floats, 1) * sizeof(float);
+uint8_t* Session::alloc_host(size_t bytes) const {
+  bytes = std::max<size_t>(bytes, 1);
   if (impl_->pinned) {
     try {
-      return static_cast<float*>(impl_->pinned_alloc->Alloc(bytes));
+      return static_cast<uint8_t*>(impl_->pinned_alloc->Alloc(bytes));
     } catch (const Ort::Exception& e) {
       fail(ErrorCode::Device, std::string("cannot allocate pinned memory: ") + e.what());
     }
   }
   void* p = nullptr;
   if (posix_memalign(&p, 64, bytes) != 0) throw std::bad_alloc();
-  return static_cast<float*>(p);
+  return static_cast<uint8_t*>(p);
 }
 
-void Session::free_host(float* p) const {
+void Session::free_host(uint8_t* p) const {
   if (!p) return;
   if (impl_->pinned) impl_->pinned_alloc->Free(p);
   else std::free(p);
 }
 
-void Session::run(const float* input, const std::vector<int64_t>& shape, const std::vector<std::string>& output_names,
+void Session::run(const void* input, int elem_type, const std::vector<int64_t>& shape, const std::vector<std::string>& output_names,
                   const std::function<void(const std::vector<OutputView>&)>& consume) const {
   const std::vector<std::string>& names = output_names.empty() ? impl_->all_outputs : output_names;
   size_t count = 1;
@@ -191,7 +191,9 @@ void Session::run(const float* input, const std::vector<int64_t>& shape, const s
   try {
     Ort::MemoryInfo cpu = Ort::MemoryInfo::CreateCpu(OrtDeviceAllocator, OrtMemTypeDefault);
     const Ort::MemoryInfo& in_info = impl_->pinned ? *impl_->pinned_info : cpu;
-    Ort::Value in = Ort::Value::CreateTensor<float>(in_info, const_cast<float*>(input), count, shape.data(), shape.size());
+    size_t elem = elem_type == ONNX_TENSOR_ELEMENT_DATA_TYPE_UINT8 ? 1 : sizeof(float);
+    Ort::Value in = Ort::Value::CreateTensor(in_info, const_cast<void*>(input), count * elem, shape.data(), shape.size(),
+                                             ONNXTensorElementDataType(elem_type));
     const char* in_name = inputs_.at(0).name.c_str();
     if (impl_->cuda) {
       // IO binding: ORT copies the (pinned) input to the device once and writes outputs to host memory.

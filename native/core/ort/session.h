@@ -20,7 +20,7 @@ struct SessionOptions {
   int cuda_device_id = 0;
   bool prefer_nhwc = true;      // CUDA EP: NHWC convolutions (faster on tensor cores)
   bool use_tf32 = true;
-  bool cuda_graph = false;      // CUDA EP enable_cuda_graph (static shapes only)
+  bool cuda_copy_in_default_stream = true;  // CUDA EP do_copy_in_default_stream (0: copies on their own stream)
   std::string library_path;     // ORT library if not loaded yet ("" = must already be loaded)
 };
 
@@ -50,12 +50,12 @@ class Session {
   std::vector<std::string> providers() const { return providers_; }
 
   // Host memory for input batches: page-locked (CUDA pinned) when the session runs on CUDA.
-  float* alloc_host(size_t floats) const;
-  void free_host(float* p) const;
+  uint8_t* alloc_host(size_t bytes) const;
+  void free_host(uint8_t* p) const;
 
-  // Runs the model on one float32 input tensor (the first input) and hands the float outputs
-  // named `output_names` (all, if empty) to `consume` while they are alive.
-  void run(const float* input, const std::vector<int64_t>& shape, const std::vector<std::string>& output_names,
+  // Runs the model on one input tensor (the first input; float32 or uint8 `elem_type`) and hands
+  // the float outputs named `output_names` (all, if empty) to `consume` while they are alive.
+  void run(const void* input, int elem_type, const std::vector<int64_t>& shape, const std::vector<std::string>& output_names,
            const std::function<void(const std::vector<OutputView>&)>& consume) const;
 
  private:
