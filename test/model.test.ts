@@ -140,6 +140,22 @@ describe('Model (HyperIQA-shaped fixture, CPU)', () => {
     }
   });
 
+  it('many concurrent calls through tiny batches (back-pressure on batch buffers) all finish correctly', async () => {
+    const m = await Model.load(MANIFEST, { maxBatch: 3, maxDelayMs: 0, runners: 1 });
+    try {
+      const files = golden.images.map((g) => join(FIX, g.file));
+      const many = Array.from({ length: 48 }, (_, i) => files[i % 3]);
+      const [a, b] = await Promise.all([m.scoreMany(many, { chunkSize: 5, concurrency: 3 }), Promise.all(many.map((f) => m.score(f)))]);
+      many.forEach((_, i) => {
+        expect(Math.abs(a[i] - golden.images[i % 3].score)).toBeLessThan(1e-4);
+        expect(Math.abs(b[i] - golden.images[i % 3].score)).toBeLessThan(1e-4);
+      });
+      expect(m.info().rows).toBe(2 * 48 * 5);
+    } finally {
+      await m.close();
+    }
+  }, 60_000);
+
   it('closing with calls in flight: they finish or reject with ERR_MODEL; later calls reject', async () => {
     const m = await Model.load(MANIFEST, { maxDelayMs: 20 });
     const file = join(FIX, golden.images[1].file);

@@ -55,8 +55,15 @@ Batcher::Stats Batcher::stats() const {
 }
 
 std::shared_ptr<Batcher::Batch> Batcher::new_batch_locked(std::unique_lock<std::mutex>& lk) {
-  space_cv_.wait(lk, [&] { return alive_ < max_alive_ || closing_; });
-  if (closing_) fail(ErrorCode::Model, "the model is closed");
+  // The lock is released while waiting for space and while allocating: another caller may open
+  // a batch meanwhile, and then we must join it, never replace it (its rows would be lost).
+  for (;;) {
+    if (closing_) fail(ErrorCode::Model, "the model is closed");
+    if (open_) return open_;
+    if (alive_ < max_alive_) break;
+    space_cv_.wait(lk);
+  }
+  ++alive_;  // claim the slot before unlocking so concurrent creators respect the cap
   auto b = std::make_shared<Batch>();
   if (!pool_.empty()) {
     b->buffer = pool_.back();
@@ -68,22 +75,21 @@ std::shared_ptr<Batcher::Batch> Batcher::new_batch_locked(std::unique_lock<std::
       p = alloc_(sample_bytes_ * max_batch_);
     } catch (...) {
       lk.lock();
+      --alive_;
+      space_cv_.notify_all();
       throw;
     }
     lk.lock();
     b->buffer = p;
-    if (closing_) {
+    if (closing_ || open_) {
       pool_.push_back(p);
-      fail(ErrorCode::Model, "the model is closed");
-    }
-    // Another caller may have opened a batch meanwhile: use theirs, keep the buffer for later.
-    if (open_) {
-      pool_.push_back(p);
+      --alive_;
+      space_cv_.notify_all();
+      if (closing_) fail(ErrorCode::Model, "the model is closed");
       return open_;
     }
   }
   b->deadline = std::chrono::steady_clock::now() + max_delay_;
-  ++alive_;
   open_ = b;
   return b;
 }
