@@ -36,6 +36,11 @@ export interface ModelLoadOptions extends CropOverride {
   maxDelayMs?: number;
   /** Batches run concurrently (default 1 on CPU, 2 on CUDA). */
   runners?: number;
+  /**
+   * Always run maxBatch rows (padding ignored) so the input shape never changes: cuDNN then
+   * tunes once instead of for every partial batch size. Default: true on CUDA, false on CPU.
+   */
+  padBatches?: boolean;
   /** Check the ONNX file against the manifest's sha256 (default true when it has one). */
   verify?: boolean;
   /** ONNX Runtime library (default: IQA_ORT_LIBRARY, then onnxruntime-node's). */
@@ -150,6 +155,7 @@ export class Model {
         maxBatch: opts.maxBatch ?? (device === 'cpu' ? 32 : 128),
         maxDelayMs: opts.maxDelayMs ?? 2,
         runners: opts.runners,
+        padBatches: opts.padBatches,
       };
       try {
         return await addon().createModel(spec, engine);

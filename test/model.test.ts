@@ -92,6 +92,17 @@ describe('Model (HyperIQA-shaped fixture, CPU)', () => {
     }
   });
 
+  it('padded batches (fixed input shape, as on CUDA) give the same scores', async () => {
+    const m = await Model.load(MANIFEST, { padBatches: true, maxBatch: 12, maxDelayMs: 0 });
+    try {
+      const g = golden.images[0];
+      const crops = await m.scoreCrops(join(FIX, g.file));
+      crops.forEach((s, i) => expect(Math.abs(s - g.cropScores[i])).toBeLessThan(1e-4));
+    } finally {
+      await m.close();
+    }
+  });
+
   it('raw pixels and encoded bytes score like the file', async () => {
     const g = golden.images[0];
     const file = join(FIX, g.file);

@@ -90,6 +90,7 @@ iqa::ort::EngineOptions engine(const std::string& device, size_t batch) {
   e.max_batch = batch;
   e.max_delay_ms = num("delay", 2);
   e.runners = int(num("runners", 2));
+  e.pad_batches = int(num("pad", -1));
   return e;
 }
 

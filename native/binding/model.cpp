@@ -153,6 +153,8 @@ iqa::ort::EngineOptions to_engine(const Napi::Value& v) {
   e.max_batch = size_t(num(o, "maxBatch", 32));
   e.max_delay_ms = num(o, "maxDelayMs", 2);
   e.runners = int(num(o, "runners", 0));
+  Napi::Value pad = o.Get("padBatches");
+  if (pad.IsBoolean()) e.pad_batches = pad.As<Napi::Boolean>().Value() ? 1 : 0;
   return e;
 }
 

@@ -113,19 +113,24 @@ def build(args):
     return cfg, net, src
 
 
+TRACE_DEVICE = 'cpu'
+
+
 def export(net, cfg, path, fuse, half, static_batch, opset, uint8_input=False):
-    wrapper = HyperNetForExport(net, fuse_target=fuse, half=half, uint8_input=uint8_input).eval()
+    wrapper = HyperNetForExport(net, fuse_target=fuse, half=half, uint8_input=uint8_input).eval().to(TRACE_DEVICE)
     if half:
         wrapper = wrapper.half()
         wrapper.half_precision = True
     n = static_batch or 2
     s = cfg.input_size
     dummy = torch.randint(0, 256, (n, s, s, 3), dtype=torch.uint8) if uint8_input else torch.rand(n, 3, s, s)
+    dummy = dummy.to(TRACE_DEVICE)
     names = ['score'] if fuse else OUTPUT_NAMES
     dyn = None if static_batch else {name: {0: 'batch'} for name in ['input'] + names}
     with torch.no_grad():
         torch.onnx.export(wrapper, (dummy,), path, input_names=['input'], output_names=names, dynamic_axes=dyn,
                           opset_version=opset, dynamo=False, do_constant_folding=True)
+    wrapper.to('cpu')  # the check below runs the reference on the CPU
     return names
 
 
@@ -214,14 +219,18 @@ def main():
     ap.add_argument('--tol', type=float, default=1e-4)
     ap.add_argument('--schema-ref', default=None, help='$schema value written into the manifest')
     ap.add_argument('--save-state', help='also save the (random) state_dict here, for reference runs')
+    ap.add_argument('--trace-device', default='cpu', help="device the graph is traced on ('cuda' is faster for fp16)")
     args = ap.parse_args()
+    global TRACE_DEVICE
+    TRACE_DEVICE = args.trace_device
 
     cfg, net, src = build(args)
     os.makedirs(args.out_dir, exist_ok=True)
     suffix = f'.b{args.static_batch}' if args.static_batch else ''
     onnx_name = f'{args.name}{suffix}.onnx'
     path = os.path.join(args.out_dir, onnx_name)
-    print(f'exporting {args.weights} weights ({args.config}) -> {path}')
+    if not (args.skip_fp32 and args.fp16):
+        print(f'exporting {args.weights} weights ({args.config}) -> {path}')
     u8 = args.uint8_input
     if args.skip_fp32 and args.fp16:
         names = ['score'] if args.fuse_target else OUTPUT_NAMES
@@ -255,7 +264,7 @@ def main():
     with open(mpath, 'w') as f:
         json.dump(m, f, indent=2)
         f.write('\n')
-    print(f'wrote {mpath} ({os.path.getsize(path) / 1e6:.1f} MB model)')
+    print(f'wrote {mpath} ({os.path.getsize(os.path.join(args.out_dir, files["file"])) / 1e6:.1f} MB model)')
 
 
 if __name__ == '__main__':

@@ -97,11 +97,18 @@ Model::Model(ModelSpec spec, EngineOptions opts) : spec_(std::move(spec)), opts_
 
   int runners = opts_.runners > 0 ? opts_.runners : (session_->device() == "cuda" ? 2 : 1);
   opts_.runners = runners;
+  if (opts_.pad_batches < 0) opts_.pad_batches = session_->device() == "cuda" ? 1 : 0;
   const int h = spec_.height, w = spec_.width;
   Session* s = session_.get();
   batcher_ = std::make_unique<Batcher>(
       sample_bytes(), opts_.max_batch, opts_.max_delay_ms, runners,
-      [this, h, w](const uint8_t* in, size_t n, double* scores) { run_batch(in, n, scores, h, w); },
+      [this, h, w](const uint8_t* in, size_t n, double* scores) {
+        if (!opts_.pad_batches || n == opts_.max_batch) return run_batch(in, n, scores, h, w);
+        // Rows past n hold stale or uninitialised data: samples are independent, their scores are dropped.
+        std::vector<double> all(opts_.max_batch);
+        run_batch(in, opts_.max_batch, all.data(), h, w);
+        std::copy(all.begin(), all.begin() + long(n), scores);
+      },
       [s](size_t bytes) { return s->alloc_host(bytes); }, [s](uint8_t* p) { s->free_host(p); });
 }
 

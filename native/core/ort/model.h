@@ -50,6 +50,9 @@ struct EngineOptions {
   size_t max_batch = 32;
   double max_delay_ms = 2;
   int runners = 0;  // concurrent batch runs; 0: 1 on CPU, 2 on CUDA
+  // Run every batch at max_batch rows (padding rows are ignored): one input shape, so cuDNN's
+  // algorithm search happens once instead of for every partial batch size. -1: on CUDA only.
+  int pad_batches = -1;
 };
 
 struct ModelInfo {
