@@ -232,6 +232,29 @@ describe('Model (HyperIQA-shaped fixture, CPU)', () => {
   });
 });
 
+// Full-size HyperIQA parity (110 MB, not committed): made by
+// `python tools/export/make_hyperiqa_fixture.py --config full --out DIR`, run with IQA_HYPERIQA_FULL=DIR.
+const FULL_DIR = process.env.IQA_HYPERIQA_FULL;
+describe.skipIf(!FULL_DIR)('full-size HyperIQA vs PyTorch (IQA_HYPERIQA_FULL)', () => {
+  it('per-crop scores within 1e-4 (float32 and uint8 graphs)', async () => {
+    const g = JSON.parse(readFileSync(join(FULL_DIR!, 'golden.json'), 'utf8')) as typeof golden;
+    for (const file of ['model.json', 'model-u8.json']) {
+      const m = await Model.load(join(FULL_DIR!, file));
+      try {
+        let worst = 0;
+        for (const im of g.images) {
+          const crops = await m.scoreCrops(join(FULL_DIR!, im.file));
+          crops.forEach((s, i) => (worst = Math.max(worst, Math.abs(s - im.cropScores[i]))));
+        }
+        console.log(`full-size ${file}: max |ours - PyTorch| per crop = ${worst.toExponential(2)}`);
+        expect(worst).toBeLessThan(1e-4);
+      } finally {
+        await m.close();
+      }
+    }
+  }, 300_000);
+});
+
 describe('Model.load rejects broken models with ERR_MODEL naming the problem', () => {
   it('missing manifest, invalid JSON, schema violations', async () => {
     await rejectsWith(Model.load(join(tmp, 'nope.json')), 'ERR_MODEL', /not found/);

@@ -5,10 +5,13 @@ PyTorch with the authors' TargetNet (tools/export/hyperiqa_model.py), independen
 graph and of iqa-node's native target head.
 
   /work/pyenv/bin/python tools/export/make_hyperiqa_fixture.py   # -> test/fixtures/hyperiqa-tiny/
+  # full-size parity (not committed: 110 MB): IQA_HYPERIQA_FULL=/tmp/hq-full npx vitest run test/model.test.ts
+  /work/pyenv/bin/python tools/export/make_hyperiqa_fixture.py --config full --out /tmp/hq-full
 
 Crop positions follow iqa-node's documented generator (models/manifest.schema.json, crop.seed):
 splitmix64 seeded with `seed`; for each crop x = next() % (W - w + 1), then y = next() % (H - h + 1).
 """
+import argparse
 import json
 import os
 import subprocess
@@ -21,7 +24,7 @@ import torch
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, HERE)
-from hyperiqa_model import HyperNet, TINY, reference_scores  # noqa: E402
+from hyperiqa_model import FULL, HyperNet, TINY, reference_scores  # noqa: E402
 
 OUT = os.path.join(ROOT, 'test', 'fixtures', 'hyperiqa-tiny')
 MASK = (1 << 64) - 1
@@ -65,28 +68,35 @@ def to_tensor(rgb_crop):
 
 
 def main():
+    global OUT
+    ap = argparse.ArgumentParser()
+    ap.add_argument('--config', choices=['tiny', 'full'], default='tiny')
+    ap.add_argument('--out', default=OUT)
+    a = ap.parse_args()
+    OUT = a.out
+    cfg = TINY if a.config == 'tiny' else FULL
     os.makedirs(OUT, exist_ok=True)
-    subprocess.run([sys.executable, os.path.join(HERE, 'export_hyperiqa.py'), '--weights', 'random', '--config', 'tiny',
+    subprocess.run([sys.executable, os.path.join(HERE, 'export_hyperiqa.py'), '--weights', 'random', '--config', a.config,
                     '--seed', '3', '--out-dir', OUT, '--name', 'model', '--schema-ref', '../../../models/manifest.schema.json',
                     '--save-state', os.path.join('/tmp', 'hyperiqa-tiny-state.pt')], check=True)
     # The same weights (same seed) with a raw uint8 BGR NHWC input, normalised in the graph.
-    subprocess.run([sys.executable, os.path.join(HERE, 'export_hyperiqa.py'), '--weights', 'random', '--config', 'tiny',
+    subprocess.run([sys.executable, os.path.join(HERE, 'export_hyperiqa.py'), '--weights', 'random', '--config', a.config,
                     '--seed', '3', '--out-dir', OUT, '--name', 'model-u8', '--uint8-input',
                     '--schema-ref', '../../../models/manifest.schema.json'], check=True)
     for stem, name in (('model', 'hyperiqa-tiny'), ('model-u8', 'hyperiqa-tiny-u8')):
         mpath = os.path.join(OUT, f'{stem}.json')
         m = json.load(open(mpath))
-        m['name'] = name
+        m['name'] = name if a.config == 'tiny' else name.replace('tiny', 'full-random')
         m['preprocess'] = {'resize': None, 'crop': {'policy': 'random', 'count': 5, 'seed': 7}}
         m['score']['range'] = [-10, 10]
         json.dump(m, open(mpath, 'w'), indent=2)
         open(mpath, 'a').write('\n')
     manifest = json.load(open(os.path.join(OUT, 'model.json')))
 
-    net = HyperNet(TINY)
+    net = HyperNet(cfg)
     net.load_state_dict(torch.load('/tmp/hyperiqa-tiny-state.pt'))
     net.eval()
-    size = TINY.input_size
+    size = cfg.input_size
     golden = {'generator': 'tools/export/make_hyperiqa_fixture.py', 'reference': 'PyTorch, authors\' HyperNet + TargetNet (grouped conv), float32',
               'torch': torch.__version__, 'crop': manifest['preprocess']['crop'], 'images': []}
     for i, (w, h) in enumerate([(260, 240), (224, 224), (300, 231)]):
