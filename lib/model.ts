@@ -75,6 +75,8 @@ export interface ModelInfo {
   batches: number;
   rows: number;
   closed: boolean;
+  /** Input batches are staged in CUDA pinned memory (CUDA only). */
+  pinnedInput: boolean;
   score: ModelManifest['score'];
   head: ModelManifest['head']['type'];
   ortVersion: string;

@@ -147,9 +147,9 @@ void crops_mode(const std::string& onnx) {
     double dt = std::chrono::duration<double>(Clock::now() - t0).count();
     auto info = model.info();
     std::printf("{\"mode\":\"crops\",\"model\":\"%s\",\"head\":\"%s\",\"input\":\"%s\",\"device\":\"%s\",\"batch\":%zu,\"runners\":%d,\"nhwc\":%d,\"copyStream\":%d,"
-                "\"cropsPerSec\":%.1f,\"crops\":%llu,\"seconds\":%.2f,\"loadSeconds\":%.1f,\"warmupSeconds\":%.1f,\"meanScore\":%.4f,\"fallback\":\"%s\"}\n",
+                "\"cropsPerSec\":%.1f,\"crops\":%llu,\"seconds\":%.2f,\"loadSeconds\":%.1f,\"warmupSeconds\":%.1f,\"meanScore\":%.4f,\"pinned\":%d,\"fallback\":\"%s\"}\n",
                 base(onnx).c_str(), fused ? "fused" : "native", u8 ? "u8" : "f32", info.device.c_str(), b, int(num("runners", 2)), int(num("nhwc", 1)),
-                int(num("copy-stream", 1)), double(done) / dt, (unsigned long long)done.load(), dt, load_s, warm_s, scores[0],
+                int(num("copy-stream", 1)), double(done) / dt, (unsigned long long)done.load(), dt, load_s, warm_s, scores[0], int(info.pinned_input),
                 js(info.fallback_reason.substr(0, 300)).c_str());
     std::fflush(stdout);
   }

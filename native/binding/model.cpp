@@ -277,6 +277,7 @@ Napi::Value ModelInfo(const Napi::CallbackInfo& info) {
     o.Set("batches", double(mi.batches));
     o.Set("rows", double(mi.rows));
     o.Set("closed", mi.closed);
+    o.Set("pinnedInput", mi.pinned_input);
     return o;
   });
 }

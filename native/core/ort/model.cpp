@@ -216,6 +216,7 @@ ModelInfo Model::info() const {
   i.batches = st.batches;
   i.rows = st.rows;
   i.closed = batcher_->closed();
+  i.pinned_input = session_->pinned_input();
   return i;
 }
 

@@ -64,6 +64,7 @@ struct ModelInfo {
   int crops = 0;
   uint64_t batches = 0, rows = 0;
   bool closed = false;
+  bool pinned_input = false;
 };
 
 // Crop rectangles of `policy` for an image of `size` (after the optional resize).

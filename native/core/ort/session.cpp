@@ -39,9 +39,12 @@ GraphOptimizationLevel parse_level(const std::string& s) {
   fail(ErrorCode::Input, "graphOptimization must be 'disable', 'basic', 'extended' or 'all', got '" + s + "'");
 }
 
-Ort::SessionOptions base_options(const SessionOptions& o) {
+Ort::SessionOptions base_options(const SessionOptions& o, bool cuda) {
   Ort::SessionOptions so;
+  // On CUDA the CPU pool only runs shape arithmetic; its spinning threads would take cores from
+  // the threads that decode and pack images. One thread unless asked otherwise.
   if (o.intra_op_threads > 0) so.SetIntraOpNumThreads(o.intra_op_threads);
+  else if (cuda) so.SetIntraOpNumThreads(1);
   if (o.inter_op_threads > 0) {
     so.SetInterOpNumThreads(o.inter_op_threads);
     so.SetExecutionMode(ORT_PARALLEL);
@@ -63,8 +66,7 @@ void append_cuda(Ort::SessionOptions& so, const SessionOptions& o) {
 }
 
 [[noreturn]] void rethrow_model_error(const std::string& path, const Ort::Exception& e) {
-  ErrorCode code = ErrorCode::Model;
-  fail(code, "cannot load model " + path + ": " + e.what());
+  fail(ErrorCode::Model, "cannot load model " + path + ": " + e.what());
 }
 
 std::vector<TensorInfo> describe(const Ort::Session& s, bool inputs) {
@@ -122,7 +124,7 @@ Session::Session(const std::string& model_path, const SessionOptions& o) : impl_
   bool want_cuda = o.device != "cpu";
   if (want_cuda) {
     try {
-      Ort::SessionOptions so = base_options(o);
+      Ort::SessionOptions so = base_options(o, true);
       append_cuda(so, o);
       impl_->session = std::make_unique<Ort::Session>(env, model_path.c_str(), so);
       impl_->cuda = true;
@@ -137,7 +139,7 @@ Session::Session(const std::string& model_path, const SessionOptions& o) : impl_
   }
   if (!impl_->session) {
     try {
-      Ort::SessionOptions so = base_options(o);
+      Ort::SessionOptions so = base_options(o, false);
       impl_->session = std::make_unique<Ort::Session>(env, model_path.c_str(), so);
     } catch (const Ort::Exception& e) {
       rethrow_model_error(model_path, e);
@@ -161,6 +163,8 @@ Session::Session(const std::string& model_path, const SessionOptions& o) : impl_
 }
 
 Session::~Session() = default;
+
+bool Session::pinned_input() const { return impl_->pinned; }
 
 uint8_t* Session::alloc_host(size_t bytes) const {
   bytes = std::max<size_t>(bytes, 1);

@@ -48,6 +48,7 @@ class Session {
   const std::string& device() const { return device_; }            // what runs: "cpu" | "cuda"
   const std::string& fallback_reason() const { return fallback_; }  // why CUDA was not used ("" if it was or was not asked)
   std::vector<std::string> providers() const { return providers_; }
+  bool pinned_input() const;  // input batches live in CUDA pinned memory
 
   // Host memory for input batches: page-locked (CUDA pinned) when the session runs on CUDA.
   uint8_t* alloc_host(size_t bytes) const;
