@@ -30,7 +30,7 @@ export interface ModelLoadOptions extends CropOverride {
   useTf32?: boolean;
   /** CUDA EP do_copy_in_default_stream (default true; false copies inputs on their own stream). */
   cudaCopyInDefaultStream?: boolean;
-  /** Most crops per ONNX Runtime run (default 32 on CPU, 128 on CUDA). */
+  /** Most crops per ONNX Runtime run (default 16 on CPU, 128 on CUDA). */
   maxBatch?: number;
   /** Longest a crop waits for a batch to fill, in ms (default 2). */
   maxDelayMs?: number;
@@ -154,7 +154,7 @@ export class Model {
         useTf32: opts.useTf32,
         cudaCopyInDefaultStream: opts.cudaCopyInDefaultStream,
         libraryPath: ortLibraryPath(opts.ortLibrary),
-        maxBatch: opts.maxBatch ?? (device === 'cpu' ? 32 : 128),
+        maxBatch: opts.maxBatch ?? (device === 'cpu' ? 16 : 128),
         maxDelayMs: opts.maxDelayMs ?? 2,
         runners: opts.runners,
         padBatches: opts.padBatches,

@@ -32,6 +32,7 @@ cfg=${IQA_BENCH_CONFIG:-full}
 div=${IQA_BENCH_DIV:-1}   # dry runs: divide image counts and seconds
 sizes=224,112,56,28,14,1
 [ "$cfg" = tiny ] && sizes=56,28,14,7,7,1
+budget=${IQA_BENCH_BUDGET:-450}   # seconds for the whole script; later steps are skipped past it
 t_start=$(date +%s)
 note() { echo "{\"note\":\"$1\",\"t\":$(( $(date +%s) - t_start ))}" | tee -a "$log"; }
 
@@ -40,7 +41,7 @@ echo "# ORT library: ${IQA_ORT_LIBRARY:-unset}; CPU cores: $(nproc)"
 ldd "$bench" | grep -E "not found" && echo '{"error":"missing shared libraries"}' | tee -a "$log"
 
 note "exporting (parallel)"
-ex() { local name=$1; shift; timeout 240 "$py" tools/export/export_hyperiqa.py --weights random --seed 0 --config "$cfg" --out-dir "$m" --name "$name" "$@" > "$out/export-$name.log" 2>&1 || echo "{\"error\":\"export $name failed\",\"log\":\"export-$name.log\"}" | tee -a "$log"; }
+ex() { local name=$1; shift; timeout 200 "$py" tools/export/export_hyperiqa.py --weights random --seed 0 --config "$cfg" --out-dir "$m" --name "$name" "$@" > "$out/export-$name.log" 2>&1 || echo "{\"error\":\"export $name failed\",\"log\":\"export-$name.log\"}" | tee -a "$log"; }
 ex a-f32 &
 ex b-u8-fused --uint8-input --fuse-target --fp16 --skip-fp32 --trace-device "$dev" &
 ex c-u8 --uint8-input --fp16 --skip-fp32 --trace-device "$dev" &
@@ -49,24 +50,35 @@ grep -h "max |diff|" "$out"/export-*.log | sed 's/^/# export check: /'
 A=$m/a-f32.onnx; B=$m/b-u8-fused.fp16.onnx; C=$m/c-u8.fp16.onnx
 ls -la "$m" | sed 's/^/# /'
 
-run() { local t=$1; shift; timeout "$t" "$bench" "$@" 2>>"$out/bench.stderr" | tee -a "$log" || echo "{\"error\":\"timeout or crash ($t s)\",\"args\":\"$*\"}" | tee -a "$log"; }
+run() {  # run SECONDS ARGS...: capped by what is left of the budget; skipped when too little is left
+  local t=$1; shift
+  local left=$(( budget - ($(date +%s) - t_start) ))
+  if [ "$left" -lt 20 ]; then echo "{\"skipped\":\"$1\",\"reason\":\"time budget\",\"args\":\"${*:2}\"}" | tee -a "$log"; return; fi
+  [ "$t" -gt "$left" ] && t=$left
+  timeout "$t" "$bench" "$@" 2>>"$out/bench.stderr" | tee -a "$log" || echo "{\"error\":\"timeout or crash ($t s)\",\"args\":\"$*\"}" | tee -a "$log"
+}
+T=$(nproc)
+D=(--device "$dev" --sizes "$sizes")
 
-note "parity CPU EP vs CUDA EP"
-run 120 parity "$A" "$A" --device "$dev" --sizes "$sizes" --head native --input f32
-run 120 parity "$B" "$B" --device "$dev" --sizes "$sizes" --head fused --input u8
-run 120 parity "$C" "$C" --device "$dev" --sizes "$sizes" --head native --input u8
+note "parity CPU EP vs CUDA EP (fp32)"
+run 90 parity "$A" "$A" "${D[@]}" --head native --input f32
+
+note "headline: end to end, fp16, uint8 input, fused target net"
+run 80 e2e "$B" "${D[@]}" --head fused --input u8 --images "$images" --count $((8000 / div)) --crops 10 --threads "$T" --batch 256 --depth 8
 
 note "crops/s"
-run 100 crops "$A" --device "$dev" --sizes "$sizes" --head native --input f32 --batches 1,64,128,256 --seconds $((4 / div + 1))
-run 80 crops "$B" --device "$dev" --sizes "$sizes" --head fused --input u8 --batches 64,128,256 --seconds $((4 / div + 1))
-run 60 crops "$C" --device "$dev" --sizes "$sizes" --head native --input u8 --batches 128,256 --seconds $((4 / div + 1))
-run 40 crops "$B" --device "$dev" --sizes "$sizes" --head fused --input u8 --batches 256 --seconds $((4 / div + 1)) --copy-stream 0
-run 40 crops "$B" --device "$dev" --sizes "$sizes" --head fused --input u8 --batches 256 --seconds $((4 / div + 1)) --runners 3 --submitters 6
+run 70 crops "$B" "${D[@]}" --head fused --input u8 --batches 64,128,256 --seconds $((4 / div + 1))
+run 80 crops "$A" "${D[@]}" --head native --input f32 --batches 1,64,128,256 --seconds $((4 / div + 1))
+run 50 crops "$C" "${D[@]}" --head native --input u8 --batches 128,256 --seconds $((4 / div + 1))
 
-note "end to end"
-T=$(nproc)
-run 90 e2e "$B" --device "$dev" --sizes "$sizes" --head fused --input u8 --images "$images" --count $((8000 / div)) --crops 10 --threads "$T" --batch 256 --depth 8
-run 90 e2e "$C" --device "$dev" --sizes "$sizes" --head native --input u8 --images "$images" --count $((6000 / div)) --crops 10 --threads "$T" --batch 256 --depth 8
-run 90 e2e "$A" --device "$dev" --sizes "$sizes" --head native --input f32 --images "$images" --count $((3000 / div)) --crops 10 --threads "$T" --batch 128 --depth 8
-run 90 e2e "$B" --device "$dev" --sizes "$sizes" --head fused --input u8 --images "$images" --count $((3000 / div)) --crops 25 --threads "$T" --batch 250 --depth 8
+note "more end to end"
+run 60 e2e "$C" "${D[@]}" --head native --input u8 --images "$images" --count $((6000 / div)) --crops 10 --threads "$T" --batch 256 --depth 8
+run 60 e2e "$A" "${D[@]}" --head native --input f32 --images "$images" --count $((3000 / div)) --crops 10 --threads "$T" --batch 128 --depth 8
+run 60 e2e "$B" "${D[@]}" --head fused --input u8 --images "$images" --count $((3000 / div)) --crops 25 --threads "$T" --batch 250 --depth 8
+
+note "variants"
+run 30 crops "$B" "${D[@]}" --head fused --input u8 --batches 256 --seconds $((4 / div + 1)) --copy-stream 0
+run 30 crops "$B" "${D[@]}" --head fused --input u8 --batches 256 --seconds $((4 / div + 1)) --runners 3 --submitters 6
+run 40 parity "$B" "$B" "${D[@]}" --head fused --input u8
+run 40 parity "$C" "$C" "${D[@]}" --head native --input u8
 note "done"
