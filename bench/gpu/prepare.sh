@@ -16,9 +16,9 @@ cmake --build build/gpu-bench --target hyperiqa_gpu_bench
 stage=$(mktemp -d)
 mkdir -p "$stage/bench/bin" "$stage/bench/lib" "$stage/bench/images"
 cp build/gpu-bench/hyperiqa_gpu_bench "$stage/bench/bin/"
-# Every shared library it needs except the C/C++ runtime (the device's own, newer ones are used).
+# Every shared library it needs except the C/C++ runtime and zlib (the device has its own, newer ones).
 ldd build/gpu-bench/hyperiqa_gpu_bench | awk '/=>/{print $3}' \
-  | grep -v -E '/(libc|libm|libdl|libpthread|librt|libstdc\+\+|libgcc_s|ld-linux-x86-64)\.so' \
+  | grep -v -E '/(libc|libm|libdl|libpthread|librt|libstdc\+\+|libgcc_s|libz|ld-linux-x86-64)\.so' \
   | while read -r l; do cp -L "$l" "$stage/bench/lib/"; done
 i=0
 while IFS= read -r -d '' f; do
