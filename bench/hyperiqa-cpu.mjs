@@ -64,7 +64,7 @@ if (existsSync(shared)) {
 const warm = files.slice(0, 2);
 const timed = files.slice(2, 2 + N);
 const ROUNDS = arg('rounds', 3);
-const MAXBATCH = arg('max-batch', 32);
+const MAXBATCH = arg('max-batch', 16);
 // The machine may be shared: the pipelines take turns on the same images, ROUNDS times, and
 // each reports its median round.
 const per = Math.ceil(timed.length / ROUNDS);
