@@ -18,3 +18,6 @@ export { ssim, type SsimOptions } from './ssim';
 export { msssim, type MsSsimOptions } from './msssim';
 export { gmsd, type GmsdOptions } from './gmsd';
 export type { FrMapMetricFunction, FrDetailResult, QualityMap } from './frdetail';
+export { Model, type ModelLoadOptions, type ModelInfo, type Device, type TensorDescription } from './model';
+export { validateManifest, readManifest, type ModelManifest, type CropPolicy } from './manifest';
+export { hyperiqa, hyperiqaModel, type HyperIqaOptions } from './hyperiqa';

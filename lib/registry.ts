@@ -3,6 +3,7 @@ import { niqe } from './niqe';
 import { brisque } from './brisque';
 import { gmsd } from './gmsd';
 import { msssim } from './msssim';
+import { hyperiqa } from './hyperiqa';
 import { psnr } from './psnr';
 import type { FrMetricFunction, NrMetricFunction } from './run';
 import { sharpness } from './sharpness';
@@ -34,6 +35,7 @@ export const metricRegistry: Record<string, NrEntry | FrEntry> = {
   ssim: { kind: 'fr', fn: ssim, options: () => ({}) },
   'ms-ssim': { kind: 'fr', fn: msssim, options: () => ({}) },
   gmsd: { kind: 'fr', fn: gmsd, options: () => ({}) },
+  hyperiqa: { kind: 'nr', fn: hyperiqa as NrMetricFunction<object>, options: (cli) => ({ model: cli.model }) },
 };
 
 export const DEFAULT_NR_METRIC = 'brisque';

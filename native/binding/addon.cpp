@@ -19,6 +19,7 @@
 #include "image/encode.h"
 #include "image/image.h"
 #include "marshal.h"
+#include "model.h"
 #include "metric/metric.h"
 #include "ort/runtime.h"
 #include "workers.h"
@@ -431,6 +432,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("triggerAbort", Napi::Function::New(env, TriggerAbort));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads));
   init_fr(env, exports);
+  InitModel(env, exports);
   return exports;
 }
 

@@ -35,7 +35,7 @@ class BatchWorker : public Napi::AsyncWorker {
   void OnOK() override;
   void OnError(const Napi::Error& e) override;
 
- private:
+ protected:  // model.cpp's ModelScoreWorker reuses the per-item results
   Napi::Promise::Deferred deferred_;
   std::vector<ItemOutcome> items_;
   Compute compute_;

@@ -1,0 +1,167 @@
+// Model manifests (models/*.json): reading, schema validation (models/manifest.schema.json),
+// the checks a schema cannot express, and the flat spec the native engine takes.
+import { createHash } from 'node:crypto';
+import { createReadStream, existsSync, readFileSync } from 'node:fs';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { IqaError } from './errors';
+import { packageRoot } from './native';
+import { validateSchema, type Schema } from './schema';
+
+export type CropPolicy = 'resize' | 'center' | 'random' | 'full';
+
+export interface ModelManifest {
+  $schema?: string;
+  schemaVersion: 1;
+  name: string;
+  task: 'nr-iqa';
+  description?: string;
+  model: { file: string; sha256?: string; variants?: { fp16?: { file: string; sha256?: string } } };
+  input: {
+    name: string;
+    layout: 'NCHW' | 'NHWC';
+    width: number;
+    height: number;
+    channels: 1 | 3;
+    colorOrder: 'rgb' | 'bgr' | 'gray';
+    dtype?: 'float32' | 'uint8';
+    batch?: 'dynamic' | number;
+    normalize?: { scale: 'unit' | 'byte'; mean: number[]; std: number[] };
+  };
+  preprocess: {
+    resize?: { width: number; height: number; interp?: 'area' | 'bilinear' | 'bicubic' | 'matlab-bicubic' } | null;
+    crop: { policy: CropPolicy; count?: number; seed?: number };
+  };
+  outputs: { name: string; shape: (number | string)[] }[];
+  head: { type: 'scalar' | 'distribution-mean' | 'hyperiqa-target'; output?: string; outputs?: string[]; sizes?: number[]; bins?: number[]; softmax?: boolean };
+  score: { range: [number, number]; higherIsBetter: boolean; aggregate?: 'mean' };
+  source: { url?: string; sha256?: string; license: string; citation?: string; note?: string };
+  export?: Record<string, unknown>;
+}
+
+/** A manifest with the folder its relative file names resolve against. */
+export interface LoadedManifest {
+  manifest: ModelManifest;
+  baseDir: string;
+  /** Where it was read from (undefined for an object given in code). */
+  path?: string;
+}
+
+let schemaCache: Schema | undefined;
+export function manifestSchema(): Schema {
+  if (!schemaCache) schemaCache = JSON.parse(readFileSync(join(packageRoot(), 'models', 'manifest.schema.json'), 'utf8')) as Schema;
+  return schemaCache;
+}
+
+/** Schema + semantic checks; throws ERR_MODEL listing every problem. */
+export function validateManifest(m: unknown, where = 'manifest'): ModelManifest {
+  const errs = validateSchema(m, manifestSchema());
+  if (errs.length === 0) {
+    const mm = m as ModelManifest;
+    const outNames = new Set(mm.outputs.map((o) => o.name));
+    const n = mm.input.normalize;
+    const u8 = mm.input.dtype === 'uint8';
+    if (u8 && mm.input.layout !== 'NHWC') errs.push(`manifest.input.layout: uint8 inputs are NHWC`);
+    if (!u8 && mm.input.layout !== 'NCHW') errs.push(`manifest.input.layout: float32 inputs are NCHW`);
+    if (u8 && n) errs.push(`manifest.input.normalize: uint8 inputs are normalised inside the graph; remove normalize`);
+    if (!u8 && !n) errs.push(`manifest.input: missing required 'normalize' (float32 input)`);
+    for (const [k, arr] of [['mean', n?.mean ?? []], ['std', n?.std ?? []]] as const)
+      if (n && arr.length !== 1 && arr.length !== mm.input.channels) errs.push(`manifest.input.normalize.${k}: needs 1 or ${mm.input.channels} values`);
+    if ((mm.input.channels === 1) !== (mm.input.colorOrder === 'gray')) errs.push(`manifest.input.colorOrder: 'gray' goes with channels 1, 'rgb'/'bgr' with 3`);
+    const h = mm.head;
+    if (h.type === 'hyperiqa-target') {
+      if (!h.sizes) errs.push(`manifest.head.sizes: required for hyperiqa-target`);
+      else if (h.sizes[5] !== 1) errs.push(`manifest.head.sizes: must end with 1`);
+      if (h.outputs && h.outputs.length !== 11) errs.push(`manifest.head.outputs: hyperiqa-target reads 11 outputs`);
+      for (const o of h.outputs ?? []) if (!outNames.has(o)) errs.push(`manifest.head.outputs: '${o}' is not a declared output`);
+    } else {
+      if (!h.output) errs.push(`manifest.head.output: required for head '${h.type}'`);
+      else if (!outNames.has(h.output)) errs.push(`manifest.head.output: '${h.output}' is not a declared output`);
+      if (h.type === 'distribution-mean' && !h.bins) errs.push(`manifest.head.bins: required for distribution-mean`);
+    }
+    if (mm.score.range[0] >= mm.score.range[1]) errs.push(`manifest.score.range: must be [low, high] with low < high`);
+    const c = mm.preprocess.crop;
+    if (c.policy !== 'random' && c.count !== undefined && c.count !== 1) errs.push(`manifest.preprocess.crop.count: only the 'random' policy takes several crops`);
+  }
+  if (errs.length) throw new IqaError('ERR_MODEL', `invalid model manifest ${where}:\n  ${errs.join('\n  ')}`);
+  return m as ModelManifest;
+}
+
+/** Reads a manifest by path, by name (models/<name>.json in this package) or takes an object. */
+export function readManifest(manifestOrPath: string | ModelManifest, baseDir?: string): LoadedManifest {
+  if (typeof manifestOrPath === 'object' && manifestOrPath !== null) {
+    return { manifest: validateManifest(manifestOrPath), baseDir: resolve(baseDir ?? process.cwd()) };
+  }
+  if (typeof manifestOrPath !== 'string' || manifestOrPath.length === 0)
+    throw new IqaError('ERR_INPUT', 'Model.load needs a manifest path, a model name or a manifest object');
+  let path = manifestOrPath;
+  if (!path.endsWith('.json') && !path.includes('/') && !path.includes('\\')) path = join(packageRoot(), 'models', `${path}.json`);
+  path = resolve(path);
+  if (!existsSync(path)) throw new IqaError('ERR_MODEL', `model manifest not found: ${path}`);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (e) {
+    throw new IqaError('ERR_MODEL', `model manifest ${path} is not valid JSON: ${(e as Error).message}`, { cause: e });
+  }
+  return { manifest: validateManifest(parsed, path), baseDir: dirname(path), path };
+}
+
+export function resolveModelFile(lm: LoadedManifest, file: string): string {
+  return isAbsolute(file) ? file : join(lm.baseDir, file);
+}
+
+export async function sha256File(path: string): Promise<string> {
+  const h = createHash('sha256');
+  await new Promise<void>((res, rej) => {
+    createReadStream(path)
+      .on('data', (d) => h.update(d))
+      .on('end', () => res())
+      .on('error', rej);
+  });
+  return h.digest('hex');
+}
+
+export interface CropOverride {
+  /** Crop policy (default: the manifest's). */
+  crop?: CropPolicy;
+  /** Number of random crops (HyperIQA paper: 25). */
+  crops?: number;
+  /** Seed of the random crop positions. */
+  seed?: number;
+}
+
+/** The flat object native createModel() reads (native/binding/model.cpp). */
+export function nativeSpec(lm: LoadedManifest, modelPath: string, o: CropOverride = {}) {
+  const m = lm.manifest;
+  const n = m.input.normalize ?? { scale: 'unit', mean: [0], std: [1] };
+  const k = n.scale === 'byte' ? 1 / 255 : 1; // native normalises values in [0,1]
+  const per = (a: number[]) => [0, 1, 2].map((i) => a[Math.min(i, a.length - 1)] * k);
+  const policy = o.crop ?? m.preprocess.crop.policy;
+  const count = o.crops ?? (policy === 'random' ? (m.preprocess.crop.count ?? 1) : 1);
+  const seed = o.seed ?? m.preprocess.crop.seed ?? 0;
+  if (!Number.isInteger(count) || count < 1 || count > 4096) throw new IqaError('ERR_INPUT', `crops must be an integer in 1..4096, got ${count}`);
+  if (!Number.isSafeInteger(seed) || seed < 0) throw new IqaError('ERR_INPUT', `seed must be a non-negative safe integer, got ${seed}`);
+  if (!['resize', 'center', 'random', 'full'].includes(policy)) throw new IqaError('ERR_INPUT', `crop must be resize, center, random or full, got '${String(policy)}'`);
+  const headOutputs = m.head.type === 'hyperiqa-target' ? (m.head.outputs ?? m.outputs.map((x) => x.name)) : [m.head.output as string];
+  return {
+    name: m.name,
+    modelPath,
+    inputName: m.input.name,
+    width: m.input.width,
+    height: m.input.height,
+    channels: m.input.channels,
+    rgb: m.input.colorOrder !== 'bgr',
+    dtype: m.input.dtype ?? 'float32',
+    layout: m.input.layout,
+    mean: per(n.mean),
+    std: per(n.std),
+    outputs: m.outputs.map((x) => ({ name: x.name, shape: x.shape.map((d) => (typeof d === 'number' ? d : -1)) })),
+    resizeWidth: m.preprocess.resize?.width ?? 0,
+    resizeHeight: m.preprocess.resize?.height ?? 0,
+    interp: m.preprocess.resize?.interp ?? 'area',
+    crop: policy,
+    cropCount: count,
+    cropSeed: seed,
+    head: { type: m.head.type, outputs: headOutputs, sizes: m.head.sizes ?? [], bins: m.head.bins ?? [], softmax: m.head.softmax ?? false },
+  };
+}

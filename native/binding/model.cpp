@@ -1,0 +1,305 @@
+#include "model.h"
+
+#include <memory>
+
+#include "image/image.h"
+#include "marshal.h"
+#include "metric/metric.h"
+#include "ort/model.h"
+#include "workers.h"
+
+namespace iqa_node {
+namespace {
+
+using iqa::ErrorCode;
+using ModelPtr = std::shared_ptr<iqa::ort::Model>;
+using ModelHandle = Napi::External<ModelPtr>;
+
+template <typename Fn>
+Napi::Value guarded(const Napi::CallbackInfo& info, Fn fn) {
+  try {
+    return fn();
+  } catch (const Napi::Error&) {
+    throw;
+  } catch (...) {
+    ErrorCode code;
+    std::string message;
+    classify_exception(std::current_exception(), code, message);
+    throw make_error(info.Env(), code, message);
+  }
+}
+
+ModelPtr unwrap(const Napi::Value& v) {
+  if (!v.IsExternal()) iqa::fail(ErrorCode::Input, "expected a model handle");
+  return *v.As<ModelHandle>().Data();
+}
+
+Napi::Object obj(const Napi::Value& v, const char* what) {
+  if (!v.IsObject()) iqa::fail(ErrorCode::Input, std::string(what) + " must be an object");
+  return v.As<Napi::Object>();
+}
+double num(const Napi::Object& o, const char* k, double fallback) {
+  Napi::Value v = o.Get(k);
+  if (v.IsUndefined() || v.IsNull()) return fallback;
+  if (!v.IsNumber()) iqa::fail(ErrorCode::Input, std::string(k) + " must be a number");
+  return v.As<Napi::Number>().DoubleValue();
+}
+bool flag(const Napi::Object& o, const char* k, bool fallback) {
+  Napi::Value v = o.Get(k);
+  if (v.IsUndefined() || v.IsNull()) return fallback;
+  if (!v.IsBoolean()) iqa::fail(ErrorCode::Input, std::string(k) + " must be a boolean");
+  return v.As<Napi::Boolean>().Value();
+}
+std::string text(const Napi::Object& o, const char* k, const std::string& fallback) {
+  Napi::Value v = o.Get(k);
+  if (v.IsUndefined() || v.IsNull()) return fallback;
+  if (!v.IsString()) iqa::fail(ErrorCode::Input, std::string(k) + " must be a string");
+  return v.As<Napi::String>().Utf8Value();
+}
+std::vector<double> numbers(const Napi::Object& o, const char* k) {
+  std::vector<double> out;
+  Napi::Value v = o.Get(k);
+  if (v.IsUndefined() || v.IsNull()) return out;
+  if (!v.IsArray()) iqa::fail(ErrorCode::Input, std::string(k) + " must be an array of numbers");
+  Napi::Array a = v.As<Napi::Array>();
+  for (uint32_t i = 0; i < a.Length(); ++i) {
+    Napi::Value e = a.Get(i);
+    if (!e.IsNumber()) iqa::fail(ErrorCode::Input, std::string(k) + " must be an array of numbers");
+    out.push_back(e.As<Napi::Number>().DoubleValue());
+  }
+  return out;
+}
+std::vector<std::string> strings(const Napi::Object& o, const char* k) {
+  std::vector<std::string> out;
+  Napi::Value v = o.Get(k);
+  if (v.IsUndefined() || v.IsNull()) return out;
+  if (!v.IsArray()) iqa::fail(ErrorCode::Input, std::string(k) + " must be an array of strings");
+  Napi::Array a = v.As<Napi::Array>();
+  for (uint32_t i = 0; i < a.Length(); ++i) {
+    Napi::Value e = a.Get(i);
+    if (!e.IsString()) iqa::fail(ErrorCode::Input, std::string(k) + " must be an array of strings");
+    out.push_back(e.As<Napi::String>().Utf8Value());
+  }
+  return out;
+}
+
+iqa::ort::CropPolicy parse_crop(const std::string& s) {
+  if (s == "resize") return iqa::ort::CropPolicy::Resize;
+  if (s == "center") return iqa::ort::CropPolicy::Center;
+  if (s == "random") return iqa::ort::CropPolicy::Random;
+  if (s == "full") return iqa::ort::CropPolicy::Full;
+  iqa::fail(ErrorCode::Input, "crop policy must be 'resize', 'center', 'random' or 'full', got '" + s + "'");
+}
+
+iqa::ort::ModelSpec to_spec(const Napi::Value& v) {
+  Napi::Object o = obj(v, "model spec");
+  iqa::ort::ModelSpec s;
+  s.name = text(o, "name", "model");
+  s.model_path = text(o, "modelPath", "");
+  s.input_name = text(o, "inputName", "");
+  s.width = int(num(o, "width", 224));
+  s.height = int(num(o, "height", 224));
+  s.channels = int(num(o, "channels", 3));
+  s.rgb = flag(o, "rgb", true);
+  std::string dtype = text(o, "dtype", "float32"), layout = text(o, "layout", "NCHW");
+  if (!((dtype == "float32" && layout == "NCHW") || (dtype == "uint8" && layout == "NHWC")))
+    iqa::fail(ErrorCode::Model, "supported inputs: float32 NCHW or uint8 NHWC, not " + dtype + " " + layout);
+  s.uint8_nhwc = dtype == "uint8";
+  auto mean = numbers(o, "mean"), stdev = numbers(o, "std");
+  for (int c = 0; c < 3; ++c) {
+    if (!mean.empty()) s.mean[c] = float(mean[std::min<size_t>(c, mean.size() - 1)]);
+    if (!stdev.empty()) s.stdev[c] = float(stdev[std::min<size_t>(c, stdev.size() - 1)]);
+  }
+  Napi::Value outs = o.Get("outputs");
+  if (outs.IsArray()) {
+    Napi::Array a = outs.As<Napi::Array>();
+    for (uint32_t i = 0; i < a.Length(); ++i) {
+      Napi::Object t = obj(a.Get(i), "output");
+      iqa::ort::TensorInfo ti;
+      ti.name = text(t, "name", "");
+      for (double d : numbers(t, "shape")) ti.shape.push_back(int64_t(d));
+      s.declared_outputs.push_back(ti);
+    }
+  }
+  s.resize_width = int(num(o, "resizeWidth", 0));
+  s.resize_height = int(num(o, "resizeHeight", 0));
+  s.interp = iqa::parse_interp(text(o, "interp", "area"));
+  s.crop = parse_crop(text(o, "crop", "center"));
+  s.crop_count = int(num(o, "cropCount", 1));
+  s.crop_seed = uint64_t(num(o, "cropSeed", 0));
+  Napi::Object h = obj(o.Get("head"), "head");
+  s.head.type = text(h, "type", "");
+  s.head.outputs = strings(h, "outputs");
+  for (double d : numbers(h, "sizes")) s.head.sizes.push_back(int64_t(d));
+  s.head.bins = numbers(h, "bins");
+  s.head.softmax = flag(h, "softmax", false);
+  return s;
+}
+
+iqa::ort::EngineOptions to_engine(const Napi::Value& v) {
+  iqa::ort::EngineOptions e;
+  if (v.IsUndefined() || v.IsNull()) return e;
+  Napi::Object o = obj(v, "engine options");
+  e.session.device = text(o, "device", "cpu");
+  e.session.strict_device = flag(o, "strictDevice", false);
+  e.session.intra_op_threads = int(num(o, "intraOpThreads", 0));
+  e.session.inter_op_threads = int(num(o, "interOpThreads", 0));
+  e.session.graph_optimization = text(o, "graphOptimization", "all");
+  e.session.cuda_device_id = int(num(o, "cudaDeviceId", 0));
+  e.session.prefer_nhwc = flag(o, "preferNhwc", true);
+  e.session.use_tf32 = flag(o, "useTf32", true);
+  e.session.cuda_copy_in_default_stream = flag(o, "cudaCopyInDefaultStream", true);
+  e.session.library_path = text(o, "libraryPath", "");
+  e.max_batch = size_t(num(o, "maxBatch", 32));
+  e.max_delay_ms = num(o, "maxDelayMs", 2);
+  e.runners = int(num(o, "runners", 0));
+  Napi::Value pad = o.Get("padBatches");
+  if (pad.IsBoolean()) e.pad_batches = pad.As<Napi::Boolean>().Value() ? 1 : 0;
+  return e;
+}
+
+Napi::Value tensors_to_js(Napi::Env env, const std::vector<iqa::ort::TensorInfo>& ts) {
+  Napi::Array a = Napi::Array::New(env, ts.size());
+  for (size_t i = 0; i < ts.size(); ++i) {
+    Napi::Object t = Napi::Object::New(env);
+    t.Set("name", ts[i].name);
+    t.Set("type", iqa::ort::elem_type_name(ts[i].elem_type));
+    Napi::Array shape = Napi::Array::New(env, ts[i].shape.size());
+    for (size_t k = 0; k < ts[i].shape.size(); ++k) shape.Set(uint32_t(k), double(ts[i].shape[k]));
+    t.Set("shape", shape);
+    a.Set(uint32_t(i), t);
+  }
+  return a;
+}
+
+// Two phases per call: every image is decoded, cropped and packed into the shared batcher in
+// parallel (OpenCV's pool), then the worker waits for the batches. Per-item errors.
+class ModelScoreWorker : public BatchWorker {
+ public:
+  ModelScoreWorker(Napi::Env env, ModelPtr model, std::shared_ptr<std::vector<iqa::ImageSource>> sources, iqa::DecodeOptions decode,
+                   bool with_crops, AbortFlag abort, std::vector<Napi::Reference<Napi::Value>> keep)
+      : BatchWorker(env, sources->size(), nullptr, abort, std::move(keep)), model_(std::move(model)), sources_(std::move(sources)),
+        decode_(decode), with_crops_(with_crops), pending_(sources_->size()), submitted_(sources_->size(), 0) {}
+
+ protected:
+  void Execute() override {
+    iqa::parallel_items(items_.size(), [this](size_t i) {
+      ItemOutcome& out = items_[i];
+      if (abort_ && abort_->load()) {
+        out.code = ErrorCode::Aborted;
+        out.message = "aborted";
+        return;
+      }
+      try {
+        cv::Mat img = iqa::load_image((*sources_)[i], decode_);
+        pending_[i] = model_->submit(img);
+        submitted_[i] = 1;
+      } catch (...) {
+        classify_exception(std::current_exception(), out.code, out.message);
+      }
+    });
+    for (size_t i = 0; i < items_.size(); ++i) {
+      if (!submitted_[i]) continue;
+      ItemOutcome& out = items_[i];
+      try {
+        std::vector<double> crops;
+        out.score = model_->wait(pending_[i], &crops);
+        if (with_crops_) out.values = std::move(crops);
+        out.ok = true;
+      } catch (...) {
+        classify_exception(std::current_exception(), out.code, out.message);
+      }
+    }
+    pending_.clear();
+  }
+
+ private:
+  ModelPtr model_;
+  std::shared_ptr<std::vector<iqa::ImageSource>> sources_;
+  iqa::DecodeOptions decode_;
+  bool with_crops_;
+  std::vector<iqa::ort::Model::Pending> pending_;
+  std::vector<char> submitted_;
+};
+
+// createModel(spec, engine) -> Promise<handle>: the session loads off the main thread.
+Napi::Value CreateModel(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    auto spec = to_spec(info[0]);
+    auto engine = to_engine(info[1]);
+    auto result = std::make_shared<ModelPtr>();
+    auto run = [spec, engine, result]() { *result = std::make_shared<iqa::ort::Model>(spec, engine); };
+    auto to_js = [result](Napi::Env env) -> Napi::Value {
+      return ModelHandle::New(env, new ModelPtr(*result), [](Napi::Env, ModelPtr* p) { delete p; });
+    };
+    auto* w = new TaskWorker(info.Env(), run, to_js, {});
+    w->Queue();
+    return w->promise();
+  });
+}
+
+// modelScore(handle, inputs[], decode, withCrops, abortFlag?) -> Promise<{scores, values, errors}>
+Napi::Value ModelScore(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    ModelPtr model = unwrap(info[0]);
+    if (info.Length() < 2 || !info[1].IsArray()) iqa::fail(ErrorCode::Input, "inputs must be an array");
+    Napi::Array inputs = info[1].As<Napi::Array>();
+    auto sources = std::make_shared<std::vector<iqa::ImageSource>>(to_image_sources(inputs));
+    iqa::DecodeOptions decode = to_decode_options(info[2]);
+    bool with_crops = info[3].IsBoolean() && info[3].As<Napi::Boolean>().Value();
+    AbortFlag abort = info[4].IsExternal() ? *info[4].As<Napi::External<std::shared_ptr<std::atomic<bool>>>>().Data() : nullptr;
+    std::vector<Napi::Reference<Napi::Value>> keep;
+    keep.push_back(Napi::Persistent(info[1]));
+    auto* w = new ModelScoreWorker(info.Env(), model, sources, decode, with_crops, abort, std::move(keep));
+    w->Queue();
+    return w->promise();
+  });
+}
+
+Napi::Value ModelInfo(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    Napi::Env env = info.Env();
+    iqa::ort::ModelInfo mi = unwrap(info[0])->info();
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("name", mi.name);
+    o.Set("modelPath", mi.model_path);
+    o.Set("device", mi.device);
+    o.Set("requestedDevice", mi.requested_device);
+    o.Set("fallbackReason", mi.fallback_reason.empty() ? env.Null() : Napi::String::New(env, mi.fallback_reason));
+    Napi::Array p = Napi::Array::New(env, mi.providers.size());
+    for (size_t i = 0; i < mi.providers.size(); ++i) p.Set(uint32_t(i), mi.providers[i]);
+    o.Set("providers", p);
+    o.Set("inputs", tensors_to_js(env, mi.inputs));
+    o.Set("outputs", tensors_to_js(env, mi.outputs));
+    o.Set("maxBatch", double(mi.max_batch));
+    o.Set("maxDelayMs", mi.max_delay_ms);
+    o.Set("crops", mi.crops);
+    o.Set("batches", double(mi.batches));
+    o.Set("rows", double(mi.rows));
+    o.Set("closed", mi.closed);
+    o.Set("pinnedInput", mi.pinned_input);
+    return o;
+  });
+}
+
+// modelClose(handle) -> Promise<void>: refuses new work, resolves once in-flight batches finished.
+Napi::Value ModelClose(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    ModelPtr model = unwrap(info[0]);
+    model->close();
+    auto* w = new TaskWorker(info.Env(), [model]() { model->drain(); }, [](Napi::Env env) -> Napi::Value { return env.Undefined(); }, {});
+    w->Queue();
+    return w->promise();
+  });
+}
+
+}  // namespace
+
+void InitModel(Napi::Env env, Napi::Object exports) {
+  exports.Set("createModel", Napi::Function::New(env, CreateModel));
+  exports.Set("modelScore", Napi::Function::New(env, ModelScore));
+  exports.Set("modelInfo", Napi::Function::New(env, ModelInfo));
+  exports.Set("modelClose", Napi::Function::New(env, ModelClose));
+}
+
+}  // namespace iqa_node

@@ -1,0 +1,226 @@
+#include "ort/model.h"
+
+#include <cstring>
+#include <numeric>
+
+#include <onnxruntime_c_api.h>
+#include <opencv2/imgproc.hpp>
+
+#include "common/error.h"
+
+namespace iqa::ort {
+
+namespace {
+
+std::string dims_text(const std::vector<int64_t>& d) {
+  std::string s = "[";
+  for (size_t i = 0; i < d.size(); ++i) s += (i ? ", " : "") + (d[i] < 0 ? std::string("?") : std::to_string(d[i]));
+  return s + "]";
+}
+
+std::string names_of(const std::vector<TensorInfo>& ts) {
+  std::string s;
+  for (const auto& t : ts) s += (s.empty() ? "" : ", ") + t.name;
+  return s;
+}
+
+struct SplitMix64 {
+  uint64_t state;
+  uint64_t next() {
+    uint64_t z = (state += 0x9E3779B97F4A7C15ULL);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    return z ^ (z >> 31);
+  }
+};
+
+}  // namespace
+
+std::vector<cv::Rect> crop_rects(cv::Size image, cv::Size crop, CropPolicy policy, int count, uint64_t seed) {
+  if (policy == CropPolicy::Full || policy == CropPolicy::Resize) return {cv::Rect(0, 0, image.width, image.height)};
+  if (image.width < crop.width || image.height < crop.height)
+    fail(ErrorCode::Input, "image " + std::to_string(image.width) + "x" + std::to_string(image.height) + " is smaller than the " +
+                               std::to_string(crop.width) + "x" + std::to_string(crop.height) +
+                               " crop (give the manifest a resize or use crop policy 'resize')");
+  if (policy == CropPolicy::Center)
+    return {cv::Rect((image.width - crop.width) / 2, (image.height - crop.height) / 2, crop.width, crop.height)};
+  if (count <= 0) fail(ErrorCode::Input, "crop count must be positive");
+  SplitMix64 g{seed};
+  std::vector<cv::Rect> out;
+  const uint64_t rx = uint64_t(image.width - crop.width) + 1, ry = uint64_t(image.height - crop.height) + 1;
+  for (int i = 0; i < count; ++i) {
+    int x = int(g.next() % rx);
+    int y = int(g.next() % ry);
+    out.emplace_back(x, y, crop.width, crop.height);
+  }
+  return out;
+}
+
+Model::Model(ModelSpec spec, EngineOptions opts) : spec_(std::move(spec)), opts_(std::move(opts)) {
+  if (spec_.channels != 1 && spec_.channels != 3) fail(ErrorCode::Model, "input channels must be 1 or 3");
+  if (spec_.width <= 0 || spec_.height <= 0) fail(ErrorCode::Model, "input width and height must be positive");
+  for (int c = 0; c < 3; ++c)
+    if (!(spec_.stdev[c] > 0)) fail(ErrorCode::Model, "normalisation std must be positive");
+  session_ = std::make_unique<Session>(spec_.model_path, opts_.session);
+
+  // The image input: the only input, float32, [N, C, H, W] with C/H/W as declared where static.
+  const auto& ins = session_->inputs();
+  if (ins.size() != 1) fail(ErrorCode::Model, spec_.model_path + " has " + std::to_string(ins.size()) + " inputs (" + names_of(ins) + "); image models take one");
+  const TensorInfo& in = ins[0];
+  if (!spec_.input_name.empty() && in.name != spec_.input_name)
+    fail(ErrorCode::Model, "the manifest declares input '" + spec_.input_name + "' but the model's input is '" + in.name + "'");
+  const int want_type = spec_.uint8_nhwc ? ONNX_TENSOR_ELEMENT_DATA_TYPE_UINT8 : ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT;
+  if (in.elem_type != want_type)
+    fail(ErrorCode::Model, "input '" + in.name + "' is " + elem_type_name(in.elem_type) + " but the manifest declares " + elem_type_name(want_type) +
+                               " (export fp16 models with float32 inputs)");
+  bool full = spec_.crop == CropPolicy::Full;
+  const int64_t H = full ? -1 : spec_.height, W = full ? -1 : spec_.width;
+  std::vector<int64_t> want = spec_.uint8_nhwc ? std::vector<int64_t>{-1, H, W, spec_.channels} : std::vector<int64_t>{-1, spec_.channels, H, W};
+  bool ok = in.shape.size() == 4;
+  for (size_t i = 1; ok && i < 4; ++i) ok = want[i] < 0 || in.shape[i] < 0 || in.shape[i] == want[i];
+  if (!ok) fail(ErrorCode::Model, "input '" + in.name + "' has shape " + dims_text(in.shape) + " but the manifest declares " + dims_text(want));
+  if (in.shape[0] > 0 && size_t(in.shape[0]) < opts_.max_batch) opts_.max_batch = size_t(in.shape[0]);
+
+  // Declared outputs: present, same rank, same static dims.
+  for (const TensorInfo& d : spec_.declared_outputs) {
+    const TensorInfo* found = nullptr;
+    for (const auto& t : session_->outputs())
+      if (t.name == d.name) found = &t;
+    if (!found) fail(ErrorCode::Model, "the manifest declares output '" + d.name + "' but the model has none (outputs: " + names_of(session_->outputs()) + ")");
+    bool same = found->shape.size() == d.shape.size();
+    for (size_t i = 0; same && i < d.shape.size(); ++i) same = d.shape[i] < 0 || found->shape[i] < 0 || d.shape[i] == found->shape[i];
+    if (!same)
+      fail(ErrorCode::Model, "output '" + d.name + "' has shape " + dims_text(found->shape) + " but the manifest declares " + dims_text(d.shape));
+  }
+  head_ = make_head(spec_.head);
+  head_->validate(session_->outputs());
+
+  int runners = opts_.runners > 0 ? opts_.runners : (session_->device() == "cuda" ? 2 : 1);
+  opts_.runners = runners;
+  if (opts_.pad_batches < 0) opts_.pad_batches = session_->device() == "cuda" ? 1 : 0;
+  const int h = spec_.height, w = spec_.width;
+  Session* s = session_.get();
+  batcher_ = std::make_unique<Batcher>(
+      sample_bytes(), opts_.max_batch, opts_.max_delay_ms, runners,
+      [this, h, w](const uint8_t* in, size_t n, double* scores) {
+        if (!opts_.pad_batches || n == opts_.max_batch) return run_batch(in, n, scores, h, w);
+        // Rows past n hold stale or uninitialised data: samples are independent, their scores are dropped.
+        std::vector<double> all(opts_.max_batch);
+        run_batch(in, opts_.max_batch, all.data(), h, w);
+        std::copy(all.begin(), all.begin() + long(n), scores);
+      },
+      [s](size_t bytes) { return s->alloc_host(bytes); }, [s](uint8_t* p) { s->free_host(p); });
+}
+
+size_t Model::sample_bytes() const {
+  return size_t(spec_.channels) * spec_.height * spec_.width * (spec_.uint8_nhwc ? 1 : sizeof(float));
+}
+
+void Model::pack(const cv::Mat& roi, uint8_t* dst) const {
+  if (!spec_.uint8_nhwc) return pack_nchw(roi, reinterpret_cast<float*>(dst), spec_.channels, spec_.rgb, spec_.mean, spec_.stdev);
+  // Raw 8-bit HWC straight into the batch tensor (cvtColor/convertTo write into `out` in place).
+  cv::Mat src = roi;
+  if (src.depth() != CV_8U) src.convertTo(src, CV_8U, 255.0 / full_scale(src));
+  cv::Mat out(roi.rows, roi.cols, CV_8UC(spec_.channels), dst);
+  const int cn = src.channels();
+  if (spec_.channels == 1) {
+    if (cn == 1) src.copyTo(out);
+    else cv::cvtColor(src, out, cn == 4 ? cv::COLOR_BGRA2GRAY : cv::COLOR_BGR2GRAY);
+  } else if (cn == 1) {
+    cv::cvtColor(src, out, cv::COLOR_GRAY2BGR);
+  } else if (spec_.rgb) {
+    cv::cvtColor(src, out, cn == 4 ? cv::COLOR_BGRA2RGB : cv::COLOR_BGR2RGB);
+  } else if (cn == 4) {
+    cv::cvtColor(src, out, cv::COLOR_BGRA2BGR);
+  } else {
+    src.copyTo(out);
+  }
+  if (out.data != dst) fail(ErrorCode::Internal, "packing did not write into the batch tensor");
+}
+
+Model::~Model() = default;
+
+void Model::run_batch(const uint8_t* input, size_t n, double* scores, int height, int width) const {
+  std::vector<int64_t> shape = spec_.uint8_nhwc ? std::vector<int64_t>{int64_t(n), height, width, spec_.channels}
+                                                : std::vector<int64_t>{int64_t(n), spec_.channels, height, width};
+  session_->run(input, spec_.uint8_nhwc ? ONNX_TENSOR_ELEMENT_DATA_TYPE_UINT8 : ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT, shape, head_->outputs(), [&](const std::vector<OutputView>& outs) {
+    for (size_t i = 0; i < outs.size(); ++i)
+      if (outs[i].shape.empty() || outs[i].shape[0] != int64_t(n))
+        fail(ErrorCode::Model, "output '" + head_->outputs()[i] + "' has shape " + dims_text(outs[i].shape) + " for a batch of " + std::to_string(n));
+    head_->compute(outs, n, scores);
+  });
+}
+
+cv::Mat Model::prepare(const cv::Mat& img) const {
+  if (img.empty()) fail(ErrorCode::Input, "empty image");
+  cv::Mat m = drop_alpha(img);
+  if (spec_.channels == 1 && m.channels() == 3) m = rgb2gray_opencv(m);
+  if (spec_.interp == Interp::MatlabBicubic) m = to_float(m, 1.0, CV_32F);  // imresize_matlab returns CV_64F: keep a [0,1] scale
+  if (spec_.resize_width > 0 && spec_.resize_height > 0 && (m.cols != spec_.resize_width || m.rows != spec_.resize_height))
+    m = resize_image(m, cv::Size(spec_.resize_width, spec_.resize_height), spec_.interp);
+  if (spec_.crop == CropPolicy::Resize && (m.cols != spec_.width || m.rows != spec_.height))
+    m = resize_image(m, cv::Size(spec_.width, spec_.height), spec_.interp == Interp::MatlabBicubic ? Interp::MatlabBicubic : spec_.interp);
+  return m;
+}
+
+Model::Pending Model::submit(const cv::Mat& img) const {
+  cv::Mat m = prepare(img);
+  Pending p;
+  if (spec_.crop == CropPolicy::Full) {
+    // Whole image at its own size: shapes differ per image, so it runs alone (still thread-safe).
+    std::vector<float> tensor(size_t(spec_.channels) * m.rows * m.cols);  // float-sized: fits uint8 too
+    pack(m, reinterpret_cast<uint8_t*>(tensor.data()));
+    p.direct_scores.resize(1);
+    run_batch(reinterpret_cast<const uint8_t*>(tensor.data()), 1, p.direct_scores.data(), m.rows, m.cols);
+    return p;
+  }
+  std::vector<cv::Rect> rects = crop_rects(m.size(), cv::Size(spec_.width, spec_.height), spec_.crop, spec_.crop_count, spec_.crop_seed);
+  p.ticket = batcher_->submit(rects.size(), [&](size_t i, uint8_t* dst) { pack(m(rects[i]), dst); });
+  return p;
+}
+
+double Model::wait(const Pending& p, std::vector<double>* crop_scores) const {
+  std::vector<double> local;
+  std::vector<double>& s = crop_scores ? *crop_scores : local;
+  if (!p.direct_scores.empty()) {
+    s = p.direct_scores;
+  } else {
+    s.assign(p.ticket.n, 0.0);
+    batcher_->wait(p.ticket, s.data());
+  }
+  if (s.empty()) fail(ErrorCode::Internal, "no crops were scored");
+  return std::accumulate(s.begin(), s.end(), 0.0) / double(s.size());
+}
+
+void Model::score_tensor(const void* samples, size_t n, double* scores) const {
+  const size_t sample = sample_bytes();
+  const uint8_t* src = static_cast<const uint8_t*>(samples);
+  Batcher::Ticket t = batcher_->submit(n, [&](size_t i, uint8_t* dst) { std::memcpy(dst, src + i * sample, sample); });
+  batcher_->wait(t, scores);
+}
+
+ModelInfo Model::info() const {
+  ModelInfo i;
+  i.name = spec_.name;
+  i.model_path = spec_.model_path;
+  i.device = session_->device();
+  i.requested_device = opts_.session.device;
+  i.fallback_reason = session_->fallback_reason();
+  i.providers = session_->providers();
+  i.inputs = session_->inputs();
+  i.outputs = session_->outputs();
+  i.max_batch = batcher_->max_batch();
+  i.max_delay_ms = opts_.max_delay_ms;
+  i.crops = spec_.crop == CropPolicy::Random ? spec_.crop_count : 1;
+  auto st = batcher_->stats();
+  i.batches = st.batches;
+  i.rows = st.rows;
+  i.closed = batcher_->closed();
+  i.pinned_input = session_->pinned_input();
+  return i;
+}
+
+void Model::close() { batcher_->close(); }
+void Model::drain() { batcher_->drain(); }
+
+}  // namespace iqa::ort

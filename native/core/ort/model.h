@@ -1,0 +1,113 @@
+// A deep no-reference quality model: preprocessing (resize, crops, normalisation into NCHW
+// float32), an ORT session shared by all callers, a dynamic batcher and a head that turns the
+// outputs of each crop into a score; an image's score is the mean over its crops.
+// The spec comes from a model manifest (models/*.json, parsed and validated in lib/manifest.ts).
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <opencv2/core.hpp>
+
+#include "heads/head.h"
+#include "image/convert.h"
+#include "ort/batcher.h"
+#include "ort/session.h"
+
+namespace iqa::ort {
+
+enum class CropPolicy {
+  Resize,  // the whole (pre-resized) image resized to the input size: one sample
+  Center,  // one centre crop of the input size
+  Random,  // `count` crops at seeded positions (see crop_rects)
+  Full,    // the whole image at its own size (fully convolutional models; batch of 1)
+};
+
+struct ModelSpec {
+  std::string name = "model";
+  std::string model_path;  // ONNX file (the fp16 variant when chosen)
+  std::string input_name;  // "" = the session's first input
+  int width = 224, height = 224, channels = 3;
+  bool rgb = true;         // channel order of the tensor (false: BGR)
+  // float32 NCHW: value = (pixel / full_scale - mean) / std, packed here.
+  // uint8 NHWC: raw 8-bit pixels; the graph converts and normalises (a quarter of the bytes to
+  // pack and to copy to the GPU).
+  bool uint8_nhwc = false;
+  float mean[3] = {0, 0, 0}, stdev[3] = {1, 1, 1};  // float32 only; on values scaled to [0, 1]
+  std::vector<TensorInfo> declared_outputs;          // from the manifest: name + dims (-1 = symbolic)
+  // Preprocessing
+  int resize_width = 0, resize_height = 0;           // 0: no resize before cropping
+  Interp interp = Interp::Area;
+  CropPolicy crop = CropPolicy::Center;
+  int crop_count = 1;
+  uint64_t crop_seed = 0;
+  HeadSpec head;
+};
+
+struct EngineOptions {
+  SessionOptions session;
+  size_t max_batch = 32;
+  double max_delay_ms = 2;
+  int runners = 0;  // concurrent batch runs; 0: 1 on CPU, 2 on CUDA
+  // Run every batch at max_batch rows (padding rows are ignored): one input shape, so cuDNN's
+  // algorithm search happens once instead of for every partial batch size. -1: on CUDA only.
+  int pad_batches = -1;
+};
+
+struct ModelInfo {
+  std::string name, model_path, device, requested_device, fallback_reason;
+  std::vector<std::string> providers;
+  std::vector<TensorInfo> inputs, outputs;
+  size_t max_batch = 0;
+  double max_delay_ms = 0;
+  int crops = 0;
+  uint64_t batches = 0, rows = 0;
+  bool closed = false;
+  bool pinned_input = false;
+};
+
+// Crop rectangles of `policy` for an image of `size` (after the optional resize).
+// Random: splitmix64 seeded with `seed`; for each crop x = next() % (W - w + 1), then
+// y = next() % (H - h + 1). The same positions for every image of the same size.
+std::vector<cv::Rect> crop_rects(cv::Size image, cv::Size crop, CropPolicy policy, int count, uint64_t seed);
+
+class Model {
+ public:
+  Model(ModelSpec spec, EngineOptions opts);
+  ~Model();
+
+  ModelInfo info() const;
+  const ModelSpec& spec() const { return spec_; }
+
+  // A prepared image: crops submitted to the batcher, scores pending.
+  struct Pending {
+    Batcher::Ticket ticket;
+    std::vector<double> direct_scores;
+  };
+  // Resizes/crops/packs `img` (canonical cv::Mat) into the batcher; thread-safe.
+  Pending submit(const cv::Mat& img) const;
+  // Waits for a pending image; fills per-crop scores if asked; returns their mean.
+  double wait(const Pending& p, std::vector<double>* crop_scores = nullptr) const;
+  double score(const cv::Mat& img, std::vector<double>* crop_scores = nullptr) const { return wait(submit(img), crop_scores); }
+
+  // Crops/s path for benchmarks: scores `n` pre-packed samples (sample_bytes() each).
+  void score_tensor(const void* samples, size_t n, double* scores) const;
+  size_t sample_bytes() const;
+
+  void close();
+  void drain();
+
+ private:
+  void run_batch(const uint8_t* input, size_t n, double* scores, int height, int width) const;
+  void pack(const cv::Mat& roi, uint8_t* dst) const;
+  cv::Mat prepare(const cv::Mat& img) const;
+
+  ModelSpec spec_;
+  EngineOptions opts_;
+  std::unique_ptr<Session> session_;
+  std::unique_ptr<Head> head_;
+  std::unique_ptr<Batcher> batcher_;  // destroyed first: its runners use session_ and head_
+};
+
+}  // namespace iqa::ort
