@@ -6,6 +6,12 @@ cd "$(dirname "$0")/.."
 root="$PWD"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
+# Scores from the cmake-js build, to compare with the node-gyp prebuild the tarball carries.
+ref_scores="$(node -e "
+const iqa = require('./dist/cjs/index.js');
+const img = 'test/fixtures/images/rgb8.png';
+Promise.all([iqa.brisque(img), iqa.niqe(img).catch(() => null), iqa.sharpness(img), iqa.ssim(img, 'test/fixtures/images/rgb8.jpg')])
+  .then((s) => console.log(JSON.stringify(s)));")"
 bash scripts/prebuild.sh
 npm pack --silent --pack-destination "$work" >/dev/null
 tarball="$(ls "$work"/iqa-node-*.tgz)"
@@ -19,5 +25,15 @@ img="$root/test/fixtures/images/rgb8.png"
 node -e "require('iqa-node').sharpness('$img').then((s) => { if (!(s > 0)) process.exit(1); console.log('require: sharpness', s); })"
 node --input-type=module -e "import { sharpness, IqaError } from 'iqa-node'; const s = await sharpness('$img'); if (!(s > 0) || typeof IqaError !== 'function') process.exit(1); console.log('import: sharpness', s);"
 npx --no-install iqa score --metric sharpness "$img"
+# The node-gyp prebuild (binding.gyp) must compute what the cmake-js build computes.
+pack_scores="$(cd "$work/app" && node -e "
+const iqa = require('iqa-node');
+const root = process.argv[1];
+const img = root + '/test/fixtures/images/rgb8.png';
+Promise.all([iqa.brisque(img), iqa.niqe(img).catch(() => null), iqa.sharpness(img), iqa.ssim(img, root + '/test/fixtures/images/rgb8.jpg')])
+  .then((s) => console.log(JSON.stringify(s)));" "$root")"
+echo "cmake-js build: $ref_scores"
+echo "packed prebuild: $pack_scores"
+[ "$ref_scores" = "$pack_scores" ] || { echo "the node-gyp prebuild and the cmake-js build disagree" >&2; exit 1; }
 npx --no-install iqa doctor >/dev/null
 echo "pack check passed"
