@@ -9,8 +9,8 @@ trap 'rm -rf "$work"' EXIT
 # Scores from the cmake-js build, to compare with the node-gyp prebuild the tarball carries.
 ref_scores="$(node -e "
 const iqa = require('./dist/cjs/index.js');
-const img = 'test/fixtures/images/rgb8.png';
-Promise.all([iqa.brisque(img), iqa.niqe(img).catch(() => null), iqa.sharpness(img), iqa.ssim(img, 'test/fixtures/images/rgb8.jpg')])
+const img = 'samples/aqua_pristine.png';
+Promise.all([iqa.brisque(img), iqa.niqe(img), iqa.sharpness(img), iqa.ssim(img, 'samples/aqua_blur-s3.png')])
   .then((s) => console.log(JSON.stringify(s)));")"
 bash scripts/prebuild.sh
 npm pack --silent --pack-destination "$work" >/dev/null
@@ -29,8 +29,8 @@ npx --no-install iqa score --metric sharpness "$img"
 pack_scores="$(cd "$work/app" && node -e "
 const iqa = require('iqa-node');
 const root = process.argv[1];
-const img = root + '/test/fixtures/images/rgb8.png';
-Promise.all([iqa.brisque(img), iqa.niqe(img).catch(() => null), iqa.sharpness(img), iqa.ssim(img, root + '/test/fixtures/images/rgb8.jpg')])
+const img = root + '/samples/aqua_pristine.png';
+Promise.all([iqa.brisque(img), iqa.niqe(img), iqa.sharpness(img), iqa.ssim(img, root + '/samples/aqua_blur-s3.png')])
   .then((s) => console.log(JSON.stringify(s)));" "$root")"
 echo "cmake-js build: $ref_scores"
 echo "packed prebuild: $pack_scores"
