@@ -43,8 +43,10 @@ ldd "$bench" | grep -E "not found" && echo '{"error":"missing shared libraries"}
 note "exporting (parallel)"
 ex() { local name=$1; shift; timeout 200 "$py" tools/export/export_hyperiqa.py --weights random --seed 0 --config "$cfg" --out-dir "$m" --name "$name" "$@" > "$out/export-$name.log" 2>&1 || echo "{\"error\":\"export $name failed\",\"log\":\"export-$name.log\"}" | tee -a "$log"; }
 ex a-f32 &
+if [ "${IQA_BENCH_PLAN:-full}" != tf32 ]; then
 ex b-u8-fused --uint8-input --fuse-target --fp16 --skip-fp32 --trace-device "$dev" &
 ex c-u8 --uint8-input --fp16 --skip-fp32 --trace-device "$dev" &
+fi
 wait
 grep -h "max |diff|" "$out"/export-*.log | sed 's/^/# export check: /'
 A=$m/a-f32.onnx; B=$m/b-u8-fused.fp16.onnx; C=$m/c-u8.fp16.onnx
@@ -59,6 +61,17 @@ run() {  # run SECONDS ARGS...: capped by what is left of the budget; skipped wh
 }
 T=$(nproc)
 D=(--device "$dev" --sizes "$sizes")
+
+if [ "${IQA_BENCH_PLAN:-full}" = tf32 ]; then
+  # Short plan: what TF32 costs in fidelity and buys in speed for the fp32 model.
+  note "tf32 plan: parity and crops/s of the fp32 model with TF32 off and on"
+  run 60 parity "$A" "$A" "${D[@]}" --head native --input f32 --tf32 0
+  run 60 parity "$A" "$A" "${D[@]}" --head native --input f32 --tf32 1
+  run 40 crops "$A" "${D[@]}" --head native --input f32 --batches 128,256 --seconds 4 --tf32 0
+  run 40 crops "$A" "${D[@]}" --head native --input f32 --batches 128,256 --seconds 4 --tf32 1
+  note "done"
+  exit 0
+fi
 
 note "parity CPU EP vs CUDA EP (fp32)"
 run 90 parity "$A" "$A" "${D[@]}" --head native --input f32

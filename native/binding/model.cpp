@@ -147,7 +147,7 @@ iqa::ort::EngineOptions to_engine(const Napi::Value& v) {
   e.session.graph_optimization = text(o, "graphOptimization", "all");
   e.session.cuda_device_id = int(num(o, "cudaDeviceId", 0));
   e.session.prefer_nhwc = flag(o, "preferNhwc", true);
-  e.session.use_tf32 = flag(o, "useTf32", true);
+  e.session.use_tf32 = flag(o, "useTf32", false);
   e.session.cuda_copy_in_default_stream = flag(o, "cudaCopyInDefaultStream", true);
   e.session.library_path = text(o, "libraryPath", "");
   e.max_batch = size_t(num(o, "maxBatch", 32));

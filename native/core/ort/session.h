@@ -19,7 +19,7 @@ struct SessionOptions {
   std::string graph_optimization = "all";  // "disable" | "basic" | "extended" | "all"
   int cuda_device_id = 0;
   bool prefer_nhwc = true;      // CUDA EP: NHWC convolutions (faster on tensor cores)
-  bool use_tf32 = true;
+  bool use_tf32 = false;  // faithful fp32 by default; TF32 is opt-in (see lib/model.ts)
   bool cuda_copy_in_default_stream = true;  // CUDA EP do_copy_in_default_stream (0: copies on their own stream)
   std::string library_path;     // ORT library if not loaded yet ("" = must already be loaded)
 };
