@@ -124,10 +124,9 @@ export function scoreStream(metricOrScorer: string | BatchScorer, opts: ScoreStr
         )
         .then(
           ({ scores, errors }) => batch.forEach((p, i) => emit(p.seq, errors[i] ? { input: p.input, error: errors[i] as IqaError } : { input: p.input, score: scores[i] })),
-          (e: unknown) => {
-            const err = toIqaError(e);
-            batch.forEach((p) => emit(p.seq, { input: p.input, error: err }));
-          },
+          // A whole call failing (not one image) means the scorer itself cannot run: a missing
+          // model, bad options. That ends the stream rather than being blamed on each input.
+          (e: unknown) => stream.destroy(toIqaError(e)),
         )
         .finally(() => {
           batchesInFlight--;
@@ -194,15 +193,20 @@ export async function* scoreFiles(
   const callOpts = { ...(opts.metricOptions ?? {}), signal: opts.signal, limitInputPixels: opts.limitInputPixels };
   const paths = typeof pathsOrDirs === 'string' ? [pathsOrDirs] : pathsOrDirs;
   const queue: Promise<ScoreResult<string>[]>[] = [];
-  const run = (batch: string[]) =>
-    scorer.batchSettled(batch, callOpts).then(
+  const run = (batch: string[]) => {
+    const p = scorer.batchSettled(batch, callOpts).then(
       ({ scores, errors }) => batch.map((p, i) => (errors[i] ? { input: p, error: errors[i] as IqaError } : { input: p, score: scores[i] })),
+      // Per-image failures arrive in `errors`; a rejected call means the scorer cannot run at
+      // all (missing model, bad options, abort), which ends the iteration.
       (e: unknown) => {
-        const err = toIqaError(e);
-        if (err.code === 'ERR_ABORTED') throw err;
-        return batch.map((p) => ({ input: p, error: err }));
+        throw toIqaError(e);
       },
     );
+    // Queued calls are awaited in order; mark each handled now so that one failing while an
+    // earlier one is awaited is not an unhandled rejection (the await below still throws it).
+    p.catch(() => undefined);
+    return p;
+  };
   let batch: string[] = [];
   for await (const p of expandPaths(paths)) {
     if (opts.signal?.aborted) throw new IqaError('ERR_ABORTED', 'the operation was aborted');
