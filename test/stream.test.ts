@@ -77,6 +77,17 @@ describe('scoreStream', () => {
     expect(growth).toBeLessThan(30);
   }, 120_000);
 
+  it('a scorer that cannot run at all ends the stream and the iteration with its error', async () => {
+    const broken = { batchSettled: () => Promise.reject(Object.assign(new Error('model file missing'), { code: 'ERR_MODEL' })) };
+    const s = scoreStream(broken);
+    const done = collect(s);
+    s.write(png);
+    s.end();
+    await expect(done).rejects.toMatchObject({ code: 'ERR_MODEL' });
+    const it = scoreFiles(join(ROOT, 'test/fixtures/images'), broken, { maxBatch: 2, concurrency: 3 });
+    await expect((async () => { for await (const _ of it) void _; })()).rejects.toMatchObject({ code: 'ERR_MODEL' });
+  });
+
   it('rejects an unknown metric with ERR_INPUT', () => {
     expect(() => scoreStream('nope')).toThrow(expect.objectContaining({ code: 'ERR_INPUT' }));
   });
