@@ -32,21 +32,6 @@ using iqa::ErrorCode;
 template <typename T>
 using Handle = Napi::External<std::shared_ptr<T>>;
 
-// Runs `fn` and turns core exceptions into JS errors carrying a code.
-template <typename Fn>
-Napi::Value guarded(const Napi::CallbackInfo& info, Fn fn) {
-  try {
-    return fn();
-  } catch (const Napi::Error&) {
-    throw;
-  } catch (...) {
-    ErrorCode code;
-    std::string message;
-    classify_exception(std::current_exception(), code, message);
-    throw make_error(info.Env(), code, message);
-  }
-}
-
 template <typename T>
 Napi::Value wrap_handle(Napi::Env env, std::shared_ptr<T> ptr) {
   return Handle<T>::New(env, new std::shared_ptr<T>(std::move(ptr)), [](Napi::Env, std::shared_ptr<T>* p) { delete p; });

@@ -14,20 +14,6 @@ namespace {
 
 using iqa::ErrorCode;
 
-template <typename Fn>
-Napi::Value guarded_sync(const Napi::CallbackInfo& info, Fn fn) {
-  try {
-    return fn();
-  } catch (const Napi::Error&) {
-    throw;
-  } catch (...) {
-    ErrorCode code;
-    std::string message;
-    classify_exception(std::current_exception(), code, message);
-    throw make_error(info.Env(), code, message);
-  }
-}
-
 double number_field(const Napi::Object& o, const char* key) {
   Napi::Value v = o.Get(key);
   if (!v.IsNumber()) iqa::fail(ErrorCode::Input, std::string(key) + " must be a number");
@@ -118,12 +104,12 @@ Napi::Object ssimjs_result(Napi::Env env, const iqa::SsimJsResult& r) {
 // dataN: RGBA bytes (Uint8Array/Uint8ClampedArray, >= 4*w*h) converted with ssim.js's rgb2gray,
 // or a Float64Array of w*h grey values already converted by the caller. Synchronous, as ssim.js.
 Napi::Value SsimJs(const Napi::CallbackInfo& info) {
-  return guarded_sync(info, [&]() -> Napi::Value { return ssimjs_result(info.Env(), parse_ssimjs(info).run()); });
+  return guarded(info, [&]() -> Napi::Value { return ssimjs_result(info.Env(), parse_ssimjs(info).run()); });
 }
 
 // ssimJsAsync(same arguments) -> Promise of the same result, computed on libuv's pool.
 Napi::Value SsimJsAsync(const Napi::CallbackInfo& info) {
-  return guarded_sync(info, [&]() -> Napi::Value {
+  return guarded(info, [&]() -> Napi::Value {
     SsimJsCall call = parse_ssimjs(info);
     std::vector<Napi::Reference<Napi::Value>> refs;
     refs.push_back(Napi::Persistent(info[0]));
@@ -152,7 +138,7 @@ iqa::ImageSsimInput image_ssim_input(const Napi::Value& v, const Napi::Value& ch
 
 // imageSsim(data1, channels1, data2, channels2, width, height, windowSize, c1, c2, luminance)
 Napi::Value ImageSsim(const Napi::CallbackInfo& info) {
-  return guarded_sync(info, [&]() -> Napi::Value {
+  return guarded(info, [&]() -> Napi::Value {
     iqa::ImageSsimInput a = image_ssim_input(info[0], info[1], "image1"), b = image_ssim_input(info[2], info[3], "image2");
     const int width = int_arg(info[4], "width"), height = int_arg(info[5], "height"), window = int_arg(info[6], "windowSize");
     if (!info[7].IsNumber() || !info[8].IsNumber()) iqa::fail(ErrorCode::Input, "c1 and c2 must be numbers");
@@ -167,7 +153,7 @@ Napi::Value ImageSsim(const Napi::CallbackInfo& info) {
 
 // frDetail(handle, ref, dist, decodeOptions, wantMaps) -> Promise<{score, channels, maps}>
 Napi::Value FrDetailJs(const Napi::CallbackInfo& info) {
-  return guarded_sync(info, [&]() -> Napi::Value {
+  return guarded(info, [&]() -> Napi::Value {
     if (!info[0].IsExternal()) iqa::fail(ErrorCode::Input, "expected a metric handle");
     std::shared_ptr<iqa::FrMetric> metric = *info[0].As<Napi::External<std::shared_ptr<iqa::FrMetric>>>().Data();
     auto map_metric = std::dynamic_pointer_cast<iqa::FrMapMetric>(metric);

@@ -15,20 +15,6 @@ using iqa::ErrorCode;
 using ModelPtr = std::shared_ptr<iqa::ort::Model>;
 using ModelHandle = Napi::External<ModelPtr>;
 
-template <typename Fn>
-Napi::Value guarded(const Napi::CallbackInfo& info, Fn fn) {
-  try {
-    return fn();
-  } catch (const Napi::Error&) {
-    throw;
-  } catch (...) {
-    ErrorCode code;
-    std::string message;
-    classify_exception(std::current_exception(), code, message);
-    throw make_error(info.Env(), code, message);
-  }
-}
-
 ModelPtr unwrap(const Napi::Value& v) {
   if (!v.IsExternal()) iqa::fail(ErrorCode::Input, "expected a model handle");
   return *v.As<ModelHandle>().Data();

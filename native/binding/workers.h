@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "common/error.h"
+#include "marshal.h"
 
 namespace iqa_node {
 
@@ -66,5 +67,20 @@ class TaskWorker : public Napi::AsyncWorker {
 
 // Maps any exception to (code, message).
 void classify_exception(std::exception_ptr ep, iqa::ErrorCode& code, std::string& message);
+
+// Runs a synchronous binding body and turns core exceptions into JS errors carrying a code.
+template <typename Fn>
+Napi::Value guarded(const Napi::CallbackInfo& info, Fn fn) {
+  try {
+    return fn();
+  } catch (const Napi::Error&) {
+    throw;
+  } catch (...) {
+    iqa::ErrorCode code;
+    std::string message;
+    classify_exception(std::current_exception(), code, message);
+    throw make_error(info.Env(), code, message);
+  }
+}
 
 }  // namespace iqa_node
