@@ -15,8 +15,9 @@ Promise.all([iqa.brisque(img), iqa.niqe(img), iqa.sharpness(img), iqa.ssim(img, 
 bash scripts/prebuild.sh
 npm pack --silent --pack-destination "$work" >/dev/null
 tarball="$(ls "$work"/iqa-node-*.tgz)"
-echo "packed $(basename "$tarball") ($(du -h "$tarball" | cut -f1)): $(tar tzf "$tarball" | grep -c .) files"
-tar tzf "$tarball" | grep -q 'package/prebuilds/linux-x64/' || { echo "no prebuild in the tarball" >&2; exit 1; }
+tar tzf "$tarball" > "$work/contents.txt"  # listed to a file: grep -q on a pipe would SIGPIPE tar under pipefail
+echo "packed $(basename "$tarball") ($(du -h "$tarball" | cut -f1)): $(grep -c . "$work/contents.txt") files"
+grep -q 'package/prebuilds/linux-x64/' "$work/contents.txt" || { echo "no prebuild in the tarball" >&2; exit 1; }
 mkdir "$work/app"
 cd "$work/app"
 npm init -y >/dev/null
