@@ -3,10 +3,10 @@
 // by the native dynamic batcher (maxBatch rows or maxDelayMs, whichever first).
 import { decodeOptions } from './config';
 import { IqaError, toIqaError } from './errors';
-import { toNativeInput, type ImageInput, type NativeInput } from './input';
+import type { ImageInput, NativeInput } from './input';
 import { nativeSpec, readManifest, resolveModelFile, sha256File, type CropOverride, type LoadedManifest, type ModelManifest } from './manifest';
 import { loadOrt, native, ortLibraryPath, type NativeBatchResult } from './native';
-import { withAbort, type CallOptions, type SettledBatch } from './run';
+import { normalize, settle, withAbort, type CallOptions, type SettledBatch } from './run';
 
 export type Device = 'cpu' | 'cuda' | 'auto';
 
@@ -192,27 +192,9 @@ export class Model {
   private run(inputs: readonly ImageInput[], withCrops: boolean, call?: CallOptions) {
     return withAbort(call?.signal, async (flag) => {
       this.ensureOpen();
-      const natives: NativeInput[] = [];
-      const bad = new Map<number, IqaError>();
-      inputs.forEach((input, i) => {
-        try {
-          natives.push(toNativeInput(input));
-        } catch (e) {
-          bad.set(i, toIqaError(e));
-          natives.push({ path: '' });
-        }
-      });
+      const { natives, bad } = normalize(inputs);
       const r = await addon().modelScore(this.handle, natives, decodeOptions(call), withCrops, flag);
-      const errors = r.errors.map((e, i) => {
-        const pre = bad.get(i);
-        if (pre) return pre;
-        if (!e) return null;
-        const err = toIqaError(e);
-        err.input = typeof inputs[i] === 'string' ? (inputs[i] as string) : i;
-        return err;
-      });
-      for (const i of bad.keys()) r.scores[i] = NaN;
-      return { scores: r.scores, errors, values: r.values };
+      return { ...settle(r, inputs, bad), values: r.values };
     });
   }
 

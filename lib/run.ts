@@ -70,7 +70,8 @@ export function withAbort<T>(signal: AbortSignal | undefined, start: (flag: unkn
   });
 }
 
-function normalize(inputs: readonly ImageInput[]): { natives: NativeInput[]; bad: Map<number, IqaError> } {
+/** Normalises a batch's inputs; the ones that fail are set aside with their error. */
+export function normalize(inputs: readonly ImageInput[]): { natives: NativeInput[]; bad: Map<number, IqaError> } {
   const natives: NativeInput[] = [];
   const bad = new Map<number, IqaError>();
   inputs.forEach((input, i) => {
@@ -85,7 +86,8 @@ function normalize(inputs: readonly ImageInput[]): { natives: NativeInput[]; bad
   return { natives, bad };
 }
 
-function settle(result: NativeBatchResult, inputs: readonly ImageInput[], bad: Map<number, IqaError>): SettledBatch {
+/** Merges input-normalisation errors and native per-item errors into one settled batch. */
+export function settle(result: NativeBatchResult, inputs: readonly ImageInput[], bad: Map<number, IqaError>): SettledBatch {
   const errors = result.errors.map((e, i) => {
     const pre = bad.get(i);
     if (pre) return pre;
