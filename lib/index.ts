@@ -11,7 +11,7 @@ export { metricRegistry, type NrEntry, type FrEntry, type MetricCliOptions } fro
 export { submitPaths, startWorker, readResults, waitForResults, queueCounts, jobIdFor, resultsKey, UNRECOVERABLE_CODES, DEFAULT_REDIS_URL, DEFAULT_QUEUE_NAME, type QueueConnectionOptions, type QueueResult, type SubmitOptions, type SubmitSummary, type WorkerOptions, type WorkerEvent, type ScoreWorker, type ResultsOptions, type WaitOptions } from './queue';
 export { niqe, defaultNiqeModelPath, type NiqeOptions } from './niqe';
 export { brisque, type BrisqueOptions, type BrisqueFunction } from './brisque';
-export { trainBrisque, readLabels, parseCsv, type TrainBrisqueOptions, type TrainBrisqueResult, type LabelRow } from './train';
+export { trainBrisque, type TrainBrisqueOptions, type TrainBrisqueResult } from './train';
 export * as metrics from './metrics';
 export * as datasets from './datasets';
 export { ssim, type SsimOptions } from './ssim';

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { brisque, parseCsv, trainBrisque, IqaError } from '../lib/index';
+import { brisque, trainBrisque, IqaError } from '../lib/index';
 import { CALIBRATION_IMAGES, HAS_SHARED, ROOT, SHARED_SKIP_REASON, sharedPath, syntheticRgb } from './helpers';
 
 const OPENCV_MODEL = '/usr/share/opencv4/quality/brisque_model_live.yml';
@@ -177,18 +177,6 @@ describe('BRISQUE hostile input', () => {
       expect(e.code).toBe('ERR_INPUT');
       expect((await brisque.batch([flat, img], opts))[0]).toBeNaN(); // batch marks it failed
     }
-  });
-});
-
-describe('labels CSV', () => {
-  it('parses quoted names with commas, quotes and spaces', () => {
-    const rows = parseCsv('image,mos\r\n"a, b (1).jpg",0.5\n"say ""hi"".png",1\nplain name.jpg,2\n');
-    expect(rows).toEqual([
-      ['image', 'mos'],
-      ['a, b (1).jpg', '0.5'],
-      ['say "hi".png', '1'],
-      ['plain name.jpg', '2'],
-    ]);
   });
 });
 
