@@ -52,17 +52,19 @@ inline int reflect_index(int i, int n) {
 // every pixel): per output row the f source rows are added column-wise (`row(r, buf)` fills
 // source row r), then f neighbouring column sums per output. Integer grey sums are exact in any
 // order; the scaling is ssim.js's sum * (1/f^2).
-template <typename RowFn>
+// Sample: the row type (double, or int32_t for 8-bit grey, whose column and block sums are exact
+// integers converted once per output); Acc: the block-sum accumulator.
+template <typename Sample, typename Acc, typename RowFn>
 cv::Mat box_downsample(int W, int H, int f, RowFn row) {
   const int off = f / 2, oh = (H + f - 1) / f, ow = (W + f - 1) / f;
   const double scale = 1.0 / double(f * f);
   cv::Mat out(oh, ow, CV_64F);
   parallel_rows(oh, 32, [&](int y0, int y1) {
-    std::vector<double> colsum(W), buf(W);
-    double* __restrict cs = colsum.data();
-    const double* __restrict b = buf.data();
+    std::vector<Sample> colsum(W), buf(W);
+    Sample* __restrict cs = colsum.data();
+    const Sample* __restrict b = buf.data();
     for (int y = y0; y < y1; ++y) {
-      std::fill(colsum.begin(), colsum.end(), 0.0);
+      std::fill(colsum.begin(), colsum.end(), Sample(0));
       for (int r = 0; r < f; ++r) {
         row(reflect_index(y * f - off + r, H), buf.data());
         for (int x = 0; x < W; ++x) cs[x] += b[x];
@@ -70,13 +72,13 @@ cv::Mat box_downsample(int W, int H, int f, RowFn row) {
       double* d = out.ptr<double>(y);
       for (int x = 0; x < ow; ++x) {
         const int start = x * f - off;
-        double acc = 0;
+        Acc acc = 0;
         if (start >= 0 && start + f <= W) {
           for (int k = 0; k < f; ++k) acc += cs[start + k];
         } else {
           for (int k = 0; k < f; ++k) acc += cs[reflect_index(start + k, W)];
         }
-        d[x] = acc * scale;
+        d[x] = double(acc) * scale;
       }
     }
   });
@@ -108,48 +110,16 @@ IQA_MULTIVERSION void gray_row_int(const uint8_t* __restrict d, int W, bool orig
   }
 }
 
-// The same with 8-bit grey rows: integer column and block sums (exact), converted once per output.
-template <typename RowFn>
-cv::Mat box_downsample_int(int W, int H, int f, RowFn row) {
-  const int off = f / 2, oh = (H + f - 1) / f, ow = (W + f - 1) / f;
-  const double scale = 1.0 / double(f * f);
-  cv::Mat out(oh, ow, CV_64F);
-  parallel_rows(oh, 32, [&](int y0, int y1) {
-    std::vector<int32_t> colsum(W), buf(W);
-    int32_t* __restrict cs = colsum.data();
-    const int32_t* __restrict b = buf.data();
-    for (int y = y0; y < y1; ++y) {
-      std::fill(colsum.begin(), colsum.end(), 0);
-      for (int r = 0; r < f; ++r) {
-        row(reflect_index(y * f - off + r, H), buf.data());
-        for (int x = 0; x < W; ++x) cs[x] += b[x];
-      }
-      double* d = out.ptr<double>(y);
-      for (int x = 0; x < ow; ++x) {
-        const int start = x * f - off;
-        int64_t acc = 0;
-        if (start >= 0 && start + f <= W) {
-          for (int k = 0; k < f; ++k) acc += cs[start + k];
-        } else {
-          for (int k = 0; k < f; ++k) acc += cs[reflect_index(start + k, W)];
-        }
-        d[x] = double(acc) * scale;
-      }
-    }
-  });
-  return out;
-}
-
 }  // namespace
 
 cv::Mat ssimjs_downsample(const cv::Mat& g, int f) {
   if (f <= 1) return g;
-  return box_downsample(g.cols, g.rows, f, [&](int r, double* buf) { std::copy(g.ptr<double>(r), g.ptr<double>(r) + g.cols, buf); });
+  return box_downsample<double, double>(g.cols, g.rows, f, [&](int r, double* buf) { std::copy(g.ptr<double>(r), g.ptr<double>(r) + g.cols, buf); });
 }
 
 cv::Mat ssimjs_gray(const uint8_t* rgba, int width, int height, bool original, int f) {
   const size_t stride = size_t(width) * 4;
-  if (f > 1) return box_downsample_int(width, height, f, [&](int r, int32_t* buf) { gray_row_int(rgba + r * stride, width, original, buf); });
+  if (f > 1) return box_downsample<int32_t, int64_t>(width, height, f, [&](int r, int32_t* buf) { gray_row_int(rgba + r * stride, width, original, buf); });
   cv::Mat g(height, width, CV_64F);
   parallel_rows(height, 64, [&](int r0, int r1) {
     for (int r = r0; r < r1; ++r) gray_row(rgba + r * stride, width, original, g.ptr<double>(r));
