@@ -22,8 +22,20 @@ export interface LogisticFit {
   /** Sum of squared residuals. */
   sse: number;
   iterations: number;
-  /** False when the best run hit the iteration cap still improving (its minimum lies at infinity). */
+  /** False when the least-squares minimum lies at infinity: the best run hit the iteration cap still improving, or the best mapping is a step (see `limit`). */
   converged: boolean;
+  /**
+   * 'step' when no finite sigmoid fits as well as the sigmoid's own limit, a jump between two
+   * neighbouring scores (plus the linear term in logistic5): the infimum of the SSE lies at an
+   * infinite slope. The parameters then describe a sigmoid so steep (40 of its scale lengths per
+   * half gap) that its mapped values equal the step's to double precision.
+   */
+  limit?: 'step';
+  /**
+   * True when the minimum is finite: the sigmoid's centre lies inside the scores' range, its width
+   * between 1/200 and 100 times that range, its amplitude under 100 times the MOS range.
+   */
+  wellPosed: boolean;
   predict(x: number): number;
 }
 
@@ -42,10 +54,17 @@ export interface FitOptions {
   model?: LogisticModel;
   /** Most LM iterations per start (default 500). */
   maxIterations?: number;
+  /**
+   * Relative SSE decrease (and scaled gradient) below which LM stops (default 1e-12, for parity
+   * with curve_fit; bootstrap refits use 1e-9: their spread dwarfs it).
+   */
+  tolerance?: number;
   /** Starting parameters on the standardised scale (warm start, e.g. in the bootstrap). */
   start?: number[];
   /** With a warm start: fall back to the grid of starts when it fails (default true). */
   fallback?: boolean;
+  /** Compare against the step limits (default true; see `LogisticFit.limit`). */
+  steps?: boolean;
 }
 
 const NPARAMS: Record<LogisticModel, number> = { logistic5: 5, logistic4: 4 };
@@ -126,7 +145,7 @@ interface LmResult {
 }
 
 /** Levenberg-Marquardt with Marquardt's diagonal scaling (kept as the running maximum, as MINPACK does). */
-function levenbergMarquardt(model: LogisticModel, start: ArrayLike<number>, xs: Float64Array, ys: Float64Array, maxIterations: number): LmResult {
+function levenbergMarquardt(model: LogisticModel, start: ArrayLike<number>, xs: Float64Array, ys: Float64Array, maxIterations: number, tolerance = 1e-12): LmResult {
   const p = NPARAMS[model];
   const n = xs.length;
   let c = Float64Array.from(start);
@@ -158,7 +177,7 @@ function levenbergMarquardt(model: LogisticModel, start: ArrayLike<number>, xs: 
       gradMax = Math.max(gradMax, Math.abs(jtr[j]) / Math.sqrt(diag[j]));
     }
     // Stationary point: the scaled gradient is negligible next to the residual norm.
-    if (gradMax <= 1e-12 * Math.max(Math.sqrt(sse), 1e-300)) return { c, sse, iterations, converged: true };
+    if (gradMax <= tolerance * Math.max(Math.sqrt(sse), 1e-300)) return { c, sse, iterations, converged: true };
     let accepted = false;
     while (lambda < 1e16) {
       a.set(jtj);
@@ -177,10 +196,10 @@ function levenbergMarquardt(model: LogisticModel, start: ArrayLike<number>, xs: 
         sse = sseNew;
         lambda = Math.max(lambda / 3, 1e-12);
         accepted = true;
-        // Stagnation: ten steps in a row each lower the SSE by less than 1e-12 of itself. This also ends
+        // Stagnation: ten steps in a row each lower the SSE by less than `tolerance` (1e-12) of itself. This also ends
         // fits whose infimum lies at infinity (a sigmoid used as its own linear or exponential tail),
         // where the parameters drift while the mapped values have settled.
-        stalls = decrease <= 1e-12 * sse ? stalls + 1 : 0;
+        stalls = decrease <= tolerance * sse ? stalls + 1 : 0;
         if (stalls >= 10) return { c, sse, iterations: iterations + 1, converged: true };
         break;
       }
@@ -226,6 +245,100 @@ export function logisticStarts(model: LogisticModel, xs: ArrayLike<number>, ys: 
   return starts;
 }
 
+/** The finite-minimum test of `LogisticFit.wellPosed`, on standardised parameters. */
+function isWellPosed(model: LogisticModel, c: ArrayLike<number>, xs: Float64Array, ys: Float64Array): boolean {
+  let xmin = Infinity;
+  let xmax = -Infinity;
+  let ymin = Infinity;
+  let ymax = -Infinity;
+  for (let i = 0; i < xs.length; i++) {
+    xmin = Math.min(xmin, xs[i]);
+    xmax = Math.max(xmax, xs[i]);
+    ymin = Math.min(ymin, ys[i]);
+    ymax = Math.max(ymax, ys[i]);
+  }
+  const xr = xmax - xmin;
+  const yr = ymax - ymin;
+  if (!(c[2] >= xmin && c[2] <= xmax)) return false;
+  if (model === 'logistic5') return Math.abs(c[0]) < 100 * yr && Math.abs(c[1]) * xr < 200;
+  return Math.max(Math.abs(c[0]), Math.abs(c[1])) < 100 * yr && Math.abs(c[3]) > xr / 200 && Math.abs(c[3]) < 100 * xr;
+}
+
+/** Whether the sigmoid has become a jump: narrower than 1/200 of the scores' range. */
+function headsForStep(model: LogisticModel, c: ArrayLike<number>, xs: Float64Array): boolean {
+  let xmin = Infinity;
+  let xmax = -Infinity;
+  for (let i = 0; i < xs.length; i++) {
+    xmin = Math.min(xmin, xs[i]);
+    xmax = Math.max(xmax, xs[i]);
+  }
+  const xr = xmax - xmin;
+  return model === 'logistic5' ? Math.abs(c[1]) * xr >= 200 : Math.abs(c[3]) <= xr / 200;
+}
+
+/** Steepness of the sigmoid standing for a step: e^-40 of the jump is below double precision. */
+const STEP_STEEPNESS = 40;
+
+interface StepLimit {
+  c: Float64Array;
+  sse: number;
+}
+
+/**
+ * The best step limit of the model on standardised data (mean 0, variance 1), in closed form: for
+ * every gap between neighbouring distinct scores, the least-squares jump there (plus the line, for
+ * logistic5). LM cannot reach these minima (they lie at an infinite slope) but curve_fit drifts
+ * towards them when a start is steep enough, so the fit compares against them explicitly.
+ */
+function bestStepLimit(model: LogisticModel, xs: Float64Array, ys: Float64Array): StepLimit | undefined {
+  const n = xs.length;
+  const order = Array.from(xs.keys()).sort((a, b) => xs[a] - xs[b]);
+  let sxy = 0;
+  for (let i = 0; i < n; i++) sxy += xs[i] * ys[i];
+  const r = sxy / n;
+  // Suffix sums over the points above the split: count, sum of x, sum of y.
+  let sx1 = 0;
+  let sy1 = 0;
+  let best: { k: number; sse: number; a: number; b: number; c: number } | undefined;
+  for (let k = n - 1; k >= 1; k--) {
+    sx1 += xs[order[k]];
+    sy1 += ys[order[k]];
+    if (!(xs[order[k - 1]] < xs[order[k]])) continue;
+    const n1 = n - k;
+    const n0 = k;
+    let sse: number;
+    let a: number;
+    let b = 0;
+    let c: number;
+    if (model === 'logistic5') {
+      // Normal equations of y = a·[x above split] + b·x + c with sum(x) = sum(y) = 0, sum(x²) = sum(y²) = n.
+      const d = (n1 * n0 - sx1 * sx1) / n;
+      if (!(d > 1e-12 * n)) continue;
+      a = (sy1 - sx1 * r) / d;
+      b = (n * r - sx1 * a) / n;
+      c = (-n1 * a) / n;
+      sse = n - (b * n * r + a * sy1);
+    } else {
+      // Two levels: the means above and below.
+      a = sy1 / n1; // level above
+      c = -sy1 / n0; // level below
+      sse = n - (sy1 * sy1) / n1 - (sy1 * sy1) / n0;
+    }
+    if (!best || sse < best.sse) best = { k, sse, a, b, c };
+  }
+  if (!best) return undefined;
+  const lo = xs[order[best.k - 1]];
+  const hi = xs[order[best.k]];
+  const centre = lo + (hi - lo) / 2;
+  const half = (hi - lo) / 2;
+  const c =
+    model === 'logistic5'
+      ? Float64Array.of(best.a, STEP_STEEPNESS / half, centre, best.b, best.c + best.a / 2)
+      : Float64Array.of(best.a, best.c, centre, half / STEP_STEEPNESS);
+  // The closed form's SSE cancels digits: measure it on the data.
+  return { c, sse: sseOf(model, c, xs, ys) };
+}
+
 /**
  * Fits the 5- (default) or 4-parameter logistic mapping from scores x to MOS y. Never returns
  * garbage: a fit that fails (too few points, constant input, no convergence, a non-finite or
@@ -251,12 +364,13 @@ export function fitLogistic(x: Vector, y: Vector, options: FitOptions = {}): Log
   }
   const maxIterations = options.maxIterations ?? 500;
   // A warm start alone (bootstrap refits), the grid when it fails.
-  const warm = options.start ? levenbergMarquardt(model, options.start, xs, ys, maxIterations) : undefined;
+  const tolerance = options.tolerance ?? 1e-12;
+  const warm = options.start ? levenbergMarquardt(model, options.start, xs, ys, maxIterations, tolerance) : undefined;
   const starts = warm?.converged || (warm && options.fallback === false) ? [] : logisticStarts(model, xs, ys);
   let best: LmResult | undefined = warm?.converged ? warm : undefined;
   let unconverged: LmResult | undefined = warm && !warm.converged && Number.isFinite(warm.sse) ? warm : undefined;
   for (const s of starts) {
-    const r = levenbergMarquardt(model, s, xs, ys, maxIterations);
+    const r = levenbergMarquardt(model, s, xs, ys, maxIterations, tolerance);
     if (!Number.isFinite(r.sse)) continue;
     if (r.converged && (!best || r.sse < best.sse)) best = r;
     if (!r.converged && (!unconverged || r.sse < unconverged.sse)) unconverged = r;
@@ -266,6 +380,21 @@ export function fitLogistic(x: Vector, y: Vector, options: FitOptions = {}): Log
   // and it is a valid mapping, so the best such run counts when it beats every converged one.
   if (unconverged && (!best || unconverged.sse < best.sse * (1 - 1e-12))) best = unconverged;
   if (!best) return fail('no-convergence', `${model} fit produced no finite result from any starting point`);
+  // A best run that steepens without bound (a jump between neighbouring scores) has no well-defined
+  // stopping point: two MINPACK builds (scipy's, cminpack) stop such runs at different places and
+  // often at different jumps. The fit has degenerated into a step, and the step limits are known in
+  // closed form, so the best of them is reported (exact and reproducible), flagged as such.
+  // A finite minimum, or a run heading for a line (a sigmoid used as its own tail), is kept as the
+  // fit, even where some step would lower the SSE further (a jump that fits noise).
+  let wellPosed = isWellPosed(model, best.c, xs, ys);
+  let limit: 'step' | undefined;
+  const step = options.steps !== false && headsForStep(model, best.c, xs) ? bestStepLimit(model, xs, ys) : undefined;
+  // (Within 1e-9 the run is already at that step: report the exact limit.)
+  if (step && Number.isFinite(step.sse) && step.sse <= best.sse * (1 + 1e-9)) {
+    best = { c: step.c, sse: step.sse, iterations: 0, converged: false };
+    limit = 'step';
+    wellPosed = false;
+  }
   const c = best.c;
   // Standardised y has SST = n: a fit worse than the constant mean is not a fit.
   if (!(best.sse <= n * (1 + 1e-9))) return fail('degenerate', `${model} fit is worse than a constant (SSE ${best.sse} > SST ${n})`);
@@ -281,7 +410,9 @@ export function fitLogistic(x: Vector, y: Vector, options: FitOptions = {}): Log
     if (!Number.isFinite(fitted[i])) return fail('degenerate', `${model} fit maps value ${i} to a non-finite number`);
     sse += (fitted[i] - y[i]) ** 2;
   }
-  return { ok: true, model, params, fitted, sse, iterations: best.iterations, converged: best.converged, predict };
+  const result: LogisticFit = { ok: true, model, params, fitted, sse, iterations: best.iterations, converged: best.converged, wellPosed, predict };
+  if (limit) result.limit = limit;
+  return result;
 }
 
 /** The fitted parameters on the standardised scale of (x, y): a warm start for refits (bootstrap). */

@@ -47,6 +47,28 @@ def starts(model, x, y):
     return [[my + sy * c[0], my + sy * c[1], mx + sx * c[2], sx * c[3]] for c in std]
 
 
+def step_limit(model, x, y):
+    """The best step limit of the model (its slope taken to infinity), by brute force: for every gap
+    between neighbouring distinct x, numpy's lstsq of y on [1, above-gap indicator] (logistic4) or
+    [1, x, above-gap indicator] (logistic5). lib/metrics/logistic.ts reports this when its fit
+    degenerates into a step; it computes it in closed form from running sums."""
+    levels = np.unique(x)
+    best = None
+    for lo, hi in zip(levels[:-1], levels[1:]):
+        above = (x > lo).astype(float)
+        cols = [np.ones_like(x), above] if model == 'logistic4' else [np.ones_like(x), x, above]
+        a = np.stack(cols, axis=1)
+        coef = np.linalg.lstsq(a, y, rcond=None)[0]
+        pred = a @ coef
+        sse = float(np.sum((pred - y) ** 2))
+        if best is None or sse < best[0]:
+            best = (sse, (lo + hi) / 2, pred)
+    if best is None:
+        return None
+    sse, centre, pred = best
+    return {'sse': sse, 'centre': float(centre), 'plcc': float(abs(stats.pearsonr(pred, y)[0]))}
+
+
 def fit(model, x, y):
     f = logistic5 if model == 'logistic5' else logistic4
     p = 5 if model == 'logistic5' else 4
@@ -97,6 +119,7 @@ def fit(model, x, y):
         'rmse': float(np.sqrt(np.mean((pred - y) ** 2))),
         'mae': float(np.mean(np.abs(pred - y))),
         'wellPosed': bool(well),
+        'step': step_limit(model, x, y),
         'at': [int(i) for i in pick],
         'pred': [float(v) for v in pred[pick]],
     }
