@@ -27,6 +27,8 @@ export function bootstrapIntervals<K extends string>(
   n: number,
   statistics: Record<K, (idx: Uint32Array) => number>,
   options: BootstrapOptions = {},
+  /** Called with each resample before the statistics (work they share, e.g. a refit). */
+  prepare?: (idx: Uint32Array) => void,
 ): Record<K, { ci: [number, number] | null; valid: number }> & { samples: number; seed: number; level: number } {
   const samples = options.samples ?? 1000;
   const seed = options.seed ?? 1;
@@ -37,6 +39,7 @@ export function bootstrapIntervals<K extends string>(
   const idx = new Uint32Array(n);
   for (let b = 0; b < samples; b++) {
     for (let i = 0; i < n; i++) idx[i] = Math.floor(rand() * n);
+    prepare?.(idx);
     for (const k of keys) {
       let v: number;
       try {
