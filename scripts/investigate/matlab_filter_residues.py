@@ -28,10 +28,11 @@ Result on this machine (2026-11; NIQE needs 1e-9 to be called exact, BRISQUE's o
 (--first-dim 2 --reverse: NIQE I03 1e-5 and I06 6e-7, the rest alike.) So the emulation
 reproduces I04/I06/I08 for both metrics (I08's residue signs are the same in both releases:
 74/87/140/162 negative, 85/103 exactly 0) but no variant reproduces I19 (nor I03 exactly): it is
-not MATLAB's arithmetic everywhere. Exhaustive per-level signs in {-, 0} cannot reach BRISQUE's
-I19 value (best 0.0155 off) and need level 103 negative there, while I08 needs 103 exactly 0 in
-both releases: if MATLAB's residues were a function of the grey level alone (any position-
-independent filter arithmetic), both could not hold, unless other levels go positive.
+not MATLAB's arithmetic everywhere. Searching the signs directly does not pin I19 down either:
+exhaustively over one sign per grey level (3^12) with the emulated non-flat signs, NIQE's I19
+is missed by 1.7e-6 at best, and with the 20 non-flat classes free too (3^32 patterns) chance
+near-hits at 1e-9 abound; BRISQUE's 6-digit value is met by many per-level patterns. I08 is
+unique: exhaustively, only 74/87/140/162 negative, 85/103 exactly 0 fits (NIQE 5e-13, next 6e-6).
 
 Run: /work/pyenv/bin/python scripts/investigate/matlab_filter_residues.py [--first-dim 1|2]
      [--no-fma] [--reverse]   (numpy, scipy, opencv-python; needs ../shared/data)"""
