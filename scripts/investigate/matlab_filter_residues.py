@@ -33,6 +33,8 @@ exhaustively over one sign per grey level (3^12) with the emulated non-flat sign
 is missed by 1.7e-6 at best, and with the 20 non-flat classes free too (3^32 patterns) chance
 near-hits at 1e-9 abound; BRISQUE's 6-digit value is met by many per-level patterns. I08 is
 unique: exhaustively, only 74/87/140/162 negative, 85/103 exactly 0 fits (NIQE 5e-13, next 6e-6).
+Moving the 14 factor values by up to 4 ulps (60 for the two end taps) at random, 6.5e8 draws,
+the ~1e5 that keep I06 and I08 exact give 1e5 distinct I19 sign patterns, none exact (best 6e-7).
 
 Run: /work/pyenv/bin/python scripts/investigate/matlab_filter_residues.py [--first-dim 1|2]
      [--no-fma] [--reverse]   (numpy, scipy, opencv-python; needs ../shared/data)"""
