@@ -77,8 +77,19 @@ describe('metrics parity with scipy', () => {
             expect(got).toMatchObject({ ok: false, reason: want.reason });
             return;
           }
-          // scipy found no converged fit from any start: there is nothing to compare against.
-          if (!want.ok) return;
+          if (!want.ok) {
+            // scipy found no converged fit from any start (it depends on the machine: 'perfectly monotone'
+            // converged on another). Nothing to compare against; ours must still be a mapping at least as
+            // good as the least-squares line (logistic5 contains it) or the mean, or a typed failure.
+            if (!got.ok) {
+              expect(['no-convergence', 'degenerate']).toContain(got.reason);
+              return;
+            }
+            const r = pearson(c.x, c.y);
+            const sst = c.y.reduce((s, v) => s + (v - c.y.reduce((a, b) => a + b, 0) / c.n) ** 2, 0);
+            expect(got.sse).toBeLessThanOrEqual(sst * (model === 'logistic5' ? 1 - r * r : 1) * (1 + 1e-9));
+            return;
+          }
           expect(got.ok).toBe(true);
           if (!got.ok) return;
           const yScale = Math.max(1, Math.max(...c.y) - Math.min(...c.y));
