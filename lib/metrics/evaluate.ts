@@ -166,19 +166,15 @@ export function evaluate(pred: Vector, mos: Vector, options: EvaluateOptions = {
             refit = null;
             const p = pick(pred, idx);
             const m = pick(mos, idx);
-            let start: number[];
-            try {
-              start = standardisedParams(fit, p, m);
-            } catch {
-              return;
-            }
+            // A resample with constant scores or MOS has no standardised scale (non-finite start).
+            const start = standardisedParams(fit, p, m);
             if (!start.every(Number.isFinite)) return;
             const f = fitLogistic(p, m, { model, start, fallback: false, maxIterations: refitIterations(n), tolerance: 1e-9 });
             if (!f.ok) return;
             try {
               refit = { plcc: Math.abs(pearson(f.fitted, m)), ...errorsOf(f.fitted, m) };
             } catch {
-              refit = null;
+              // constant mapped values: PLCC undefined on this resample (left out of the interval)
             }
           }
         : undefined,

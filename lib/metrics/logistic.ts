@@ -33,7 +33,8 @@ export interface LogisticFit {
   limit?: 'step';
   /**
    * True when the minimum is finite: the sigmoid's centre lies inside the scores' range, its width
-   * between 1/200 and 100 times that range, its amplitude under 100 times the MOS range.
+   * over 1/200 of that range (logistic4: also under 100 times it), its amplitude under 100 times
+   * the MOS range.
    */
   wellPosed: boolean;
   predict(x: number): number;
@@ -63,8 +64,6 @@ export interface FitOptions {
   start?: number[];
   /** With a warm start: fall back to the grid of starts when it fails (default true). */
   fallback?: boolean;
-  /** Compare against the step limits (default true; see `LogisticFit.limit`). */
-  steps?: boolean;
 }
 
 const NPARAMS: Record<LogisticModel, number> = { logistic5: 5, logistic4: 4 };
@@ -245,34 +244,35 @@ export function logisticStarts(model: LogisticModel, xs: ArrayLike<number>, ys: 
   return starts;
 }
 
-/** The finite-minimum test of `LogisticFit.wellPosed`, on standardised parameters. */
-function isWellPosed(model: LogisticModel, c: ArrayLike<number>, xs: Float64Array, ys: Float64Array): boolean {
-  let xmin = Infinity;
-  let xmax = -Infinity;
-  let ymin = Infinity;
-  let ymax = -Infinity;
-  for (let i = 0; i < xs.length; i++) {
-    xmin = Math.min(xmin, xs[i]);
-    xmax = Math.max(xmax, xs[i]);
-    ymin = Math.min(ymin, ys[i]);
-    ymax = Math.max(ymax, ys[i]);
+/** Smallest and largest value. */
+function extent(v: ArrayLike<number>): [number, number] {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (let i = 0; i < v.length; i++) {
+    lo = Math.min(lo, v[i]);
+    hi = Math.max(hi, v[i]);
   }
-  const xr = xmax - xmin;
-  const yr = ymax - ymin;
+  return [lo, hi];
+}
+
+/** The extents of standardised data that the shape tests below compare a fit with. */
+interface DataExtent {
+  xmin: number;
+  xmax: number;
+  /** Ranges of x and y. */
+  xr: number;
+  yr: number;
+}
+
+/** The finite-minimum test of `LogisticFit.wellPosed`, on standardised parameters. */
+function isWellPosed(model: LogisticModel, c: ArrayLike<number>, { xmin, xmax, xr, yr }: DataExtent): boolean {
   if (!(c[2] >= xmin && c[2] <= xmax)) return false;
   if (model === 'logistic5') return Math.abs(c[0]) < 100 * yr && Math.abs(c[1]) * xr < 200;
   return Math.max(Math.abs(c[0]), Math.abs(c[1])) < 100 * yr && Math.abs(c[3]) > xr / 200 && Math.abs(c[3]) < 100 * xr;
 }
 
 /** Whether the sigmoid has become a jump: narrower than 1/200 of the scores' range. */
-function headsForStep(model: LogisticModel, c: ArrayLike<number>, xs: Float64Array): boolean {
-  let xmin = Infinity;
-  let xmax = -Infinity;
-  for (let i = 0; i < xs.length; i++) {
-    xmin = Math.min(xmin, xs[i]);
-    xmax = Math.max(xmax, xs[i]);
-  }
-  const xr = xmax - xmin;
+function headsForStep(model: LogisticModel, c: ArrayLike<number>, { xr }: DataExtent): boolean {
   return model === 'logistic5' ? Math.abs(c[1]) * xr >= 200 : Math.abs(c[3]) <= xr / 200;
 }
 
@@ -386,9 +386,12 @@ export function fitLogistic(x: Vector, y: Vector, options: FitOptions = {}): Log
   // closed form, so the best of them is reported (exact and reproducible), flagged as such.
   // A finite minimum, or a run heading for a line (a sigmoid used as its own tail), is kept as the
   // fit, even where some step would lower the SSE further (a jump that fits noise).
-  let wellPosed = isWellPosed(model, best.c, xs, ys);
+  const [xmin, xmax] = extent(xs);
+  const [ymin, ymax] = extent(ys);
+  const ext: DataExtent = { xmin, xmax, xr: xmax - xmin, yr: ymax - ymin };
+  let wellPosed = isWellPosed(model, best.c, ext);
   let limit: 'step' | undefined;
-  const step = options.steps !== false && headsForStep(model, best.c, xs) ? bestStepLimit(model, xs, ys) : undefined;
+  const step = headsForStep(model, best.c, ext) ? bestStepLimit(model, xs, ys) : undefined;
   // (Within 1e-9 the run is already at that step: report the exact limit.)
   if (step && Number.isFinite(step.sse) && step.sse <= best.sse * (1 + 1e-9)) {
     best = { c: step.c, sse: step.sse, iterations: 0, converged: false };
