@@ -171,11 +171,7 @@ class ModelScoreWorker : public BatchWorker {
   void Execute() override {
     iqa::parallel_items(items_.size(), [this](size_t i) {
       ItemOutcome& out = items_[i];
-      if (abort_ && abort_->load()) {
-        out.code = ErrorCode::Aborted;
-        out.message = "aborted";
-        return;
-      }
+      if (mark_if_aborted(out)) return;
       try {
         cv::Mat img = iqa::load_image((*sources_)[i], decode_);
         pending_[i] = model_->submit(img);

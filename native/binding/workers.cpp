@@ -37,14 +37,17 @@ BatchWorker::BatchWorker(Napi::Env env, size_t n, Compute compute, AbortFlag abo
     : Napi::AsyncWorker(env, "iqa:batch"), deferred_(Napi::Promise::Deferred::New(env)), items_(n),
       compute_(std::move(compute)), abort_(std::move(abort)), keep_(std::move(keep)) {}
 
+bool BatchWorker::mark_if_aborted(ItemOutcome& out) const {
+  if (!abort_ || !abort_->load()) return false;
+  out.code = ErrorCode::Aborted;
+  out.message = "aborted";
+  return true;
+}
+
 void BatchWorker::Execute() {
   iqa::parallel_items(items_.size(), [this](size_t i) {
     ItemOutcome& out = items_[i];
-    if (abort_ && abort_->load()) {
-      out.code = ErrorCode::Aborted;
-      out.message = "aborted";
-      return;
-    }
+    if (mark_if_aborted(out)) return;
     try {
       compute_(i, out);
       out.ok = true;

@@ -35,6 +35,8 @@ class BatchWorker : public Napi::AsyncWorker {
   void Execute() override;
   void OnOK() override;
   void OnError(const Napi::Error& e) override;
+  // Marks the item ERR_ABORTED when the caller's signal fired; true when it did.
+  bool mark_if_aborted(ItemOutcome& out) const;
 
  protected:  // model.cpp's ModelScoreWorker reuses the per-item results
   Napi::Promise::Deferred deferred_;
