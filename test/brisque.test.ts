@@ -4,20 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { brisque, trainBrisque, IqaError } from '../lib/index';
-import { CALIBRATION_IMAGES, HAS_SHARED, ROOT, SHARED_SKIP_REASON, sharedPath, syntheticRgb } from './helpers';
+import { CALIBRATION_IMAGES, HAS_SHARED, ROOT, SHARED_SKIP_REASON, rejection, sharedPath, syntheticRgb } from './helpers';
 
 const OPENCV_MODEL = '/usr/share/opencv4/quality/brisque_model_live.yml';
 const OPENCV_RANGE = '/usr/share/opencv4/quality/brisque_range_live.yml';
 const CLI = join(ROOT, 'dist/cjs/cli/index.js');
-
-async function rejection(p: Promise<unknown>): Promise<IqaError> {
-  try {
-    await p;
-  } catch (e) {
-    return e as IqaError;
-  }
-  throw new Error('expected a rejection');
-}
 
 describe.skipIf(!HAS_SHARED)(`BRISQUE parity ${HAS_SHARED ? '' : SHARED_SKIP_REASON}`, () => {
   const original = { variant: 'original' as const, model: sharedPath('data/brisque/allmodel'), range: sharedPath('data/brisque/allrange') };

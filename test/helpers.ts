@@ -2,6 +2,7 @@
 // call sharedPath() and are skipped with a clear message when it is absent.
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import type { IqaError } from '../lib/errors';
 
 export const ROOT = resolve(__dirname, '..');
 export const SHARED = resolve(ROOT, '..', 'shared');
@@ -38,4 +39,14 @@ export function syntheticRgb(width: number, height: number, seed = 1): { data: U
         data[(y * width + x) * 3 + c] = Math.max(0, Math.min(255, Math.round(v)));
       }
   return { data, width, height, channels: 3 };
+}
+
+/** The error a promise rejects with (fails the test when it resolves). */
+export async function rejection(p: Promise<unknown>): Promise<IqaError> {
+  try {
+    await p;
+  } catch (e) {
+    return e as IqaError;
+  }
+  throw new Error('expected a rejection');
 }

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { IqaError, niqe } from '../lib/index';
 import { fitMvg } from '../lib/cli/train-niqe';
-import { CALIBRATION_IMAGES, HAS_SHARED, ROOT, SHARED_SKIP_REASON, sharedPath, syntheticRgb } from './helpers';
+import { CALIBRATION_IMAGES, HAS_SHARED, ROOT, SHARED_SKIP_REASON, rejection, sharedPath, syntheticRgb } from './helpers';
 
 const OFFICIAL_MODEL = sharedPath('data/niqe/niqe_pris_params.npz');
 const DEFAULT_MODEL = join(ROOT, 'models/niqe-default.json');
@@ -22,15 +22,6 @@ function officialNiqe(): Record<string, number> {
   const out: Record<string, number> = {};
   head.slice(1).forEach((h, i) => (out[h.replace(/\.bmp$/, '')] = Number(cells[i + 1])));
   return out;
-}
-
-async function rejection(p: Promise<unknown>): Promise<IqaError> {
-  try {
-    await p;
-  } catch (e) {
-    return e as IqaError;
-  }
-  throw new Error('expected a rejection');
 }
 
 describe.skipIf(!HAS_SHARED)(`NIQE parity with the official MATLAB release ${HAS_SHARED ? '' : SHARED_SKIP_REASON}`, () => {
