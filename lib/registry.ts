@@ -1,13 +1,13 @@
 // Metrics by CLI name. Adding a metric to the CLI: one entry here.
-import { niqe } from './niqe';
-import { brisque } from './brisque';
-import { gmsd } from './gmsd';
-import { msssim } from './msssim';
-import { hyperiqa } from './hyperiqa';
-import { psnr } from './psnr';
-import type { FrMetricFunction, NrMetricFunction } from './run';
-import { sharpness } from './sharpness';
-import { ssim } from './ssim';
+import { niqe } from './nr/niqe';
+import { brisque } from './nr/brisque';
+import { gmsd } from './fr/gmsd';
+import { msssim } from './fr/ms-ssim';
+import { hyperiqa } from './deep/hyperiqa';
+import { psnr } from './fr/psnr';
+import type { FrMetricFunction, NrMetricFunction } from './core/run';
+import { sharpness } from './nr/sharpness';
+import { ssim } from './fr/ssim';
 
 /** Options the CLI passes through to a metric (each metric reads those it knows). */
 export interface MetricCliOptions {

@@ -8,13 +8,13 @@ import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
-const entries = { 'index.mjs': 'index.js', 'ssimjs.mjs': 'ssimjs.js', 'image-ssim.mjs': 'image-ssim.js' };
-mkdirSync(join(root, 'dist/esm'), { recursive: true });
+const entries = { 'index.mjs': 'index.js', 'compat/ssimjs.mjs': 'compat/ssimjs.js', 'compat/image-ssim.mjs': 'compat/image-ssim.js' };
+mkdirSync(join(root, 'dist/esm/compat'), { recursive: true });
 for (const [esm, cjs] of Object.entries(entries)) {
   const mod = require(join(root, 'dist/cjs', cjs));
   const names = Object.keys(mod).filter((k) => k !== 'default' && k !== '__esModule');
   const lines = [
-    `import cjs from '../cjs/${cjs}';`,
+    `import cjs from '${esm.includes('/') ? '../../' : '../'}cjs/${cjs}';`,
     `export const { ${names.join(', ')} } = cjs;`,
     // A module with its own default export (iqa-node/ssim.js) gives that as the ESM default.
     mod.__esModule && 'default' in mod ? `export default cjs.default;` : `export default cjs;`,

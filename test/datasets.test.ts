@@ -3,8 +3,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { detectFormat, load, readMat, readXlsxSheet } from '../lib/datasets';
-import { IqaError } from '../lib/errors';
+import { detectFormat, load, readMat, readXlsxSheet } from '../lib/evaluation/datasets';
+import { IqaError } from '../lib/core/errors';
 import { HAS_SHARED, ROOT, SHARED_SKIP_REASON, sharedPath } from './helpers';
 
 const FIX = join(ROOT, 'test/fixtures/datasets');

@@ -2,7 +2,7 @@
 // call sharedPath() and are skipped with a clear message when it is absent.
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { IqaError } from '../lib/errors';
+import type { IqaError } from '../lib/core/errors';
 
 export const ROOT = resolve(__dirname, '..');
 export const SHARED = resolve(ROOT, '..', 'shared');

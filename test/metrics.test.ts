@@ -3,8 +3,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { IqaError } from '../lib/errors';
-import { evaluate, fitLogistic, kendall, krocc, mae, pearson, plcc, plccRaw, rmse, seededRandom, spearman, srocc } from '../lib/metrics';
+import { IqaError } from '../lib/core/errors';
+import { evaluate, fitLogistic, kendall, krocc, mae, pearson, plcc, plccRaw, rmse, seededRandom, spearman, srocc } from '../lib/evaluation';
 import { ROOT } from './helpers';
 
 interface Fit {

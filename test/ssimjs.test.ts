@@ -4,8 +4,8 @@ import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import { preprocess } from '../dist/cjs/index.js';
-import * as ours from '../dist/cjs/ssimjs.js';
-import * as oursImageSsim from '../dist/cjs/image-ssim.js';
+import * as ours from '../dist/cjs/compat/ssimjs.js';
+import * as oursImageSsim from '../dist/cjs/compat/image-ssim.js';
 import { CALIBRATION_IMAGES, HAS_SHARED, ROOT, rng, sharedPath } from './helpers';
 
 /** Runs an ES module snippet in a real Node process (vitest's import() is Vite's, not Node's). */

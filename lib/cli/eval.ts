@@ -4,12 +4,12 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { parse } from 'csv-parse/sync';
-import { concurrency as setConcurrency } from '../config';
-import { DATASET_FORMATS, load, type Dataset, type DatasetFormat, type LabelledImage } from '../datasets';
-import { IqaError } from '../errors';
-import { evaluate, type Evaluation } from '../metrics';
+import { concurrency as setConcurrency } from '../core/config';
+import { DATASET_FORMATS, load, type Dataset, type DatasetFormat, type LabelledImage } from '../evaluation/datasets';
+import { IqaError } from '../core/errors';
+import { evaluate, type Evaluation } from '../evaluation';
 import { metricRegistry, type MetricCliOptions } from '../registry';
-import { renderReport } from '../report/html';
+import { renderReport } from '../evaluation/report/html';
 
 export interface EvalOptions extends MetricCliOptions {
   metric?: string;

@@ -1,10 +1,10 @@
 #!/usr/bin/env node
 // The `iqa` command line (commander). Contract: ../shared/DESIGN.md "CLI contract".
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { IqaError, toIqaError } from '../errors';
+import { IqaError, toIqaError } from '../core/errors';
 import { DEFAULT_NR_METRIC, metricRegistry, type MetricCliOptions } from '../registry';
-import { trainBrisque } from '../train';
-import { versions, listMetrics } from '../versions';
+import { trainBrisque } from '../nr/brisque-train';
+import { versions, listMetrics } from '../core/versions';
 import { scoreCommand, type ScoreCommandOptions } from './score';
 import { registerQueueCommands } from './queue';
 import { registerTrainNiqe } from './train-niqe';

@@ -1,4 +1,4 @@
-import type { ErrorCode } from '../errors';
+import type { ErrorCode } from '../core/errors';
 
 export type Format = 'jsonl' | 'csv' | 'table';
 

@@ -2,9 +2,9 @@
 import { createWriteStream } from 'node:fs';
 import type { Writable } from 'node:stream';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { DEFAULT_QUEUE_NAME, DEFAULT_REDIS_URL, readResults, startWorker, submitPaths, waitForResults, queueCounts, type QueueResult } from '../queue';
+import { DEFAULT_QUEUE_NAME, DEFAULT_REDIS_URL, readResults, startWorker, submitPaths, waitForResults, queueCounts, type QueueResult } from '../pipelines/queue';
 import { DEFAULT_NR_METRIC, type MetricCliOptions } from '../registry';
-import { expandPaths } from '../files';
+import { expandPaths } from '../pipelines/files';
 import { formatRecord, header, type Format } from './output';
 
 function positiveInt(v: string): number {

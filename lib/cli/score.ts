@@ -3,11 +3,11 @@
 import { closeSync, existsSync, fsyncSync, openSync, readFileSync, truncateSync, writeSync } from 'node:fs';
 import { SingleBar } from 'cli-progress';
 import { parse as parseCsv } from 'csv-parse/sync';
-import { concurrency as setConcurrency } from '../config';
-import { IqaError } from '../errors';
-import { expandPaths } from '../files';
+import { concurrency as setConcurrency } from '../core/config';
+import { IqaError } from '../core/errors';
+import { expandPaths } from '../pipelines/files';
 import { metricRegistry, type MetricCliOptions } from '../registry';
-import { scoreFiles } from '../stream';
+import { scoreFiles } from '../pipelines/stream';
 import { formatRecord, header, type Format, type ScoreRecord } from './output';
 
 export interface ScoreCommandOptions extends MetricCliOptions {

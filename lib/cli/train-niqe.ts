@@ -8,10 +8,10 @@ import { writeFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
-import { concurrency as setConcurrency } from '../config';
-import { IqaError } from '../errors';
-import { runNr } from '../run';
-import { expandPaths } from '../files';
+import { concurrency as setConcurrency } from '../core/config';
+import { IqaError } from '../core/errors';
+import { runNr } from '../core/run';
+import { expandPaths } from '../pipelines/files';
 
 export const NIQE_FEATURES = 36;
 const ROW = NIQE_FEATURES + 1; // [sharpness, 36 features] per patch, as the native features() returns

@@ -1,12 +1,12 @@
 // Deep quality models on ONNX Runtime: Model.load(manifest) -> score / scoreMany / info / close.
 // One native session per Model, shared by every call; concurrent calls are merged into batches
 // by the native dynamic batcher (maxBatch rows or maxDelayMs, whichever first).
-import { decodeOptions } from './config';
-import { IqaError, toIqaError } from './errors';
-import type { ImageInput, NativeInput } from './input';
+import { decodeOptions } from '../core/config';
+import { IqaError, toIqaError } from '../core/errors';
+import type { ImageInput, NativeInput } from '../core/input';
 import { nativeSpec, readManifest, resolveModelFile, sha256File, type CropOverride, type LoadedManifest, type ModelManifest } from './manifest';
-import { loadOrt, native, ortLibraryPath, type NativeBatchResult } from './native';
-import { normalize, settle, withAbort, type CallOptions, type SettledBatch } from './run';
+import { loadOrt, native, ortLibraryPath, type NativeBatchResult } from '../core/native';
+import { normalize, settle, withAbort, type CallOptions, type SettledBatch } from '../core/run';
 
 export type Device = 'cpu' | 'cuda' | 'auto';
 

@@ -3,10 +3,10 @@
 // calls (maxBatch per call, `concurrency` calls in flight) and record per-item errors.
 import { Duplex } from 'node:stream';
 import { expandPaths } from './files';
-import { IqaError, toIqaError, type ErrorCode } from './errors';
-import type { ImageInput } from './input';
-import { metricRegistry } from './registry';
-import type { CallOptions, SettledBatch } from './run';
+import { IqaError, toIqaError, type ErrorCode } from '../core/errors';
+import type { ImageInput } from '../core/input';
+import { metricRegistry } from '../registry';
+import type { CallOptions, SettledBatch } from '../core/run';
 
 export interface ScoreResult<I = ImageInput> {
   input: I;

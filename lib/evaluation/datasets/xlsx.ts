@@ -3,7 +3,7 @@
 // SheetJS) are large, and SheetJS is no longer published on npm; an .xlsx is a zip of XML files,
 // read here with node:zlib. Cells come back as strings or numbers; styles, formulas and dates are ignored.
 import { inflateRawSync } from 'node:zlib';
-import { IqaError } from '../errors';
+import { IqaError } from '../../core/errors';
 
 export type Cell = string | number | null;
 

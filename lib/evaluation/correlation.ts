@@ -2,7 +2,7 @@
 // with variant 'b'); test/golden/metrics.json holds scipy's values for the parity tests.
 // Hand-written: no maintained npm statistics package offers tau-b in O(n log n) with tie
 // corrections, and these are a few dozen lines each.
-import { IqaError } from '../errors';
+import { IqaError } from '../core/errors';
 
 export type Vector = ArrayLike<number>;
 

@@ -1,4 +1,4 @@
-import { defineFrMapMetric } from './frdetail';
+import { defineFrMapMetric } from './detail';
 
 export interface SsimOptions {
   /** 'gray' (default): MATLAB rgb2gray luminance; 'rgb': each channel, score = their mean. */

@@ -2,7 +2,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { parse } from 'csv-parse/sync';
-import { IqaError } from '../errors';
+import { IqaError } from '../../core/errors';
 import { FolderIndex, firstFolder, isDirectory, missingError } from './files';
 import { readMat } from './mat';
 import { readXlsxSheet } from './xlsx';

@@ -17,9 +17,9 @@
 import { createHash } from 'node:crypto';
 import { resolve as resolvePath } from 'node:path';
 import type { Job, Queue as BullQueue, QueueOptions as BullQueueOptions } from 'bullmq';
-import { concurrency as setConcurrency } from './config';
-import { IqaError, isErrorCode, toIqaError, type ErrorCode } from './errors';
-import { metricRegistry, type FrEntry, type MetricCliOptions, type NrEntry } from './registry';
+import { concurrency as setConcurrency } from '../core/config';
+import { IqaError, isErrorCode, toIqaError, type ErrorCode } from '../core/errors';
+import { metricRegistry, type FrEntry, type MetricCliOptions, type NrEntry } from '../registry';
 
 export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
 export const DEFAULT_QUEUE_NAME = 'iqa';

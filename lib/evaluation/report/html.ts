@@ -1,6 +1,6 @@
 // The self-contained HTML report of `iqa eval`: no scripts, no network, inline SVG and data URIs.
-import type { Evaluation } from '../metrics';
-import { preprocess } from '../preprocess';
+import type { Evaluation } from '..';
+import { preprocess } from '../../core/preprocess';
 import { encodePng } from './png';
 
 export interface ReportItem {

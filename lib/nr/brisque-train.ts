@@ -1,9 +1,9 @@
 // Training BRISQUE models (`iqa train brisque`): labels CSV -> native feature extraction and
 // libsvm grid search off the main thread -> MODEL (libsvm text) + MODEL.range (svm-scale).
-import { decodeOptions, type DecodeOptions } from './config';
-import { toIqaError } from './errors';
-import { load } from './datasets';
-import { native } from './native';
+import { decodeOptions, type DecodeOptions } from '../core/config';
+import { toIqaError } from '../core/errors';
+import { load } from '../evaluation/datasets';
+import { native } from '../core/native';
 
 export interface TrainBrisqueOptions extends DecodeOptions {
   /** Labels CSV (header with `image` and `mos`). */

@@ -1,8 +1,8 @@
 // HyperIQA (Su et al., CVPR 2020) as a metric function: hyperiqa(img, { model }) loads the
 // manifest once per (manifest, options) and scores through Model. For the CLI registry.
-import { IqaError } from './errors';
+import { IqaError } from '../core/errors';
 import { Model, type ModelLoadOptions } from './model';
-import type { CallOptions, NrMetricFunction, SettledBatch } from './run';
+import type { CallOptions, NrMetricFunction, SettledBatch } from '../core/run';
 
 export interface HyperIqaOptions extends ModelLoadOptions {
   /** Manifest path or name in models/ (default 'hyperiqa-koniq', made by tools/export/export_hyperiqa.py). */

@@ -1,4 +1,4 @@
-import { defineNrMetric } from './run';
+import { defineNrMetric } from '../core/run';
 
 export type SharpnessOptions = object;
 

@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { IqaError } from '../errors';
+import { IqaError } from '../../core/errors';
 
 /** Lists a folder once, for case-insensitive look-ups (TID2013 mixes .bmp and .BMP). */
 export class FolderIndex {

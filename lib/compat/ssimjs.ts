@@ -2,8 +2,8 @@
 // signature, options, validation messages and numbers, computed natively and synchronously.
 // The option handling below mirrors ssim.js's own (src/index.ts, defaults.ts) so that the same
 // calls throw the same errors; the pixel work is native/core/fr/ssimjs.cpp.
-import { IqaError, toIqaError } from './errors';
-import { native } from './native';
+import { IqaError, toIqaError } from '../core/errors';
+import { native } from '../core/native';
 
 export type SsimMode = 'fast' | 'original' | 'bezkrovny' | 'weber';
 

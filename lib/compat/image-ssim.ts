@@ -2,8 +2,8 @@
 // K2?, luminance?, bitsPerComponent?)` -> `{ ssim, mcs }`), same numbers, computed natively.
 // Argument defaults and constants mirror image-ssim's index.ts; the pixel work is
 // native/core/fr/ssimjs.cpp (image_ssim_compare).
-import { IqaError, toIqaError } from './errors';
-import { native } from './native';
+import { IqaError, toIqaError } from '../core/errors';
+import { native } from '../core/native';
 
 /** Grey = 1, GreyAlpha = 2, RGB = 3, RGBAlpha = 4 */
 export enum Channels {

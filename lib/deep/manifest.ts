@@ -3,9 +3,9 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
-import { IqaError } from './errors';
-import { packageRoot } from './native';
-import { validateSchema, type Schema } from './schema';
+import { IqaError } from '../core/errors';
+import { packageRoot } from '../core/native';
+import { validateSchema, type Schema } from '../core/schema';
 
 export type CropPolicy = 'resize' | 'center' | 'random' | 'full';
 

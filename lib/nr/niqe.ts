@@ -1,6 +1,6 @@
 import { join } from 'node:path';
-import { packageRoot } from './native';
-import { defineNrMetric } from './run';
+import { packageRoot } from '../core/native';
+import { defineNrMetric } from '../core/run';
 
 export interface NiqeOptions {
   /**

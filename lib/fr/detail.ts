@@ -1,9 +1,9 @@
 // Full-reference metrics with quality maps: defineFrMetric plus `.detail()`, which also returns
 // the per-channel scores and, on request, the metric's quality maps.
-import { decodeOptions } from './config';
-import { toNativeInput, type ImageInput } from './input';
-import { native } from './native';
-import { defineFrMetric, handleFor, withAbort, type CallOptions, type FrMetricFunction, type NativeOptions } from './run';
+import { decodeOptions } from '../core/config';
+import { toNativeInput, type ImageInput } from '../core/input';
+import { native } from '../core/native';
+import { defineFrMetric, handleFor, withAbort, type CallOptions, type FrMetricFunction, type NativeOptions } from '../core/run';
 
 /** One quality map, row-major, `width * height` values. */
 export interface QualityMap {

@@ -4,7 +4,7 @@
 // reads MAT v5; the format is documented by MathWorks ("MAT-File Format", level 5). MAT v7.3 is
 // HDF5 and is rejected with a clear error.
 import { inflateSync } from 'node:zlib';
-import { IqaError } from '../errors';
+import { IqaError } from '../../core/errors';
 
 export type MatValue = Float64Array | string | MatValue[];
 

@@ -1,5 +1,5 @@
-import { runNr, defineNrMetric, type CallOptions, type NrMetricFunction } from './run';
-import type { ImageInput } from './input';
+import { runNr, defineNrMetric, type CallOptions, type NrMetricFunction } from '../core/run';
+import type { ImageInput } from '../core/input';
 
 export interface BrisqueOptions {
   /**

@@ -1,7 +1,7 @@
 // Agreement of a quality metric with subjective scores, computed as the IQA literature does.
 // Sign convention: correlations keep their sign, so a lower-is-better metric (BRISQUE, NIQE)
 // reports negative PLCC/SROCC/KROCC; pass `abs: true` (CLI `--abs`) for magnitudes.
-import { IqaError } from '../errors';
+import { IqaError } from '../core/errors';
 import { checkPair, kendall, pearson, spearman, type Vector } from './correlation';
 import { fitLogistic, type LogisticModel } from './logistic';
 

@@ -1,5 +1,5 @@
 // One call that produces every number `iqa eval` reports, with the literature's conventions.
-import { IqaError } from '../errors';
+import { IqaError } from '../core/errors';
 import { bootstrapIntervals, type BootstrapOptions } from './bootstrap';
 import { checkPair, kendall, pearson, spearman, type Vector } from './correlation';
 import { fitLogistic, standardisedParams, type LogisticFit, type LogisticModel } from './logistic';

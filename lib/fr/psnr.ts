@@ -1,4 +1,4 @@
-import { defineFrMetric } from './run';
+import { defineFrMetric } from '../core/run';
 
 export interface PsnrOptions {
   /** 'rgb' (default): MSE over all colour channels; 'gray': over MATLAB rgb2gray luminance. */
