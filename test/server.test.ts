@@ -7,7 +7,9 @@ import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { encode, sharpness, psnr } from '../dist/cjs/index.js';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { encode, registryCards, sharpness, psnr } from '../dist/cjs/index.js';
 import { ROOT, syntheticRgb } from './helpers';
 
 const SERVER = join(ROOT, 'examples/server/server.mjs');
@@ -245,6 +247,32 @@ describe('example server deadline', () => {
     expect(r.status).toBe(503);
     expect(r.json.error).toMatchObject({ code: 'ERR_ABORTED' });
     expect(r.json.error.message).toMatch(/1 ms request timeout/);
+  });
+});
+
+describe('example server and the registry', () => {
+  let srv: Running;
+  const FIX = join(ROOT, 'test/fixtures/hyperiqa-tiny');
+  beforeAll(async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'iqa-models-'));
+    mkdirSync(join(dir, 'hyperiqa-tiny'));
+    copyFileSync(join(FIX, 'model.json'), join(dir, 'hyperiqa-tiny', 'manifest.json'));
+    copyFileSync(join(FIX, 'model.onnx'), join(dir, 'hyperiqa-tiny', 'model.onnx'));
+    srv = await startServer({ IQA_MODEL_DIR: dir });
+  });
+  afterAll(() => srv?.stop());
+
+  it('GET /models lists the registry cards', async () => {
+    const r = await call(srv.base + '/models');
+    expect(r.status).toBe(200);
+    expect(r.json.models.map((c: { name: string }) => c.name)).toEqual(registryCards().map((c) => c.name));
+  });
+
+  it('POST /score?metric=NAME scores with a model found in IQA_MODEL_DIR', async () => {
+    const golden = JSON.parse(readFileSync(join(FIX, 'golden.json'), 'utf8'));
+    const r = await call(srv.base + '/score?metric=hyperiqa-tiny', { method: 'POST', body: readFileSync(join(FIX, 'img0.png')), headers: { 'content-type': 'image/png' } });
+    expect(r.status).toBe(200);
+    expect(Math.abs(r.json.score - golden.images[0].score)).toBeLessThan(1e-4);
   });
 });
 

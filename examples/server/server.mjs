@@ -20,7 +20,7 @@ import { createHistogram, monitorEventLoopDelay, performance } from 'node:perf_h
 import { pathToFileURL } from 'node:url';
 import Fastify from 'fastify';
 import multipart from '@fastify/multipart';
-import { ERROR_CODES, IqaError, metricRegistry, versions } from 'iqa-node';
+import { ERROR_CODES, IqaError, metricRegistry, registryCards, resolveMetric, versions } from 'iqa-node';
 
 /** HTTP status for each IqaError code. */
 export const STATUS_BY_CODE = {
@@ -150,7 +150,15 @@ export function buildServer(options = {}) {
   const timeoutMs = options.timeoutMs ?? 10_000;
   const limitInputPixels = options.limitInputPixels ?? 40_000_000;
   const defaultMetric = options.defaultMetric ?? DEFAULT_METRIC;
-  const entryOf = (name) => (Object.prototype.hasOwnProperty.call(metricRegistry, name) ? metricRegistry[name] : undefined);
+  // Routes take every name the registry resolves (registered metrics and models in the model directories).
+  const entryOf = (name) => {
+    try {
+      return resolveMetric(name);
+    } catch (e) {
+      if (e instanceof IqaError && e.code === 'ERR_INPUT') return undefined;
+      throw e;
+    }
+  };
   if (entryOf(defaultMetric)?.kind !== 'nr') throw new IqaError('ERR_INPUT', `default metric '${defaultMetric}' is not a registered no-reference metric (known: ${Object.keys(metricRegistry).join(', ')})`);
   const metrics = new ServerMetrics();
 
@@ -277,6 +285,9 @@ export function buildServer(options = {}) {
     v ??= versions();
     return { status: 'ok', iqaNode: v.iqaNode, opencv: v.opencv, metrics: Object.keys(metricRegistry), defaultMetric, uptimeS: process.uptime() };
   });
+
+  // The registry's cards: what /score and /compare accept, with licences and options.
+  app.get('/models', async () => ({ models: registryCards() }));
 
   app.get('/metrics', async (req, reply) => {
     const wantsJson = req.query.format === 'json' || /application\/json/.test(req.headers.accept ?? '');

@@ -8,8 +8,9 @@ import { concurrency as setConcurrency } from '../core/config';
 import { DATASET_FORMATS, load, type Dataset, type DatasetFormat, type LabelledImage } from '../evaluation/datasets';
 import { IqaError } from '../core/errors';
 import { evaluate, type Evaluation } from '../evaluation';
-import { metricRegistry, type MetricCliOptions } from '../registry';
+import { resolveMetric, type MetricCliOptions } from '../registry';
 import { renderReport } from '../evaluation/report/html';
+import { metricOptionFlags } from './metric-options';
 
 export interface EvalOptions extends MetricCliOptions {
   metric?: string;
@@ -40,8 +41,7 @@ function progress(done: number, total: number, started: number): void {
 /** Scores with a registered metric, in chunks; returns NaN and the error where an image fails. */
 async function scoreItems(items: LabelledImage[], o: EvalOptions): Promise<{ scores: Float64Array; errors: (string | null)[] }> {
   const name = o.metric as string;
-  const entry = metricRegistry[name];
-  if (!entry) throw new IqaError('ERR_INPUT', `unknown metric '${name}' (known: ${Object.keys(metricRegistry).join(', ')})`);
+  const entry = resolveMetric(name);
   if (o.concurrency) setConcurrency(o.concurrency);
   const opts = entry.options(o);
   const scores = new Float64Array(items.length);
@@ -246,8 +246,8 @@ function nonNegativeInt(v: string): number {
 
 /** Adds `iqa eval` to the program. */
 export function registerEval(program: Command): void {
-  program
-    .command('eval')
+  metricOptionFlags(program
+    .command('eval'))
     .description("agreement of a metric with a dataset's subjective scores (PLCC, SROCC, KROCC, RMSE with 95% CIs)")
     .option('--metric <name>', 'metric to score the images with (see iqa doctor)')
     .requiredOption('--labels <file>', 'label file: CSV (image,mos[,ref]), BIQ2021, KonIQ-10k, TID2013, LIVE Challenge (.mat) or CSIQ')
@@ -265,9 +265,6 @@ export function registerEval(program: Command): void {
       if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('must be a positive integer');
       return n;
     })
-    .option('--variant <name>', 'metric variant')
-    .option('--model <path>', 'model file')
-    .option('--range <path>', 'feature range file (BRISQUE)')
     .action(async (o: EvalOptions) => {
       process.exitCode = await evalCommand(o);
     });

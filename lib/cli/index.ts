@@ -2,9 +2,11 @@
 // The `iqa` command line (commander). Contract: ../shared/DESIGN.md "CLI contract".
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { IqaError, toIqaError } from '../core/errors';
-import { DEFAULT_NR_METRIC, metricRegistry, type MetricCliOptions } from '../registry';
+import { DEFAULT_NR_METRIC, registryCards, resolveMetric, type MetricCliOptions } from '../registry';
 import { trainBrisque } from '../nr/brisque-train';
-import { versions, listMetrics } from '../core/versions';
+import { versions } from '../core/versions';
+import { metricOptionFlags } from './metric-options';
+import { cardStatus, registerModels } from './models';
 import { scoreCommand, type ScoreCommandOptions } from './score';
 import { registerQueueCommands } from './queue';
 import { registerTrainNiqe } from './train-niqe';
@@ -17,8 +19,7 @@ function positiveInt(v: string): number {
 }
 
 async function compareCommand(ref: string, dist: string, o: MetricCliOptions & { metric: string; format: 'json' | 'text' }): Promise<number> {
-  const entry = metricRegistry[o.metric];
-  if (!entry) throw new IqaError('ERR_INPUT', `unknown metric '${o.metric}'`);
+  const entry = resolveMetric(o.metric);
   if (entry.kind !== 'fr') throw new IqaError('ERR_INPUT', `'${o.metric}' is a no-reference metric: use iqa score`);
   const score = await entry.fn(ref, dist, entry.options(o));
   if (o.format === 'json') process.stdout.write(JSON.stringify({ metric: o.metric, score: Number.isFinite(score) ? score : String(score) }) + '\n');
@@ -28,7 +29,8 @@ async function compareCommand(ref: string, dist: string, o: MetricCliOptions & {
 
 function doctorCommand(o: { json?: boolean; ortLibrary?: string }): number {
   const v = versions({ ortLibrary: o.ortLibrary });
-  const report = { ...v, metrics: listMetrics().map((m) => m.name) };
+  const cards = registryCards();
+  const report = { ...v, metrics: cards.map((c) => c.name), models: cards.map((c) => ({ name: c.name, kind: c.kind, ...cardStatus(c) })) };
   if (o.json) {
     process.stdout.write(JSON.stringify(report, null, 2) + '\n');
   } else {
@@ -42,7 +44,7 @@ function doctorCommand(o: { json?: boolean; ortLibrary?: string }): number {
         `ONNX Runtime ${ort}`,
         `providers    ${providers} (compiled into the library; CUDA also needs its provider library and drivers)`,
         `threads      ${v.threads.batch} per batch, ${v.threads.cpus} CPUs, libuv pool ${v.threads.libuvPool}`,
-        `metrics      ${report.metrics.join(', ')}`,
+        `metrics      ${report.models.map((m) => (m.present ? m.name : `${m.name} (${m.detail})`)).join(', ')}`,
         '',
       ].join('\n'),
     );
@@ -52,12 +54,7 @@ function doctorCommand(o: { json?: boolean; ortLibrary?: string }): number {
 
 export function buildProgram(): Command {
   const program = new Command('iqa').description('Perceptual image quality assessment').showHelpAfterError();
-  const metricOpts = (c: Command) =>
-    c
-      .option('--variant <name>', 'metric variant')
-      .option('--model <path>', 'model file')
-      .option('--range <path>', 'feature range file (BRISQUE)');
-  metricOpts(
+  metricOptionFlags(
     program
       .command('score')
       .description('score images or folders (recursive) with a no-reference metric')
@@ -73,7 +70,7 @@ export function buildProgram(): Command {
   ).action(async (paths: string[], o: ScoreCommandOptions) => {
     process.exitCode = await scoreCommand(paths, o);
   });
-  metricOpts(
+  metricOptionFlags(
     program
       .command('compare')
       .description('compare a distorted image with its reference')
@@ -121,6 +118,7 @@ export function buildProgram(): Command {
       process.exitCode = doctorCommand(o);
     });
   registerQueueCommands(program);
+  registerModels(program);
   return program;
 }
 

@@ -3,7 +3,9 @@ import { createWriteStream } from 'node:fs';
 import type { Writable } from 'node:stream';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { DEFAULT_QUEUE_NAME, DEFAULT_REDIS_URL, readResults, startWorker, submitPaths, waitForResults, queueCounts, type QueueResult } from '../pipelines/queue';
-import { DEFAULT_NR_METRIC, type MetricCliOptions } from '../registry';
+import { IqaError } from '../core/errors';
+import { DEFAULT_NR_METRIC, resolveMetric, type MetricCliOptions } from '../registry';
+import { metricOptionFlags } from './metric-options';
 import { expandPaths } from '../pipelines/files';
 import { formatRecord, header, type Format } from './output';
 
@@ -58,6 +60,11 @@ async function submitCommand(paths: string[], o: SubmitCli): Promise<number> {
   if (o.variant) metricOptions.variant = o.variant;
   if (o.model) metricOptions.model = o.model;
   if (o.range) metricOptions.range = o.range;
+  if (o.option) metricOptions.option = o.option;
+  // Usage errors (unknown metric, bad option) now, not in every job on the workers.
+  const entry = resolveMetric(o.metric);
+  if (entry.kind !== 'nr') throw new IqaError('ERR_INPUT', `'${o.metric}' is a full-reference metric: the queue scores single files`);
+  entry.options(metricOptions);
   const summary = await submitPaths(expandPaths(paths), {
     redis: o.redis,
     queue: o.queue,
@@ -148,15 +155,12 @@ const formatOption = () => new Option('--format <format>', 'output format').choi
 
 /** Adds submit, worker and results to the `iqa` program. */
 export function registerQueueCommands(program: Command): void {
-  connOpts(
+  connOpts(metricOptionFlags(
     program
       .command('submit')
       .description('enqueue images or folders (recursive) for scoring by `iqa worker`s on a BullMQ queue (Redis)')
       .argument('<paths...>', 'image files or folders, on storage every worker can read')
       .option('--metric <name>', 'no-reference metric', DEFAULT_NR_METRIC)
-      .option('--variant <name>', 'metric variant')
-      .option('--model <path>', 'model file (as the workers see it)')
-      .option('--range <path>', 'feature range file (BRISQUE)')
       .option('--batch <n>', 'jobs per addBulk call', positiveInt, 1000)
       .option('--attempts <n>', 'tries per job before it fails (unrecoverable errors fail at once)', positiveInt, 3)
       .option('--backoff <ms>', 'first retry delay, doubling each retry', positiveInt, 1000)
@@ -164,7 +168,7 @@ export function registerQueueCommands(program: Command): void {
       .option('--wait', 'wait for every result and write them (completion order)')
       .addOption(formatOption())
       .option('--out <file>', 'with --wait: write results to a file instead of stdout'),
-  ).action(async (paths: string[], o: SubmitCli) => {
+  'model file or deep model manifest (as the workers see it)')).action(async (paths: string[], o: SubmitCli) => {
     process.exitCode = await submitCommand(paths, o);
   });
   connOpts(

@@ -6,7 +6,7 @@ import { parse as parseCsv } from 'csv-parse/sync';
 import { concurrency as setConcurrency } from '../core/config';
 import { IqaError } from '../core/errors';
 import { expandPaths } from '../pipelines/files';
-import { metricRegistry, type MetricCliOptions } from '../registry';
+import { resolveMetric, type MetricCliOptions } from '../registry';
 import { scoreFiles } from '../pipelines/stream';
 import { formatRecord, header, type Format, type ScoreRecord } from './output';
 
@@ -59,8 +59,7 @@ export function readDone(file: string, format: Format): { done: Set<string>; fai
 }
 
 export async function scoreCommand(paths: string[], o: ScoreCommandOptions): Promise<number> {
-  const entry = metricRegistry[o.metric];
-  if (!entry) throw new IqaError('ERR_INPUT', `unknown metric '${o.metric}' (known: ${Object.keys(metricRegistry).join(', ')})`);
+  const entry = resolveMetric(o.metric);
   if (entry.kind !== 'nr') throw new IqaError('ERR_INPUT', `'${o.metric}' is a full-reference metric: use iqa compare`);
   if (o.resume && !o.out) throw new IqaError('ERR_INPUT', '--resume needs --out FILE');
   if (o.concurrency) setConcurrency(o.concurrency);

@@ -1,5 +1,5 @@
 // A small JSON Schema (2020-12) validator for the subset models/manifest.schema.json uses:
-// type, const, enum, properties, required, additionalProperties, items, min/maxItems,
+// type, const, enum, properties, required, additionalProperties (boolean or schema), items, min/maxItems,
 // minimum, exclusiveMinimum, maximum, minLength, pattern, oneOf and local $ref.
 // Hand-written because ajv is not a dependency of iqa-node (~100 lines vs a 1 MB dependency);
 // swap in ajv if the schema outgrows this subset.
@@ -9,7 +9,7 @@ export type Schema = {
   enum?: unknown[];
   properties?: Record<string, Schema>;
   required?: string[];
-  additionalProperties?: boolean;
+  additionalProperties?: boolean | Schema;
   items?: Schema;
   minItems?: number;
   maxItems?: number;
@@ -76,6 +76,7 @@ export function validateSchema(value: unknown, schema: Schema, root: Schema = sc
       const sub = schema.properties?.[k];
       if (sub) errs.push(...validateSchema(v, sub, root, `${path}.${k}`));
       else if (schema.additionalProperties === false) errs.push(`${path}: unknown property '${k}'`);
+      else if (typeof schema.additionalProperties === 'object') errs.push(...validateSchema(v, schema.additionalProperties, root, `${path}.${k}`));
     }
   }
   return errs;

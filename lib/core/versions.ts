@@ -39,8 +39,3 @@ export function versions(opts: { ortLibrary?: string } = {}): Versions {
     threads: { batch: v.threads, cpus: v.cpus, libuvPool: Number(process.env.UV_THREADPOOL_SIZE) || 4 },
   };
 }
-
-/** The metrics this build knows. */
-export function listMetrics() {
-  return native().listMetrics();
-}

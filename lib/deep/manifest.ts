@@ -5,6 +5,8 @@ import { createReadStream, existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { IqaError } from '../core/errors';
 import { packageRoot } from '../core/native';
+import { findManifest, isModelName, modelDirs } from './model-dir';
+import { importHint } from './zoo';
 import { validateSchema, type Schema } from '../core/schema';
 
 export type CropPolicy = 'resize' | 'center' | 'random' | 'full';
@@ -86,7 +88,7 @@ export function validateManifest(m: unknown, where = 'manifest'): ModelManifest 
   return m as ModelManifest;
 }
 
-/** Reads a manifest by path, by name (models/<name>.json in this package) or takes an object. */
+/** Reads a manifest by path, by model name (searched in modelDirs()) or takes an object. */
 export function readManifest(manifestOrPath: string | ModelManifest, baseDir?: string): LoadedManifest {
   if (typeof manifestOrPath === 'object' && manifestOrPath !== null) {
     return { manifest: validateManifest(manifestOrPath), baseDir: resolve(baseDir ?? process.cwd()) };
@@ -94,7 +96,11 @@ export function readManifest(manifestOrPath: string | ModelManifest, baseDir?: s
   if (typeof manifestOrPath !== 'string' || manifestOrPath.length === 0)
     throw new IqaError('ERR_INPUT', 'Model.load needs a manifest path, a model name or a manifest object');
   let path = manifestOrPath;
-  if (!path.endsWith('.json') && !path.includes('/') && !path.includes('\\')) path = join(packageRoot(), 'models', `${path}.json`);
+  if (isModelName(path)) {
+    const found = findManifest(path);
+    if (!found) throw new IqaError('ERR_MODEL', `model manifest not found: '${path}' is in none of the model directories (${modelDirs().join(', ')})${importHint(path)}`);
+    path = found;
+  }
   path = resolve(path);
   if (!existsSync(path)) throw new IqaError('ERR_MODEL', `model manifest not found: ${path}`);
   let parsed: unknown;

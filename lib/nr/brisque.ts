@@ -1,5 +1,6 @@
 import { runNr, defineNrMetric, type CallOptions, type NrMetricFunction } from '../core/run';
 import type { ImageInput } from '../core/input';
+import type { MetricCard } from '../registry/card';
 
 export interface BrisqueOptions {
   /**
@@ -42,3 +43,24 @@ export const brisque: BrisqueFunction = Object.assign(defineNrMetric<BrisqueOpti
   features: (img: ImageInput, opts?: BrisqueOptions & CallOptions) => featuresBatch([img], opts).then((v) => v[0]),
   featuresBatch,
 });
+
+/** The registry's model card. */
+export const brisqueCard: MetricCard = {
+  name: 'brisque',
+  kind: 'nr',
+  title: 'BRISQUE (Mittal, Moorthy, Bovik 2012)',
+  direction: 'lower',
+  range: [0, 100],
+  reference: {
+    paper: 'A. Mittal, A. K. Moorthy, A. C. Bovik, No-Reference Image Quality Assessment in the Spatial Domain, IEEE TIP 21(12), 2012',
+    checkedAgainst: "variant 'opencv': OpenCV cv::quality::QualityBRISQUE with its LIVE model (1e-3); 'original': the authors' C++/libsvm release values in results_official.csv",
+  },
+  licence: "Apache-2.0 (code; OpenCV's LIVE model from Debian opencv-data, Apache-2.0)",
+  commercialUse: true,
+  options: {
+    variant: { type: 'string', enum: ['opencv', 'original'], default: 'opencv', description: "'opencv': what QualityBRISQUE computes; 'original': the authors' MATLAB/libsvm pipeline (needs model and range)" },
+    model: { type: 'string', description: "SVR model: libsvm text (the release's allmodel, iqa train output) or OpenCV ml YAML (default: OpenCV's LIVE model)" },
+    range: { type: 'string', description: 'feature range: svm-scale text (allrange, MODEL.range) or OpenCV range YAML (default: MODEL.range, else the LIVE range)' },
+  },
+  files: [{ name: '/usr/share/opencv4/quality/brisque_{model,range}_live.yml', description: "OpenCV's LIVE model and range (Debian opencv-data)" }],
+};

@@ -19,7 +19,7 @@ import { resolve as resolvePath } from 'node:path';
 import type { Job, Queue as BullQueue, QueueOptions as BullQueueOptions } from 'bullmq';
 import { concurrency as setConcurrency } from '../core/config';
 import { IqaError, isErrorCode, toIqaError, type ErrorCode } from '../core/errors';
-import { metricRegistry, type FrEntry, type MetricCliOptions, type NrEntry } from '../registry';
+import { resolveMetric, type MetricCliOptions, type MetricEntry, type NrEntry } from '../registry';
 
 export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
 export const DEFAULT_QUEUE_NAME = 'iqa';
@@ -137,9 +137,12 @@ async function openQueue(o: QueueConnectionOptions): Promise<BullQueue> {
   return ready(q, url, o.connectTimeoutMs ?? 10_000);
 }
 
-function nrEntry(registry: Record<string, NrEntry | FrEntry>, metric: string): NrEntry {
-  const entry = Object.prototype.hasOwnProperty.call(registry, metric) ? registry[metric] : undefined;
-  if (!entry) throw new IqaError('ERR_INPUT', `unknown metric '${metric}' (known: ${Object.keys(registry).join(', ')})`);
+/** The metric's entry: from `registry` when a caller gives its own, else the package registry. */
+function nrEntry(registry: Record<string, MetricEntry> | undefined, metric: string): NrEntry {
+  let entry: MetricEntry | undefined;
+  if (registry) entry = Object.prototype.hasOwnProperty.call(registry, metric) ? registry[metric] : undefined;
+  else entry = resolveMetric(metric);
+  if (!entry) throw new IqaError('ERR_INPUT', `unknown metric '${metric}' (known: ${Object.keys(registry ?? {}).join(', ')})`);
   if (entry.kind !== 'nr') throw new IqaError('ERR_INPUT', `'${metric}' is a full-reference metric: the queue scores single files`);
   return entry;
 }
@@ -188,7 +191,7 @@ export interface SubmitSummary {
 /** Enqueues file paths (made absolute) as scoring jobs, in batches. */
 export async function submitPaths(paths: AsyncIterable<string> | Iterable<string>, o: SubmitOptions = {}): Promise<SubmitSummary> {
   const metric = o.metric ?? 'sharpness';
-  nrEntry(metricRegistry, metric);
+  nrEntry(undefined, metric);
   const batchSize = o.batchSize ?? 1000;
   const attempts = o.attempts ?? 3;
   const backoffMs = o.backoffMs ?? 1000;
@@ -249,7 +252,7 @@ export interface WorkerOptions extends QueueConnectionOptions {
   /** Times a job may stall (its worker die) before it fails (default 1). */
   maxStalledCount?: number;
   /** Metrics by name (default: the library's registry). */
-  metrics?: Record<string, NrEntry | FrEntry>;
+  metrics?: Record<string, MetricEntry>;
   /** Called for each batch scored and each job that failed. */
   onEvent?(e: WorkerEvent): void;
 }
@@ -279,7 +282,7 @@ export async function startWorker(o: WorkerOptions = {}): Promise<ScoreWorker> {
   const { Worker, UnrecoverableError } = bullmq();
   const url = o.redis ?? DEFAULT_REDIS_URL;
   const name = queueName(o);
-  const registry = o.metrics ?? metricRegistry;
+  const registry = o.metrics;
   const concurrency = o.concurrency ?? 8;
   const maxBatch = o.maxBatch ?? concurrency;
   if (o.threads !== undefined) setConcurrency(o.threads);

@@ -5,7 +5,7 @@ import { Duplex } from 'node:stream';
 import { expandPaths } from './files';
 import { IqaError, toIqaError, type ErrorCode } from '../core/errors';
 import type { ImageInput } from '../core/input';
-import { metricRegistry } from '../registry';
+import { resolveMetric } from '../registry';
 import type { CallOptions, SettledBatch } from '../core/run';
 
 export interface ScoreResult<I = ImageInput> {
@@ -37,8 +37,7 @@ export function resolveScorer(metricOrScorer: string | BatchScorer): BatchScorer
     if (!metricOrScorer || typeof metricOrScorer.batchSettled !== 'function') throw new IqaError('ERR_INPUT', 'expected a metric name or an object with batchSettled()');
     return metricOrScorer;
   }
-  const entry = metricRegistry[metricOrScorer];
-  if (!entry) throw new IqaError('ERR_INPUT', `unknown metric '${metricOrScorer}' (known: ${Object.keys(metricRegistry).join(', ')})`);
+  const entry = resolveMetric(metricOrScorer);
   if (entry.kind !== 'nr') throw new IqaError('ERR_INPUT', `'${metricOrScorer}' is a full-reference metric; stream [ref, dist] pairs through its batchSettled instead`);
   return entry.fn;
 }

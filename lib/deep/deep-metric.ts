@@ -1,0 +1,50 @@
+// A deep model as a metric function: fn(img, { model, ...loadOptions }) loads the manifest once
+// per (manifest, load options) and scores through Model. Every deep no-reference model of the
+// registry is one of these; hyperiqa.ts is the first.
+import { IqaError } from '../core/errors';
+import type { ImageInput } from '../core/input';
+import type { CallOptions, NrMetricFunction, SettledBatch } from '../core/run';
+import { Model, type ModelLoadOptions } from './model';
+
+export interface DeepMetricOptions extends ModelLoadOptions {
+  /** Manifest path, or a model name looked up in the model directories (default: the metric's own). */
+  model?: string;
+}
+
+export interface DeepNrMetric<O extends DeepMetricOptions = DeepMetricOptions> extends NrMetricFunction<O> {
+  /** The shared Model for these options (loaded on first use, then reused). */
+  model(o?: O): Promise<Model>;
+}
+
+/** A no-reference metric function over the model `defaultManifest` (a name or a path). */
+export function deepNrMetric<O extends DeepMetricOptions = DeepMetricOptions>(metricName: string, defaultManifest: string): DeepNrMetric<O> {
+  const models = new Map<string, Promise<Model>>();
+  const split = (o: (O & CallOptions) | undefined) => {
+    const { model, signal, limitInputPixels, ...load } = (o ?? {}) as O & CallOptions;
+    const manifest = model ?? defaultManifest;
+    return { key: JSON.stringify([manifest, load]), manifest, load: load as ModelLoadOptions, call: { signal, limitInputPixels } as CallOptions };
+  };
+  const modelFor = (o?: O): Promise<Model> => {
+    const { key, manifest, load } = split(o);
+    let m = models.get(key);
+    if (!m) {
+      // A failed load is not cached: the files may appear (iqa models import) while the process runs.
+      m = Model.load(manifest, load).catch((e: unknown) => {
+        models.delete(key);
+        throw e;
+      });
+      models.set(key, m);
+    }
+    return m;
+  };
+  const batchSettled = async (imgs: readonly ImageInput[], o?: O & CallOptions): Promise<SettledBatch> => {
+    if (!Array.isArray(imgs)) throw new IqaError('ERR_INPUT', `${metricName}.batch takes an array of images`);
+    return (await modelFor(o)).scoreManySettled(imgs, split(o).call);
+  };
+  return Object.assign(async (img: ImageInput, o?: O & CallOptions) => (await modelFor(o)).score(img, split(o).call), {
+    batch: async (imgs: readonly ImageInput[], o?: O & CallOptions) => (await batchSettled(imgs, o)).scores,
+    batchSettled,
+    metricName,
+    model: modelFor,
+  }) as DeepNrMetric<O>;
+}
