@@ -126,6 +126,16 @@ describe('deep models by name', () => {
     expect(Math.abs(lines[1].score - golden.images[1].score)).toBeLessThan(1e-4);
   });
 
+  it('iqa models also lists manifests in the model directories that have no card', () => {
+    const dir = modelDir('hyperiqa-tiny');
+    writeFileSync(join(dir, 'notes.json'), '{"not": "a manifest"}');
+    const r = run(['models', '--json'], { IQA_MODEL_DIR: dir });
+    expect(r.status, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout) as { uncarded: { name: string; path: string; task: string }[] };
+    expect(out.uncarded).toEqual([{ name: 'hyperiqa-tiny', path: join(dir, 'hyperiqa-tiny', 'manifest.json'), task: 'nr-iqa', description: expect.any(String) }]);
+    expect(run(['models'], { IQA_MODEL_DIR: dir }).stdout).toMatch(/manifests without a card[^\n]*\n\s+hyperiqa-tiny\s+nr-iqa/);
+  });
+
   it('Model.load(NAME) and resolveMetric find NAME.json (flat layout) in a later directory of the list', async () => {
     process.env.IQA_MODEL_DIR = [mkdtempSync(join(tmpdir(), 'iqa-empty-')), modelDir('tiny-flat', 'flat')].join(':');
     const m = await Model.load('tiny-flat');

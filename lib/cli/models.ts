@@ -7,7 +7,7 @@ import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { IqaError } from '../core/errors';
 import { packageRoot } from '../core/native';
-import { findManifest, installModelDir, modelDirs } from '../deep/model-dir';
+import { findManifest, installedManifests, installModelDir, modelDirs } from '../deep/model-dir';
 import { importCommand, zooCards } from '../deep/zoo';
 import { registryCards, type MetricCard } from '../registry';
 
@@ -28,10 +28,17 @@ export function cardStatus(card: MetricCard): Status {
 const direction = (c: MetricCard) => `${c.direction} is better`;
 const range = (c: MetricCard) => (c.range ? `[${c.range[0]}, ${c.range[1]}]` : 'unbounded');
 
+/** Manifests in the model directories that no card names (a user's own exports, test fixtures). */
+function uncardedManifests() {
+  const carded = new Set(registryCards().flatMap((c) => [c.name, c.manifest ?? c.name]));
+  return installedManifests().filter((m) => !carded.has(m.name));
+}
+
 function listCommand(o: { json?: boolean }): number {
   const cards = registryCards();
+  const extra = uncardedManifests();
   if (o.json) {
-    process.stdout.write(JSON.stringify({ modelDirs: modelDirs(), models: cards.map((c) => ({ ...c, status: cardStatus(c) })) }, null, 2) + '\n');
+    process.stdout.write(JSON.stringify({ modelDirs: modelDirs(), models: cards.map((c) => ({ ...c, status: cardStatus(c) })), uncarded: extra }, null, 2) + '\n');
     return 0;
   }
   const rows = cards.map((c) => {
@@ -41,7 +48,10 @@ function listCommand(o: { json?: boolean }): number {
   const head = ['name', 'kind', 'direction', 'range', 'commercial', 'files', 'title'];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (r: string[]) => r.map((v, i) => (i === r.length - 1 ? v : v.padEnd(widths[i]))).join('  ');
-  process.stdout.write([line(head), ...rows.map(line), '', `model directories: ${modelDirs().join(', ')}`, 'iqa models show NAME: the whole card', ''].join('\n'));
+  const found = extra.length
+    ? ['', 'manifests without a card (usable as --metric NAME):', ...extra.map((m) => `  ${m.name}  ${m.task ?? ''}  ${m.path}`)]
+    : [];
+  process.stdout.write([line(head), ...rows.map(line), ...found, '', `model directories: ${modelDirs().join(', ')}`, 'iqa models show NAME: the whole card', ''].join('\n'));
   return 0;
 }
 

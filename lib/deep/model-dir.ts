@@ -1,7 +1,7 @@
 // Where deep models live on disk: IQA_MODEL_DIR (a path list), then the per-user cache, then the
 // package's own models/. A model NAME is `<dir>/<NAME>.json`, `<dir>/<NAME>/manifest.json` or
 // `<dir>/<NAME>/<NAME>.json` (what tools/export/ scripts write) in the first dir that has one.
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { packageRoot } from '../core/native';
@@ -32,7 +32,56 @@ export function isModelName(s: string): boolean {
 /** The manifest file for a model name, or undefined when no model directory has it. */
 export function findManifest(name: string): string | undefined {
   for (const dir of modelDirs()) {
-    for (const p of [join(dir, `${name}.json`), join(dir, name, 'manifest.json'), join(dir, name, `${name}.json`)]) if (existsSync(p)) return p;
+    const p = findManifestIn(dir, name);
+    if (p) return p;
   }
   return undefined;
+}
+
+/** A model manifest found on disk by name (what `iqa models` lists besides the registry's cards). */
+export interface InstalledManifest {
+  name: string;
+  path: string;
+  task?: string;
+  description?: string;
+}
+
+/** Reads the manifest-shaped JSON at `path` (schemaVersion + model.file), or undefined. */
+function peekManifest(path: string): { task?: string; description?: string } | undefined {
+  try {
+    const m = JSON.parse(readFileSync(path, 'utf8')) as { schemaVersion?: unknown; model?: { file?: unknown }; task?: unknown; description?: unknown };
+    if (typeof m.schemaVersion !== 'number' || typeof m.model?.file !== 'string') return undefined;
+    return { task: typeof m.task === 'string' ? m.task : undefined, description: typeof m.description === 'string' ? m.description : undefined };
+  } catch {
+    return undefined; // unreadable or not JSON: not a manifest
+  }
+}
+
+/** Every model name in the model directories, first directory winning (the same order findManifest uses). */
+export function installedManifests(): InstalledManifest[] {
+  const seen = new Map<string, InstalledManifest>();
+  for (const dir of modelDirs()) {
+    let entries: import('node:fs').Dirent[];
+    try {
+      entries = readdirSync(dir, { withFileTypes: true });
+    } catch {
+      continue; // a listed directory that does not exist yet
+    }
+    for (const e of entries) {
+      const name = e.isFile() && e.name.endsWith('.json') ? e.name.slice(0, -5) : e.isDirectory() ? e.name : undefined;
+      if (!name || !isModelName(name) || seen.has(name)) continue;
+      const path = findManifestIn(dir, name);
+      const m = path ? peekManifest(path) : undefined;
+      if (path && m) seen.set(name, { name, path, ...m });
+    }
+  }
+  return [...seen.values()];
+}
+
+function findManifestIn(dir: string, name: string): string | undefined {
+  return manifestCandidates(dir, name).find((p) => existsSync(p));
+}
+
+function manifestCandidates(dir: string, name: string): string[] {
+  return [join(dir, `${name}.json`), join(dir, name, 'manifest.json'), join(dir, name, `${name}.json`)];
 }
