@@ -23,3 +23,5 @@ export type { FrMapMetricFunction, FrDetailResult, QualityMap } from './fr/detai
 export { Model, type ModelLoadOptions, type ModelInfo, type Device, type TensorDescription } from './deep/model';
 export { validateManifest, readManifest, type ModelManifest, type CropPolicy } from './deep/manifest';
 export { hyperiqa, hyperiqaModel, type HyperIqaOptions } from './deep/hyperiqa';
+export { Limiter, type AdmissionOptions, type LimiterStats } from './core/admission';
+export type { Limits } from './core/run';

@@ -6,6 +6,8 @@
  * - ERR_MODEL      a model file is missing, corrupt or does not match its declared shape
  * - ERR_DEVICE     a runtime or device (ONNX Runtime, CUDA) is unavailable
  * - ERR_ABORTED    the call was aborted through its AbortSignal
+ * - ERR_BUSY       the scorer's admission limits are reached (maxInFlight running, maxQueued waiting):
+ *                  rejected at once, before the input is read; retry later or elsewhere
  * - ERR_INTERNAL   a bug: please report it
  */
 export const ERROR_CODES = [
@@ -15,6 +17,7 @@ export const ERROR_CODES = [
   'ERR_MODEL',
   'ERR_DEVICE',
   'ERR_ABORTED',
+  'ERR_BUSY',
   'ERR_INTERNAL',
 ] as const;
 
@@ -35,6 +38,11 @@ export class IqaError extends Error {
   toJSON(): { code: ErrorCode; message: string } {
     return { code: this.code, message: this.message };
   }
+}
+
+/** The rejection of a call whose AbortSignal fired (running or still queued). */
+export function abortedError(): IqaError {
+  return new IqaError('ERR_ABORTED', 'the operation was aborted');
 }
 
 export function isErrorCode(x: unknown): x is ErrorCode {

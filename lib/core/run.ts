@@ -1,13 +1,20 @@
-// The one path from a typed call to the addon: input normalisation, metric handles, abort
-// wiring and error mapping. Metric modules (sharpness.ts, psnr.ts, ...) are built from it.
+// The one path from a typed call to the addon: admission, input normalisation, metric handles,
+// abort wiring and error mapping. Metric modules (sharpness.ts, psnr.ts, ...) are built from it.
+import { admit, Limiter, type AdmissionOptions } from './admission';
 import { decodeOptions, type DecodeOptions } from './config';
-import { IqaError, toIqaError } from './errors';
+import { abortedError, IqaError, toIqaError } from './errors';
 import { toNativeInput, type ImageInput, type NativeInput } from './input';
 import { native, type NativeBatchResult } from './native';
 
 export interface CallOptions extends DecodeOptions {
   /** Aborting rejects the call with ERR_ABORTED at once; native work stops at the next image. */
   signal?: AbortSignal;
+  /**
+   * Admission budget the call goes through (see Limiter): it waits for a slot, keeping `signal`
+   * (a call aborted while it waits leaves the queue without running; AbortSignal.timeout(ms) is
+   * a deadline that counts the wait), or is rejected at once with ERR_BUSY, before its input is read.
+   */
+  limiter?: Limiter;
 }
 
 /** Per-item outcome of a batch: scores[i] is NaN where errors[i] is set. */
@@ -38,13 +45,9 @@ export function handleFor(kind: 'nr' | 'fr', name: string, options: NativeOption
   return h;
 }
 
-function abortError(): IqaError {
-  return new IqaError('ERR_ABORTED', 'the operation was aborted');
-}
-
 /** Runs a native call with an abort flag wired to `signal`. */
 export function withAbort<T>(signal: AbortSignal | undefined, start: (flag: unknown) => Promise<T>): Promise<T> {
-  if (signal?.aborted) return Promise.reject(abortError());
+  if (signal?.aborted) return Promise.reject(abortedError());
   const n = native();
   const flag = signal ? n.createAbortFlag() : undefined;
   const work = start(flag).catch((e: unknown) => {
@@ -54,7 +57,7 @@ export function withAbort<T>(signal: AbortSignal | undefined, start: (flag: unkn
   return new Promise<T>((resolve, reject) => {
     const onAbort = () => {
       n.triggerAbort(flag);
-      reject(abortError());
+      reject(abortedError());
     };
     signal.addEventListener('abort', onAbort, { once: true });
     work.then(
@@ -100,8 +103,13 @@ export function settle(result: NativeBatchResult, inputs: readonly ImageInput[],
   return { scores: result.scores, errors };
 }
 
+/** Admission, then abort wiring: what every native scoring call goes through. */
+export function admitted<T>(call: CallOptions | undefined, start: (flag: unknown) => Promise<T>): Promise<T> {
+  return admit(call?.limiter, call?.signal, () => withAbort(call?.signal, start));
+}
+
 export function runNr(name: string, options: NativeOptions, inputs: readonly ImageInput[], call: CallOptions | undefined, mode: 'score' | 'features' = 'score') {
-  return withAbort(call?.signal, async (flag) => {
+  return admitted(call, async (flag) => {
     const handle = handleFor('nr', name, options);
     const { natives, bad } = normalize(inputs);
     const result = await native().scoreNr(handle, natives, decodeOptions(call), mode, flag);
@@ -110,7 +118,7 @@ export function runNr(name: string, options: NativeOptions, inputs: readonly Ima
 }
 
 export function runFr(name: string, options: NativeOptions, refs: readonly ImageInput[], dists: readonly ImageInput[], call: CallOptions | undefined) {
-  return withAbort(call?.signal, async (flag) => {
+  return admitted(call, async (flag) => {
     if (refs.length !== dists.length) throw new IqaError('ERR_INPUT', 'references and distorted images differ in count');
     const handle = handleFor('fr', name, options);
     const r = normalize(refs);
@@ -138,6 +146,10 @@ export interface NrMetricFunction<O> {
   /** Like batch, with the per-item IqaError (or null) beside each score. */
   batchSettled(imgs: readonly ImageInput[], opts?: O & CallOptions): Promise<SettledBatch>;
   readonly metricName: string;
+  /** This metric under admission limits (see Limits). */
+  limited(limits: Limits): NrMetricFunction<O>;
+  /** The Limiter of a limited() metric. */
+  readonly limiter?: Limiter;
 }
 
 export interface FrMetricFunction<O> {
@@ -145,26 +157,76 @@ export interface FrMetricFunction<O> {
   batch(pairs: readonly (readonly [ImageInput, ImageInput])[], opts?: O & CallOptions): Promise<Float64Array>;
   batchSettled(pairs: readonly (readonly [ImageInput, ImageInput])[], opts?: O & CallOptions): Promise<SettledBatch>;
   readonly metricName: string;
+  limited(limits: Limits): FrMetricFunction<O>;
+  readonly limiter?: Limiter;
+}
+
+/**
+ * `metric.limited(limits)`: the same metric with every call (fn, batch, batchSettled, ...) admitted
+ * through one Limiter: a new one from `{ maxInFlight, maxQueued }`, or the Limiter given, shared
+ * with whatever else uses it. A call's own `limiter` option takes precedence.
+ */
+export type Limits = AdmissionOptions | Limiter;
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Callable = (...args: any[]) => Promise<unknown>;
+interface MetricShape extends Callable {
+  batch: Callable;
+  batchSettled: Callable;
+  readonly metricName: string;
+}
+
+/** Adds limited() to a metric function whose own call takes its options at argument `optsIndex`. */
+export function limitable<F extends MetricShape>(fn: F, optsIndex: number): F {
+  const limited = (limits: Limits): F => {
+    const limiter = limits instanceof Limiter ? limits : new Limiter(limits);
+    const withLimiter =
+      (f: Callable, i: number): Callable =>
+      (...args: unknown[]) => {
+        const o = args[i] as CallOptions | undefined;
+        if (o?.limiter === undefined) {
+          args = [...args];
+          args[i] = { ...o, limiter };
+        }
+        return f(...args);
+      };
+    // The three scoring calls only: extras (brisque.features, ssim.detail) take the `limiter`
+    // option per call.
+    const wrapped = Object.assign(withLimiter(fn, optsIndex), {
+      batch: withLimiter(fn.batch, 1),
+      batchSettled: withLimiter(fn.batchSettled, 1),
+      metricName: fn.metricName,
+      limiter,
+    });
+    return limitable(wrapped as unknown as F, optsIndex);
+  };
+  return Object.assign(fn, { limited });
 }
 
 export function defineNrMetric<O extends object>(name: string, toNative: (o: O | undefined) => NativeOptions): NrMetricFunction<O> {
   const fn = (img: ImageInput, opts?: O & CallOptions) => runNr(name, toNative(opts), [img], opts).then(firstOrThrow);
   const batchSettled = (imgs: readonly ImageInput[], opts?: O & CallOptions) =>
     runNr(name, toNative(opts), imgs, opts).then(({ scores, errors }) => ({ scores, errors }));
-  return Object.assign(fn, {
-    batch: (imgs: readonly ImageInput[], opts?: O & CallOptions) => batchSettled(imgs, opts).then(scoresOf),
-    batchSettled,
-    metricName: name,
-  });
+  return limitable(
+    Object.assign(fn, {
+      batch: (imgs: readonly ImageInput[], opts?: O & CallOptions) => batchSettled(imgs, opts).then(scoresOf),
+      batchSettled,
+      metricName: name,
+    }),
+    1,
+  ) as NrMetricFunction<O>;
 }
 
 export function defineFrMetric<O extends object>(name: string, toNative: (o: O | undefined) => NativeOptions): FrMetricFunction<O> {
   const fn = (ref: ImageInput, dist: ImageInput, opts?: O & CallOptions) => runFr(name, toNative(opts), [ref], [dist], opts).then(firstOrThrow);
   const batchSettled = (pairs: readonly (readonly [ImageInput, ImageInput])[], opts?: O & CallOptions) =>
     runFr(name, toNative(opts), pairs.map((p) => p[0]), pairs.map((p) => p[1]), opts);
-  return Object.assign(fn, {
-    batch: (pairs: readonly (readonly [ImageInput, ImageInput])[], opts?: O & CallOptions) => batchSettled(pairs, opts).then(scoresOf),
-    batchSettled,
-    metricName: name,
-  });
+  return limitable(
+    Object.assign(fn, {
+      batch: (pairs: readonly (readonly [ImageInput, ImageInput])[], opts?: O & CallOptions) => batchSettled(pairs, opts).then(scoresOf),
+      batchSettled,
+      metricName: name,
+    }),
+    2,
+  ) as FrMetricFunction<O>;
 }

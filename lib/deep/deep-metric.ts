@@ -3,7 +3,7 @@
 // registry is one of these; hyperiqa.ts is the first.
 import { IqaError } from '../core/errors';
 import type { ImageInput } from '../core/input';
-import type { CallOptions, NrMetricFunction, SettledBatch } from '../core/run';
+import { limitable, type CallOptions, type NrMetricFunction, type SettledBatch } from '../core/run';
 import { Model, type ModelLoadOptions } from './model';
 
 export interface DeepMetricOptions extends ModelLoadOptions {
@@ -20,9 +20,10 @@ export interface DeepNrMetric<O extends DeepMetricOptions = DeepMetricOptions> e
 export function deepNrMetric<O extends DeepMetricOptions = DeepMetricOptions>(metricName: string, defaultManifest: string): DeepNrMetric<O> {
   const models = new Map<string, Promise<Model>>();
   const split = (o: (O & CallOptions) | undefined) => {
-    const { model, signal, limitInputPixels, ...load } = (o ?? {}) as O & CallOptions;
+    // maxInFlight/maxQueued are load options (the shared Model's own Limiter); `limiter` is per call.
+    const { model, signal, limitInputPixels, limiter, ...load } = (o ?? {}) as O & CallOptions;
     const manifest = model ?? defaultManifest;
-    return { key: JSON.stringify([manifest, load]), manifest, load: load as ModelLoadOptions, call: { signal, limitInputPixels } as CallOptions };
+    return { key: JSON.stringify([manifest, load]), manifest, load: load as ModelLoadOptions, call: { signal, limitInputPixels, limiter } as CallOptions };
   };
   const modelFor = (o?: O): Promise<Model> => {
     const { key, manifest, load } = split(o);
@@ -41,10 +42,11 @@ export function deepNrMetric<O extends DeepMetricOptions = DeepMetricOptions>(me
     if (!Array.isArray(imgs)) throw new IqaError('ERR_INPUT', `${metricName}.batch takes an array of images`);
     return (await modelFor(o)).scoreManySettled(imgs, split(o).call);
   };
-  return Object.assign(async (img: ImageInput, o?: O & CallOptions) => (await modelFor(o)).score(img, split(o).call), {
+  const fn = Object.assign(async (img: ImageInput, o?: O & CallOptions) => (await modelFor(o)).score(img, split(o).call), {
     batch: async (imgs: readonly ImageInput[], o?: O & CallOptions) => (await batchSettled(imgs, o)).scores,
     batchSettled,
     metricName,
     model: modelFor,
-  }) as DeepNrMetric<O>;
+  });
+  return limitable(fn, 1) as unknown as DeepNrMetric<O>;
 }

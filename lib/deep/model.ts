@@ -6,7 +6,8 @@ import { IqaError, toIqaError } from '../core/errors';
 import type { ImageInput, NativeInput } from '../core/input';
 import { nativeSpec, readManifest, resolveModelFile, sha256File, type CropOverride, type LoadedManifest, type ModelManifest } from './manifest';
 import { loadOrt, native, ortLibraryPath, type NativeBatchResult } from '../core/native';
-import { normalize, settle, withAbort, type CallOptions, type SettledBatch } from '../core/run';
+import { Limiter, limiterFrom, type LimiterStats } from '../core/admission';
+import { admitted, normalize, settle, type CallOptions, type SettledBatch } from '../core/run';
 
 export type Device = 'cpu' | 'cuda' | 'auto';
 
@@ -52,6 +53,15 @@ export interface ModelLoadOptions extends CropOverride {
   ortLibrary?: string;
   /** Folder a manifest object's relative file names resolve against (default: cwd). */
   baseDir?: string;
+  /**
+   * Admission limits of this model's calls (score, scoreCrops, each scoreMany chunk): at most
+   * maxInFlight running (default maxBatch x runners, enough single-image calls to fill every
+   * batch), maxQueued waiting; a call beyond both rejects at once with ERR_BUSY, before decoding.
+   * Or `limiter`: a Limiter shared with other scorers. A call's own `limiter` option wins.
+   */
+  maxInFlight?: number;
+  maxQueued?: number;
+  limiter?: Limiter;
 }
 
 export interface TensorDescription {
@@ -85,9 +95,11 @@ export interface ModelInfo {
   score: ModelManifest['score'];
   head: ModelManifest['head']['type'];
   ortVersion: string;
+  /** The model's admission Limiter's counters (null without limits). */
+  admission: LimiterStats | null;
 }
 
-interface NativeModelInfo extends Omit<ModelInfo, 'manifestPath' | 'variant' | 'score' | 'head' | 'ortVersion' | 'requestedDevice'> {
+interface NativeModelInfo extends Omit<ModelInfo, 'manifestPath' | 'variant' | 'score' | 'head' | 'ortVersion' | 'requestedDevice' | 'admission'> {
   requestedDevice: string;
 }
 
@@ -119,6 +131,7 @@ export class Model {
     private readonly loaded: LoadedManifest,
     private readonly variant: 'fp32' | 'fp16',
     private readonly ortVersion: string,
+    private readonly limiter: Limiter | undefined,
   ) {}
 
   /**
@@ -132,6 +145,12 @@ export class Model {
     const lm = readManifest(manifestOrPath, opts.baseDir);
     const ort = loadOrt(opts.ortLibrary);
     const device = opts.device ?? 'cpu';
+    const maxBatch = opts.maxBatch ?? (device === 'cpu' ? 16 : 128);
+    const limiter = limiterFrom({
+      limiter: opts.limiter,
+      maxQueued: opts.maxQueued,
+      maxInFlight: opts.maxInFlight ?? (opts.maxQueued !== undefined ? maxBatch * (opts.runners || (device === 'cpu' ? 1 : 2)) : undefined),
+    });
     const fp16Variant = lm.manifest.model.variants?.fp16;
     const wantFp16 = opts.fp16 === true || ((opts.fp16 ?? 'auto') === 'auto' && device !== 'cpu' && !!fp16Variant);
     if (opts.fp16 === true && !fp16Variant) throw new IqaError('ERR_MODEL', `manifest '${lm.manifest.name}' has no fp16 variant`);
@@ -159,7 +178,7 @@ export class Model {
         useTf32: opts.useTf32,
         cudaCopyInDefaultStream: opts.cudaCopyInDefaultStream,
         libraryPath: ortLibraryPath(opts.ortLibrary),
-        maxBatch: opts.maxBatch ?? (device === 'cpu' ? 16 : 128),
+        maxBatch,
         maxDelayMs: opts.maxDelayMs ?? 2,
         runners: opts.runners,
         padBatches: opts.padBatches,
@@ -178,7 +197,7 @@ export class Model {
       handle = await tryLoad(false);
       variant = 'fp32';
     }
-    return new Model(handle, lm, variant, ort.version);
+    return new Model(handle, lm, variant, ort.version, limiter);
   }
 
   get manifest(): ModelManifest {
@@ -190,7 +209,7 @@ export class Model {
   }
 
   private run(inputs: readonly ImageInput[], withCrops: boolean, call?: CallOptions) {
-    return withAbort(call?.signal, async (flag) => {
+    return admitted({ ...call, limiter: call?.limiter ?? this.limiter }, async (flag) => {
       this.ensureOpen();
       const { natives, bad } = normalize(inputs);
       const r = await addon().modelScore(this.handle, natives, decodeOptions(call), withCrops, flag);
@@ -229,15 +248,23 @@ export class Model {
     const scores: number[] = [];
     const errors: (IqaError | null)[] = [];
     const running = new Set<Promise<void>>();
+    // The first chunk that rejects (ERR_BUSY, ERR_ABORTED, closed) fails the whole call; chunks
+    // still running are awaited, never left as unhandled rejections.
+    let failure: { error: unknown } | undefined;
     const launch = (chunk: ImageInput[], offset: number) => {
-      const p: Promise<void> = this.run(chunk, false, opts).then((r) => {
-        r.scores.forEach((s, i) => {
-          scores[offset + i] = s;
-          const e = r.errors[i];
-          if (e && typeof e.input === 'number') e.input += offset;
-          errors[offset + i] = e;
-        });
-      });
+      const p: Promise<void> = this.run(chunk, false, opts).then(
+        (r) => {
+          r.scores.forEach((s, i) => {
+            scores[offset + i] = s;
+            const e = r.errors[i];
+            if (e && typeof e.input === 'number') e.input += offset;
+            errors[offset + i] = e;
+          });
+        },
+        (error: unknown) => {
+          failure ??= { error };
+        },
+      );
       const tracked = p.finally(() => running.delete(tracked));
       running.add(tracked);
     };
@@ -250,10 +277,12 @@ export class Model {
         offset += chunk.length;
         chunk = [];
         while (running.size >= concurrency) await Promise.race(running);
+        if (failure) break;
       }
     }
-    if (chunk.length) launch(chunk, offset);
+    if (chunk.length && !failure) launch(chunk, offset);
     await Promise.all(running);
+    if (failure) throw failure.error;
     return { scores: Float64Array.from(scores), errors };
   }
 
@@ -273,6 +302,7 @@ export class Model {
       score: this.loaded.manifest.score,
       head: this.loaded.manifest.head.type,
       ortVersion: this.ortVersion,
+      admission: this.limiter?.stats() ?? null,
     };
   }
 

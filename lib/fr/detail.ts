@@ -3,7 +3,7 @@
 import { decodeOptions } from '../core/config';
 import { toNativeInput, type ImageInput } from '../core/input';
 import { native } from '../core/native';
-import { defineFrMetric, handleFor, withAbort, type CallOptions, type FrMetricFunction, type NativeOptions } from '../core/run';
+import { admitted, defineFrMetric, handleFor, type CallOptions, type FrMetricFunction, type NativeOptions } from '../core/run';
 
 /** One quality map, row-major, `width * height` values. */
 export interface QualityMap {
@@ -31,7 +31,7 @@ interface NativeFr {
 export function defineFrMapMetric<O extends object>(name: string, toNative: (o: O | undefined) => NativeOptions): FrMapMetricFunction<O> {
   const fn = defineFrMetric<O>(name, toNative);
   const detail = (ref: ImageInput, dist: ImageInput, opts?: O & CallOptions & { maps?: boolean }) =>
-    withAbort(opts?.signal, async () => {
+    admitted(opts, async () => {
       const handle = handleFor('fr', name, toNative(opts));
       const n = native() as unknown as NativeFr;
       return n.frDetail(handle, toNativeInput(ref), toNativeInput(dist), decodeOptions(opts), opts?.maps === true);

@@ -3,9 +3,10 @@
 // calls (maxBatch per call, `concurrency` calls in flight) and record per-item errors.
 import { Duplex } from 'node:stream';
 import { expandPaths } from './files';
-import { IqaError, toIqaError, type ErrorCode } from '../core/errors';
+import { abortedError, IqaError, toIqaError, type ErrorCode } from '../core/errors';
 import type { ImageInput } from '../core/input';
 import { resolveMetric } from '../registry';
+import { limiterFrom, type AdmissionOptions } from '../core/admission';
 import type { CallOptions, SettledBatch } from '../core/run';
 
 export interface ScoreResult<I = ImageInput> {
@@ -19,7 +20,14 @@ export interface BatchScorer {
   batchSettled(inputs: readonly ImageInput[], opts?: CallOptions & object): Promise<SettledBatch>;
 }
 
-export interface ScoreStreamOptions extends CallOptions {
+/**
+ * Admission for a stream's or iterator's native calls: `limiter` (CallOptions) shares a budget
+ * with other scorers, maxInFlight/maxQueued make the stream its own. A batch refused with ERR_BUSY
+ * does not end the stream: each of its inputs comes out with that error (shed, not failed).
+ */
+export type PipelineAdmission = AdmissionOptions;
+
+export interface ScoreStreamOptions extends CallOptions, PipelineAdmission {
   /** Images per native call (default 16). */
   maxBatch?: number;
   /** Native calls in flight (default 2). */
@@ -48,6 +56,25 @@ function positiveInt(v: number | undefined, fallback: number, name: string): num
   return v;
 }
 
+function pipelineCallOptions(opts: ScoreStreamOptions | ScoreFilesOptions): CallOptions & object {
+  const limiter = limiterFrom({ limiter: opts.limiter, maxInFlight: opts.maxInFlight, maxQueued: opts.maxQueued });
+  return { ...(opts.metricOptions ?? {}), signal: opts.signal, limitInputPixels: opts.limitInputPixels, limiter };
+}
+
+/** Per-item results of a batch: its settled scores, or every input shed when admission refused it. */
+function batchResults<I extends ImageInput>(scorer: BatchScorer, batch: readonly I[], callOpts: CallOptions & object): Promise<ScoreResult<I>[]> {
+  return scorer.batchSettled(batch, callOpts).then(
+    ({ scores, errors }) => batch.map((input, i) => (errors[i] ? { input, error: errors[i] as IqaError } : { input, score: scores[i] })),
+    (e: unknown) => {
+      const err = toIqaError(e);
+      if (err.code === 'ERR_BUSY') return batch.map((input) => ({ input, error: err }));
+      // Per-image failures arrive in `errors`; any other rejected call means the scorer cannot
+      // run at all (a missing model, bad options, abort): that ends the stream or iteration.
+      throw err;
+    },
+  );
+}
+
 interface Pending {
   seq: number;
   input: ImageInput;
@@ -64,7 +91,7 @@ export function scoreStream(metricOrScorer: string | BatchScorer, opts: ScoreStr
   const concurrency = positiveInt(opts.concurrency, 2, 'concurrency');
   const ordered = opts.ordered ?? true;
   const maxDelayMs = opts.maxDelayMs ?? 5;
-  const callOpts = { ...(opts.metricOptions ?? {}), signal: opts.signal, limitInputPixels: opts.limitInputPixels };
+  const callOpts = pipelineCallOptions(opts);
 
   let nextSeq = 0;
   let nextOut = 0;
@@ -116,16 +143,14 @@ export function scoreStream(metricOrScorer: string | BatchScorer, opts: ScoreStr
       pending = pending.slice(batch.length);
       batchesInFlight++;
       inFlight += batch.length;
-      scorer
-        .batchSettled(
-          batch.map((p) => p.input),
-          callOpts,
-        )
+      batchResults(
+        scorer,
+        batch.map((p) => p.input),
+        callOpts,
+      )
         .then(
-          ({ scores, errors }) => batch.forEach((p, i) => emit(p.seq, errors[i] ? { input: p.input, error: errors[i] as IqaError } : { input: p.input, score: scores[i] })),
-          // A whole call failing (not one image) means the scorer itself cannot run: a missing
-          // model, bad options. That ends the stream rather than being blamed on each input.
-          (e: unknown) => stream.destroy(toIqaError(e)),
+          (results) => results.forEach((r, i) => emit(batch[i].seq, r)),
+          (e: IqaError) => stream.destroy(e),
         )
         .finally(() => {
           batchesInFlight--;
@@ -168,11 +193,11 @@ export function scoreStream(metricOrScorer: string | BatchScorer, opts: ScoreStr
       cb(err);
     },
   });
-  opts.signal?.addEventListener('abort', () => stream.destroy(new IqaError('ERR_ABORTED', 'the operation was aborted')), { once: true });
+  opts.signal?.addEventListener('abort', () => stream.destroy(abortedError()), { once: true });
   return stream;
 }
 
-export interface ScoreFilesOptions extends CallOptions {
+export interface ScoreFilesOptions extends CallOptions, PipelineAdmission {
   maxBatch?: number;
   concurrency?: number;
   metricOptions?: object;
@@ -189,18 +214,11 @@ export async function* scoreFiles(
   const scorer = resolveScorer(metricOrScorer);
   const maxBatch = positiveInt(opts.maxBatch, 16, 'maxBatch');
   const concurrency = positiveInt(opts.concurrency, 2, 'concurrency');
-  const callOpts = { ...(opts.metricOptions ?? {}), signal: opts.signal, limitInputPixels: opts.limitInputPixels };
+  const callOpts = pipelineCallOptions(opts);
   const paths = typeof pathsOrDirs === 'string' ? [pathsOrDirs] : pathsOrDirs;
   const queue: Promise<ScoreResult<string>[]>[] = [];
   const run = (batch: string[]) => {
-    const p = scorer.batchSettled(batch, callOpts).then(
-      ({ scores, errors }) => batch.map((p, i) => (errors[i] ? { input: p, error: errors[i] as IqaError } : { input: p, score: scores[i] })),
-      // Per-image failures arrive in `errors`; a rejected call means the scorer cannot run at
-      // all (missing model, bad options, abort), which ends the iteration.
-      (e: unknown) => {
-        throw toIqaError(e);
-      },
-    );
+    const p = batchResults(scorer, batch, callOpts);
     // Queued calls are awaited in order; mark each handled now so that one failing while an
     // earlier one is awaited is not an unhandled rejection (the await below still throws it).
     p.catch(() => undefined);
@@ -208,7 +226,7 @@ export async function* scoreFiles(
   };
   let batch: string[] = [];
   for await (const p of expandPaths(paths)) {
-    if (opts.signal?.aborted) throw new IqaError('ERR_ABORTED', 'the operation was aborted');
+    if (opts.signal?.aborted) throw abortedError();
     if (opts.skip?.has(p)) continue;
     batch.push(p);
     if (batch.length < maxBatch) continue;
