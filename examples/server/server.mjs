@@ -4,23 +4,35 @@
 //                                or multipart/form-data with one file field `file`
 //                                -> {"metric":"brisque","score":23.4,"ms":6.1}
 //   POST /compare?metric=psnr    multipart/form-data with file fields `ref` and `dist`
-//   GET  /health                 -> {"status":"ok",...}
+//   GET  /health                 liveness: 200 {"status":"ok",...} while the process runs
+//   GET  /ready                  readiness: 200 {"ready":true}, 503 {"ready":false} while draining or
+//                                while the admission queue is full
 //   GET  /metrics                Prometheus text format (JSON with ?format=json or Accept: application/json)
 //
 // Errors are {"error":{"code":"ERR_DECODE","message":"..."}} with a status from the IqaError code
-// (ERR_INPUT 400, ERR_TOO_LARGE 413, ERR_DECODE 422, ERR_ABORTED 503 on timeout, ...).
+// (ERR_INPUT 400, ERR_TOO_LARGE 413, ERR_DECODE 422, ERR_ABORTED 503 on timeout, ERR_BUSY 503
+// with Retry-After when the admission limits are reached, ...).
+//
+// Admission: every scoring route goes through one shared Limiter (maxInFlight scoring calls
+// running, maxQueued waiting): they all run on the same native threads. Beyond it a request is
+// answered 503 ERR_BUSY at once, before its body is read when the limiter is already full.
+// SIGTERM/SIGINT drain: /ready turns 503, the listener stops accepting, requests already admitted
+// finish (new ones on open connections get 503 + Connection: close); work still running after
+// the grace period is aborted (503), then the process exits 0.
 //
 // Run: node examples/server/server.mjs [--port 3000] [--host 127.0.0.1]
-// Env: IQA_BODY_LIMIT (bytes), IQA_TIMEOUT_MS, IQA_LIMIT_PIXELS, IQA_METRIC, IQA_METRICS_RESET=1, IQA_LOG=0.
+// Env: IQA_BODY_LIMIT (bytes), IQA_TIMEOUT_MS, IQA_LIMIT_PIXELS, IQA_METRIC, IQA_METRICS_RESET=1, IQA_LOG=0,
+//      IQA_MAX_IN_FLIGHT, IQA_MAX_QUEUED, IQA_GRACE_MS.
 // With --port 0 it prints {"listening":"http://127.0.0.1:PORT"} once it accepts connections.
 //
 // Scoring runs in native threads (iqa-node never scores on the event loop), so the handler only
 // moves bytes; the event-loop delay is measured here and exported on /metrics to show it.
-import { createHistogram, monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import { availableParallelism } from 'node:os';
+import { createHistogram, monitorEventLoopDelay, performance, PerformanceObserver } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import Fastify from 'fastify';
-import multipart from '@fastify/multipart';
-import { ERROR_CODES, IqaError, metricRegistry, registryCards, resolveMetric, versions } from 'iqa-node';
+import { ERROR_CODES, IqaError, Limiter, metricRegistry, registryCards, resolveMetric, versions } from 'iqa-node';
+import { parseMultipart } from './multipart.mjs';
 
 /** HTTP status for each IqaError code. */
 export const STATUS_BY_CODE = {
@@ -28,6 +40,7 @@ export const STATUS_BY_CODE = {
   ERR_TOO_LARGE: 413,
   ERR_DECODE: 422,
   ERR_ABORTED: 503,
+  ERR_BUSY: 503,
   ERR_DEVICE: 503,
   ERR_MODEL: 500,
   ERR_INTERNAL: 500,
@@ -54,9 +67,19 @@ function jsonNumber(x) {
 }
 
 class ServerMetrics {
-  constructor() {
+  constructor(limiter) {
+    this.limiter = limiter;
     this.eld = monitorEventLoopDelay({ resolution: ELD_RESOLUTION_MS });
     this.eld.enable();
+    // GC pauses stop the event loop too: counted beside its delay to tell the two causes apart.
+    this.gc = new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) {
+        this.gcPauses.count++;
+        this.gcPauses.totalMs += e.duration;
+        this.gcPauses.maxMs = Math.max(this.gcPauses.maxMs, e.duration);
+      }
+    });
+    this.gc.observe({ entryTypes: ['gc'] });
     this.reset();
   }
 
@@ -67,6 +90,14 @@ class ServerMetrics {
     this.routes = new Map(); // route -> { hist (µs), buckets[], sum, count }
     this.eld.reset();
     this.elu = performance.eventLoopUtilization();
+    this.gcPauses = { count: 0, totalMs: 0, maxMs: 0 };
+    this.admission0 = this.limiter.stats();
+  }
+
+  /** The limiter's state, with its counters since the last reset. */
+  admission() {
+    const a = this.limiter.stats();
+    return { ...a, admitted: a.admitted - this.admission0.admitted, rejected: a.rejected - this.admission0.rejected, abortedWhileQueued: a.abortedWhileQueued - this.admission0.abortedWhileQueued };
   }
 
   route(name) {
@@ -107,7 +138,7 @@ class ServerMetrics {
     for (const [route, r] of this.routes) {
       latency[route] = { count: r.count, p50: r.hist.percentile(50) / 1000, p90: r.hist.percentile(90) / 1000, p99: r.hist.percentile(99) / 1000, max: r.hist.max / 1000 };
     }
-    return { since: new Date(this.since).toISOString(), requests, errors: Object.fromEntries(this.errors), latencyMs: latency, eventLoopDelayMs: this.eventLoopDelayMs(), eventLoopUtilization: performance.eventLoopUtilization(this.elu).utilization, rssBytes: process.memoryUsage.rss() };
+    return { since: new Date(this.since).toISOString(), requests, errors: Object.fromEntries(this.errors), latencyMs: latency, eventLoopDelayMs: this.eventLoopDelayMs(), eventLoopUtilization: performance.eventLoopUtilization(this.elu).utilization, gcPauses: this.gcPauses, admission: this.admission(), rssBytes: process.memoryUsage.rss() };
   }
 
   toPrometheus() {
@@ -132,24 +163,94 @@ class ServerMetrics {
     for (const q of ['p50', 'p99', 'max']) lines.push(`iqa_event_loop_delay_seconds{quantile="${q === 'max' ? '1' : q === 'p50' ? '0.5' : '0.99'}"} ${eld[q] / 1000}`);
     lines.push('# HELP iqa_event_loop_utilization Fraction of time the event loop was busy since the last reset.', '# TYPE iqa_event_loop_utilization gauge');
     lines.push(`iqa_event_loop_utilization ${performance.eventLoopUtilization(this.elu).utilization}`);
+    const a = this.admission();
+    lines.push('# HELP iqa_admission_in_flight Scoring calls running.', '# TYPE iqa_admission_in_flight gauge', `iqa_admission_in_flight ${a.inFlight}`);
+    lines.push('# HELP iqa_admission_queued Scoring calls waiting for a slot.', '# TYPE iqa_admission_queued gauge', `iqa_admission_queued ${a.queued}`);
+    lines.push('# HELP iqa_admission_rejected_total Scoring calls shed with ERR_BUSY since the last reset.', '# TYPE iqa_admission_rejected_total counter', `iqa_admission_rejected_total ${a.rejected}`);
     return lines.join('\n') + '\n';
   }
+}
+
+// A rejected body is still read (and dropped) up to this much, so that the client, still sending,
+// reads the 413 instead of a reset connection; past it the connection is destroyed.
+const MAX_DISCARD_BYTES = 64 * 1024 * 1024;
+
+/**
+ * Reads a request body into one Buffer of at most `limit` bytes: preallocated from Content-Length
+ * (each socket chunk copied once, no chunk list, no concatenation), the chunk itself when a
+ * chunked body came in one piece, else one concatenation.
+ */
+function readBody(req, payload, limit, tooLarge, done) {
+  const declared = req.headers['content-length'] === undefined ? NaN : Number(req.headers['content-length']);
+  const discard = (err) => {
+    let dropped = 0;
+    payload.removeAllListeners('data');
+    payload.on('data', (c) => {
+      dropped += c.length;
+      if (dropped > MAX_DISCARD_BYTES) req.socket.destroy();
+    });
+    payload.resume();
+    // Handed on as the body, not as a parser error: Fastify closes the connection after a parser
+    // error, and a client still sending would see a reset instead of the 413.
+    done(null, { bodyError: err });
+  };
+  if (declared > limit) return discard(tooLarge());
+  const whole = Number.isSafeInteger(declared) ? Buffer.allocUnsafe(declared) : null;
+  const chunks = [];
+  let received = 0;
+  const cleanup = () => {
+    payload.removeListener('data', onData);
+    payload.removeListener('end', onEnd);
+    payload.removeListener('error', onError);
+  };
+  function onData(chunk) {
+    if (received + chunk.length > limit || (whole && received + chunk.length > whole.length)) {
+      cleanup();
+      return discard(received + chunk.length > limit ? tooLarge() : httpError(400, 'ERR_INPUT', 'request body longer than its Content-Length'));
+    }
+    if (whole) chunk.copy(whole, received);
+    else chunks.push(chunk);
+    received += chunk.length;
+  }
+  function onEnd() {
+    cleanup();
+    if (whole && received !== whole.length) return done(httpError(400, 'ERR_INPUT', 'request body shorter than its Content-Length'));
+    done(null, whole ?? (chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, received)));
+  }
+  function onError(e) {
+    cleanup();
+    done(Object.assign(e, { statusCode: 400 }));
+  }
+  payload.on('data', onData);
+  payload.on('end', onEnd);
+  payload.on('error', onError);
 }
 
 /**
  * Builds the Fastify app (not listening). Options:
  *   bodyLimit        largest request body / uploaded file in bytes (default 16 MiB)
- *   timeoutMs        per-request scoring deadline, wired to the call's AbortSignal (default 10 s)
+ *   timeoutMs        per-request scoring deadline, wired to the call's AbortSignal; time spent
+ *                    queued for admission counts (default 10 s)
  *   limitInputPixels largest decoded image in pixels (default 40 MP): ERR_TOO_LARGE before decoding
  *   defaultMetric    metric when ?metric= is absent (default brisque when registered, else sharpness)
+ *   maxInFlight      scoring calls running at once, all routes together (default: the cores)
+ *   maxQueued        scoring calls waiting for a slot; beyond it 503 ERR_BUSY (default 2 x maxInFlight)
+ *   limiter          an iqa-node Limiter to share with other work in the process (instead of the two above)
+ *   retryAfterS      Retry-After of a 503 (default 1)
+ *   graceMs          drain(): how long admitted work may finish before it is aborted (default 10 s)
  *   metricsReset     expose POST /metrics/reset (benchmarks read one load level at a time)
  *   logger           Fastify logger option (default false)
+ * The app is decorated with `drain()` (what SIGTERM runs) and `iqaLimiter`.
  */
 export function buildServer(options = {}) {
   const bodyLimit = options.bodyLimit ?? 16 * 1024 * 1024;
   const timeoutMs = options.timeoutMs ?? 10_000;
   const limitInputPixels = options.limitInputPixels ?? 40_000_000;
   const defaultMetric = options.defaultMetric ?? DEFAULT_METRIC;
+  const retryAfterS = options.retryAfterS ?? 1;
+  const graceMs = options.graceMs ?? 10_000;
+  const maxInFlight = options.maxInFlight ?? availableParallelism();
+  const limiter = options.limiter ?? new Limiter({ maxInFlight, maxQueued: options.maxQueued ?? 2 * maxInFlight });
   // Routes take every name the registry resolves (registered metrics and models in the model directories).
   const entryOf = (name) => {
     try {
@@ -160,7 +261,12 @@ export function buildServer(options = {}) {
     }
   };
   if (entryOf(defaultMetric)?.kind !== 'nr') throw new IqaError('ERR_INPUT', `default metric '${defaultMetric}' is not a registered no-reference metric (known: ${Object.keys(metricRegistry).join(', ')})`);
-  const metrics = new ServerMetrics();
+  const metrics = new ServerMetrics(limiter);
+  // Fires when the drain's grace period is over: every scoring call still running is aborted.
+  const drainAbort = new AbortController();
+  let draining = false;
+  let openRequests = 0;
+  let requestsIdle;
 
   const app = Fastify({
     logger: options.logger ?? false,
@@ -169,7 +275,11 @@ export function buildServer(options = {}) {
     requestTimeout: options.requestTimeoutMs ?? 30_000,
   });
   app.decorate('iqaMetrics', metrics);
-  app.addHook('onClose', async () => metrics.eld.disable());
+  app.decorate('iqaLimiter', limiter);
+  app.addHook('onClose', async () => {
+    metrics.eld.disable();
+    metrics.gc.disconnect();
+  });
   // Load the default metric (its model, for BRISQUE) before the first request instead of during it.
   app.addHook('onReady', async () => {
     const entry = entryOf(defaultMetric);
@@ -178,9 +288,38 @@ export function buildServer(options = {}) {
     await entry.fn({ data, width: 64, height: 64, channels: 3 }, entry.options({})).catch(() => undefined);
   });
 
-  app.register(multipart, { limits: { fileSize: bodyLimit, files: 2, fields: 2, parts: 4 } });
-  // Raw uploads: the body arrives as one Buffer (bounded by bodyLimit).
-  app.addContentTypeParser(['application/octet-stream', /^image\/[\w.+-]+$/], { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+  // Bodies arrive as one Buffer (bounded by bodyLimit): raw images as is, multipart split into
+  // views of it (examples/server/multipart.mjs), so image bytes reach native code uncopied.
+  const tooLarge = () => new IqaError('ERR_TOO_LARGE', `request body larger than the ${bodyLimit}-byte limit`);
+  app.addContentTypeParser(['application/octet-stream', /^image\/[\w.+-]+$/], (req, payload, done) => readBody(req, payload, bodyLimit, tooLarge, done));
+  app.addContentTypeParser('multipart/form-data', (req, payload, done) =>
+    readBody(req, payload, bodyLimit, tooLarge, (err, body) => {
+      if (err || body.bodyError) return done(err, body);
+      try {
+        done(null, { multipart: parseMultipart(body, req.headers['content-type']) });
+      } catch (e) {
+        done(e);
+      }
+    }),
+  );
+
+  const busy = (reply, message) => {
+    metrics.error('ERR_BUSY');
+    reply.header('retry-after', String(retryAfterS));
+    if (draining) reply.header('connection', 'close');
+    return reply.code(503).send({ error: { code: 'ERR_BUSY', message } });
+  };
+
+  app.addHook('onRequest', async (req, reply) => {
+    openRequests++;
+    reply.raw.once('close', () => {
+      if (--openRequests === 0) requestsIdle?.();
+    });
+    if (!req.routeOptions?.config?.scoring) return;
+    // Shed before the body is read: a full server answers in the time it takes to parse headers.
+    if (draining) return busy(reply, 'the server is shutting down');
+    if (limiter.saturated) return busy(reply, `busy: ${limiter.inFlight} scoring calls running and ${limiter.queued} waiting; retry later`);
+  });
 
   app.addHook('onResponse', async (req, reply) => {
     const route = req.routeOptions?.url ?? 'unmatched';
@@ -197,9 +336,9 @@ export function buildServer(options = {}) {
     } else if (err.statusCode === 413) {
       code = 'ERR_TOO_LARGE';
       status = 413;
-      if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE' || err.code === 'FST_REQ_FILE_TOO_LARGE') message = `request body larger than the ${bodyLimit}-byte limit`;
+      if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') message = `request body larger than the ${bodyLimit}-byte limit`;
     } else if (typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) {
-      // Fastify/multipart client errors (unsupported media type, malformed multipart, ...).
+      // Fastify client errors (unsupported media type, malformed JSON, ...).
       code = 'ERR_INPUT';
       status = err.statusCode;
     } else {
@@ -208,6 +347,7 @@ export function buildServer(options = {}) {
       req.log.error(err);
     }
     metrics.error(code);
+    if (status === 503) reply.header('retry-after', String(retryAfterS));
     reply.code(status).send({ error: { code, message } });
   });
 
@@ -224,8 +364,8 @@ export function buildServer(options = {}) {
   }
 
   /**
-   * Runs `call(signal)` under the request deadline; a client that hangs up aborts it too.
-   * A deadline hit becomes ERR_ABORTED (503) with a message that says so.
+   * Runs `call(signal)` under the request deadline; a client that hangs up, or the end of the
+   * drain's grace period, aborts it too. Those become ERR_ABORTED (503) with a message that says why.
    */
   async function withDeadline(reply, call) {
     const ac = new AbortController();
@@ -233,57 +373,83 @@ export function buildServer(options = {}) {
     const onClose = () => {
       if (!reply.raw.writableEnded) ac.abort('client closed the connection');
     };
+    const onDrain = () => ac.abort('shutdown');
     reply.raw.once('close', onClose);
+    drainAbort.signal.addEventListener('abort', onDrain, { once: true });
     try {
       return await call(ac.signal);
     } catch (e) {
-      if (ac.signal.reason === 'timeout' && e?.code === 'ERR_ABORTED') throw new IqaError('ERR_ABORTED', `scoring exceeded the ${timeoutMs} ms request timeout`);
+      if (e?.code === 'ERR_ABORTED' && ac.signal.reason === 'timeout') throw new IqaError('ERR_ABORTED', `scoring exceeded the ${timeoutMs} ms request timeout`);
+      if (e?.code === 'ERR_ABORTED' && ac.signal.reason === 'shutdown') throw new IqaError('ERR_ABORTED', `the server shut down before scoring finished (${graceMs} ms grace period)`);
       throw e;
     } finally {
       clearTimeout(timer);
       reply.raw.off('close', onClose);
+      drainAbort.signal.removeEventListener('abort', onDrain);
     }
   }
 
-  /** Reads multipart file parts named in `names` into Buffers; any other part is an input error. */
-  async function readFiles(req, names) {
+  /** The file parts named in `names` of a parsed multipart body; any other part is an input error. */
+  function formFiles(body, names) {
     const files = {};
-    for await (const part of req.parts()) {
-      if (part.type !== 'file' || !names.includes(part.fieldname)) {
-        if (part.type === 'file') part.file.resume();
-        throw new IqaError('ERR_INPUT', `unexpected multipart field '${part.fieldname}' (expected file fields: ${names.join(', ')})`);
-      }
-      if (files[part.fieldname]) throw new IqaError('ERR_INPUT', `multipart file field '${part.fieldname}' sent twice`);
-      files[part.fieldname] = await part.toBuffer();
+    for (const part of body.multipart) {
+      if (part.filename === undefined || !names.includes(part.name)) throw new IqaError('ERR_INPUT', `unexpected multipart field '${part.name}' (expected file fields: ${names.join(', ')})`);
+      if (files[part.name]) throw new IqaError('ERR_INPUT', `multipart file field '${part.name}' sent twice`);
+      files[part.name] = part.data;
     }
     for (const n of names) if (!files[n]) throw new IqaError('ERR_INPUT', `missing multipart file field '${n}'`);
     return files;
   }
+  const isMultipart = (req) => Array.isArray(req.body?.multipart);
 
-  app.post('/score', async (req, reply) => {
-    const name = req.query.metric ?? defaultMetric;
-    const entry = lookup(name, 'nr');
-    const image = req.isMultipart() ? (await readFiles(req, ['file'])).file : req.body;
-    if (!Buffer.isBuffer(image)) throw httpError(req.headers['content-type'] ? 415 : 400, 'ERR_INPUT', 'send the image as the request body (Content-Type image/* or application/octet-stream) or as multipart field `file`');
-    const t0 = performance.now();
-    const score = await withDeadline(reply, (signal) => entry.fn(image, { ...entry.options({}), signal, limitInputPixels }));
-    return { metric: name, score: jsonNumber(score), ms: performance.now() - t0 };
+  /**
+   * A scoring route: `inputs(req)` gives the images, the entry of ?metric= (of `kind`) scores them
+   * through the shared limiter under the request deadline. Every scoring route is one of these,
+   * so admission, shedding, draining and the response shape are the same for all.
+   */
+  function scoringRoute(path, { kind, metric, inputs, score = (entry, images, opts) => entry.fn(...images, opts) }) {
+    app.post(path, { config: { scoring: true } }, async (req, reply) => {
+      const name = req.query.metric ?? metric;
+      const entry = lookup(name, kind);
+      if (req.body?.bodyError) throw req.body.bodyError;
+      const images = inputs(req);
+      const t0 = performance.now();
+      const value = await withDeadline(reply, (signal) => score(entry, images, { ...entry.options({}), signal, limitInputPixels, limiter }));
+      return { metric: name, score: jsonNumber(value), ms: performance.now() - t0 };
+    });
+  }
+
+  scoringRoute('/score', {
+    kind: 'nr',
+    metric: defaultMetric,
+    inputs: (req) => {
+      const image = isMultipart(req) ? formFiles(req.body, ['file']).file : req.body;
+      if (!Buffer.isBuffer(image)) throw httpError(req.headers['content-type'] ? 415 : 400, 'ERR_INPUT', 'send the image as the request body (Content-Type image/* or application/octet-stream) or as multipart field `file`');
+      return [image];
+    },
   });
 
-  app.post('/compare', async (req, reply) => {
-    const name = req.query.metric ?? 'psnr';
-    const entry = lookup(name, 'fr');
-    if (!req.isMultipart()) throw httpError(415, 'ERR_INPUT', 'send multipart/form-data with file fields `ref` and `dist`');
-    const { ref, dist } = await readFiles(req, ['ref', 'dist']);
-    const t0 = performance.now();
-    const score = await withDeadline(reply, (signal) => entry.fn(ref, dist, { ...entry.options({}), signal, limitInputPixels }));
-    return { metric: name, score: jsonNumber(score), ms: performance.now() - t0 };
+  scoringRoute('/compare', {
+    kind: 'fr',
+    metric: 'psnr',
+    inputs: (req) => {
+      if (!isMultipart(req)) throw httpError(415, 'ERR_INPUT', 'send multipart/form-data with file fields `ref` and `dist`');
+      const { ref, dist } = formFiles(req.body, ['ref', 'dist']);
+      return [ref, dist];
+    },
   });
 
   let v; // versions() asks the addon and ONNX Runtime: once is enough
   app.get('/health', async () => {
     v ??= versions();
-    return { status: 'ok', iqaNode: v.iqaNode, opencv: v.opencv, metrics: Object.keys(metricRegistry), defaultMetric, uptimeS: process.uptime() };
+    return { status: 'ok', draining, iqaNode: v.iqaNode, opencv: v.opencv, metrics: Object.keys(metricRegistry), defaultMetric, uptimeS: process.uptime() };
+  });
+
+  // Readiness: whether a load balancer should send this instance more work now.
+  app.get('/ready', async (_req, reply) => {
+    const ready = !draining && !limiter.saturated;
+    reply.code(ready ? 200 : 503);
+    return { ready, draining, inFlight: limiter.inFlight, queued: limiter.queued, maxInFlight: limiter.maxInFlight, maxQueued: limiter.maxQueued };
   });
 
   // The registry's cards: what /score and /compare accept, with licences and options.
@@ -303,6 +469,37 @@ export function buildServer(options = {}) {
     });
   }
 
+  /**
+   * Graceful shutdown: readiness off, stop accepting connections, let the requests already in
+   * finish for up to `grace` ms, abort what is still running (those answer 503), then close.
+   * Resolves with what happened; idempotent.
+   */
+  let drained;
+  app.decorate('drain', (grace = graceMs) => {
+    drained ??= (async () => {
+      const t0 = performance.now();
+      draining = true;
+      // Stops listening; idle keep-alive connections are closed, busy ones once they answer.
+      app.server.close();
+      const requestsDone = new Promise((resolve) => {
+        requestsIdle = resolve;
+        if (openRequests === 0) resolve();
+      });
+      let timer;
+      const graceOver = new Promise((resolve) => (timer = setTimeout(() => resolve('grace'), grace)));
+      const first = await Promise.race([requestsDone.then(() => 'done'), graceOver]);
+      clearTimeout(timer);
+      if (first === 'grace') {
+        drainAbort.abort();
+        // Aborted calls answer 503 at once; a request still reading its body is cut off after 1 s.
+        await Promise.race([requestsDone, new Promise((r) => setTimeout(r, 1000))]);
+      }
+      await app.close();
+      return { abortedAfterGrace: first === 'grace', ms: performance.now() - t0 };
+    })();
+    return drained;
+  });
+
   return app;
 }
 
@@ -320,11 +517,27 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     limitInputPixels: num(process.env.IQA_LIMIT_PIXELS),
     defaultMetric: process.env.IQA_METRIC || undefined,
     metricsReset: process.env.IQA_METRICS_RESET === '1',
+    maxInFlight: num(process.env.IQA_MAX_IN_FLIGHT),
+    maxQueued: num(process.env.IQA_MAX_QUEUED),
+    graceMs: num(process.env.IQA_GRACE_MS),
   });
   const port = Number(arg('port', process.env.PORT ?? 3000));
   const host = arg('host', process.env.HOST ?? '127.0.0.1');
   const address = await app.listen({ port, host });
   // One machine-readable line for scripts that start the server on an ephemeral port.
   process.stdout.write(JSON.stringify({ listening: address }) + '\n');
-  for (const sig of ['SIGINT', 'SIGTERM']) process.once(sig, () => app.close().then(() => process.exit(0)));
+  const shutdown = (sig) => {
+    process.stdout.write(JSON.stringify({ draining: sig }) + '\n');
+    app.drain().then(
+      (r) => {
+        process.stdout.write(JSON.stringify({ drained: r }) + '\n');
+        process.exit(0);
+      },
+      (e) => {
+        console.error(e);
+        process.exit(1);
+      },
+    );
+  };
+  for (const sig of ['SIGINT', 'SIGTERM']) process.once(sig, () => shutdown(sig));
 }
