@@ -3,6 +3,7 @@
 // child process (as it is deployed, and because vitest's module runner mangles the package's
 // CJS-behind-ESM entry when an inlined .mjs imports it).
 import { spawn, type ChildProcess } from 'node:child_process';
+import { connect } from 'node:net';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { join } from 'node:path';
@@ -17,6 +18,8 @@ const SERVER = join(ROOT, 'examples/server/server.mjs');
 interface Running {
   base: string;
   child: ChildProcess;
+  /** The server's stdout lines after {"listening"} ({"draining"}, {"drained"}). */
+  lines: string[];
   stop(): Promise<void>;
 }
 
@@ -24,9 +27,11 @@ interface Running {
 async function startServer(env: Record<string, string>): Promise<Running> {
   const child = spawn(process.execPath, [SERVER, '--port', '0', '--host', '127.0.0.1'], { env: { ...process.env, IQA_LOG: '0', ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
   const lines = createInterface({ input: child.stdout! });
+  const later: string[] = [];
   const base = await new Promise<string>((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`server exited with ${code} before listening`)));
     lines.on('line', (l) => {
+      later.push(l);
       try {
         const j = JSON.parse(l);
         if (j.listening) resolve(j.listening);
@@ -38,6 +43,7 @@ async function startServer(env: Record<string, string>): Promise<Running> {
   return {
     base,
     child,
+    lines: later,
     async stop() {
       if (child.exitCode !== null) return;
       child.kill('SIGTERM');
@@ -175,6 +181,28 @@ describe('example server on 127.0.0.1', () => {
     expect((await post('/compare', png, 'image/png')).status).toBe(415);
   });
 
+  it('multipart bodies: a quoted boundary and a preamble are accepted; malformed ones are 400 ERR_INPUT', async () => {
+    const part = (name: string, data: Buffer, b: string) => Buffer.concat([Buffer.from(`--${b}\r\nContent-Disposition: form-data; name="${name}"; filename="${name}.png"\r\nContent-Type: image/png\r\n\r\n`), data, Buffer.from('\r\n')]);
+    const quoted = 'odd:boundary=1';
+    const ok = Buffer.concat([Buffer.from('a preamble\r\n'), part('ref', png, quoted), part('dist', png2, quoted), Buffer.from(`--${quoted}--\r\n`)]);
+    const r = await post('/compare?metric=psnr', ok, `multipart/form-data; boundary="${quoted}"`);
+    expect(r.status).toBe(200);
+    expect(r.json.score).toBe(await psnr(png, png2));
+    const bad: [Buffer, string, RegExp][] = [
+      [ok, 'multipart/form-data', /no boundary/],
+      [Buffer.concat([part('ref', png, 'q'), Buffer.from('no closing delimiter')]), 'multipart/form-data; boundary=q', /not terminated by a boundary/],
+      [Buffer.from('--q\r\nContent-Type: image/png\r\n\r\nabc\r\n--q--'), 'multipart/form-data; boundary=q', /without Content-Disposition/],
+      [Buffer.concat([...[1, 2, 3, 4, 5].map((i) => part(`f${i}`, png, 'q')), Buffer.from('--q--')]), 'multipart/form-data; boundary=q', /more than 4 parts/],
+      [Buffer.from('--q\r\nContent-Disposition: form-data; name="ref"'), 'multipart/form-data; boundary=q', /headers not terminated/],
+    ];
+    for (const [body, type, message] of bad) {
+      const res = await post('/compare', body, type);
+      expect(res.status).toBe(400);
+      expect(res.json.error.code).toBe('ERR_INPUT');
+      expect(res.json.error.message).toMatch(message);
+    }
+  });
+
   it('GET /health reports ok and the metrics', async () => {
     const r = await call(srv.base + '/health');
     expect(r.status).toBe(200);
@@ -279,5 +307,141 @@ describe('example server and the registry', () => {
 describe('example server configuration', () => {
   it('refuses to start with an unknown default metric', async () => {
     await expect(startServer({ IQA_METRIC: 'nope' })).rejects.toThrow(/exited with 1 before listening/);
+  });
+});
+
+/** The server's admission counters (GET /metrics?format=json). */
+async function admission(base: string): Promise<{ inFlight: number; queued: number; rejected: number }> {
+  return (await call(base + '/metrics?format=json')).json.admission;
+}
+
+async function until(what: string, cond: () => Promise<boolean>, ms = 20_000): Promise<void> {
+  const t0 = Date.now();
+  while (!(await cond())) {
+    if (Date.now() - t0 > ms) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+/**
+ * An HTTP/1.1 connection opened now, its request finished later: the server accepted it before
+ * a drain began, so it can still answer on it afterwards (new connections are refused by then).
+ */
+function openConnection(base: string, path: string): Promise<{ finish(): Promise<{ status: number; body: any }> }> {
+  const u = new URL(base);
+  return new Promise((resolve, reject) => {
+    const sock = connect(Number(u.port), u.hostname, () => {
+      // Headers not yet terminated: the connection is busy with a request, not idle.
+      sock.write(`GET ${path} HTTP/1.1\r\nHost: ${u.host}\r\n`);
+      resolve({
+        finish: () =>
+          new Promise((res, rej) => {
+            let data = '';
+            sock.on('data', (d) => {
+              data += d;
+              const [head, body] = data.split('\r\n\r\n');
+              const len = /content-length: (\d+)/i.exec(head)?.[1];
+              if (body !== undefined && len && body.length >= Number(len)) {
+                sock.destroy();
+                res({ status: Number(head.split(' ')[1]), body: JSON.parse(body) });
+              }
+            });
+            sock.on('error', rej);
+            sock.write('\r\n');
+          }),
+      });
+    });
+    sock.once('error', reject);
+  });
+}
+
+describe('example server under overload', () => {
+  let srv: Running;
+  beforeAll(async () => {
+    srv = await startServer({ IQA_MAX_IN_FLIGHT: '1', IQA_MAX_QUEUED: '1', IQA_BODY_LIMIT: String(64 * 1024 * 1024), IQA_METRICS_RESET: '1' });
+  });
+  afterAll(() => srv?.stop());
+  const slow = () => call(srv.base + '/score?metric=sharpness', { method: 'POST', body: huge, headers: { 'content-type': 'image/png' } });
+
+  it('past maxInFlight + maxQueued a scoring request is 503 ERR_BUSY with Retry-After; /ready is 503 while full', async () => {
+    const first = slow();
+    await until('the first request to run', async () => (await admission(srv.base)).inFlight === 1);
+    const second = slow();
+    await until('the second request to queue', async () => (await admission(srv.base)).queued === 1);
+    const ready = await call(srv.base + '/ready');
+    expect(ready.status).toBe(503);
+    expect(ready.json).toMatchObject({ ready: false, draining: false, inFlight: 1, queued: 1, maxInFlight: 1, maxQueued: 1 });
+    // Shed before its 20 MB body is read, and without scoring it.
+    const t0 = performance.now();
+    const r = await fetch(srv.base + '/score?metric=sharpness', { method: 'POST', body: huge, headers: { 'content-type': 'image/png' } });
+    const shedMs = performance.now() - t0;
+    expect(r.status).toBe(503);
+    expect(r.headers.get('retry-after')).toBe('1');
+    expect((await r.json()).error.code).toBe('ERR_BUSY');
+    const shedCompare = await call(srv.base + '/compare', { method: 'POST', body: form({ ref: png, dist: png2 }) });
+    expect(shedCompare.status).toBe(503);
+    expect(shedCompare.json.error.code).toBe('ERR_BUSY');
+    expect((await first).status).toBe(200);
+    expect((await second).status).toBe(200);
+    expect((await call(srv.base + '/ready')).json.ready).toBe(true);
+    expect(shedMs).toBeLessThan(2000);
+    const m = (await call(srv.base + '/metrics?format=json')).json;
+    expect(m.errors.ERR_BUSY).toBe(2);
+    expect(m.admission).toMatchObject({ inFlight: 0, queued: 0, admitted: 2 });
+  });
+});
+
+describe('example server drain', () => {
+  const slowScore = (base: string) => call(base + '/score?metric=sharpness', { method: 'POST', body: huge, headers: { 'content-type': 'image/png' } });
+
+  it('SIGTERM with requests in flight: /ready flips, new connections refused, every admitted request answered, exit 0', async () => {
+    const srv = await startServer({ IQA_MAX_IN_FLIGHT: '1', IQA_MAX_QUEUED: '3', IQA_GRACE_MS: '20000', IQA_BODY_LIMIT: String(64 * 1024 * 1024) });
+    try {
+      const conn = await openConnection(srv.base, '/ready');
+      expect((await call(srv.base + '/ready')).status).toBe(200);
+      const admitted = [0, 1, 2, 3].map(() => slowScore(srv.base));
+      await until('four requests admitted', async () => {
+        const a = await admission(srv.base);
+        return a.inFlight + a.queued === 4;
+      });
+      const exited = once(srv.child, 'exit');
+      const t0 = Date.now();
+      srv.child.kill('SIGTERM');
+      await until('the drain to start', async () => srv.lines.some((l) => l.includes('"draining"')));
+      const ready = await conn.finish();
+      expect(ready.status).toBe(503);
+      expect(ready.body).toMatchObject({ ready: false, draining: true });
+      await expect(fetch(srv.base + '/health')).rejects.toThrow(); // the listener is closed
+      const results = await Promise.all(admitted);
+      expect(results.map((r) => r.status)).toEqual([200, 200, 200, 200]);
+      const [code] = await exited;
+      expect(code).toBe(0);
+      expect(Date.now() - t0).toBeLessThan(20_000);
+      const drained = JSON.parse(srv.lines.find((l) => l.includes('"drained"')) as string).drained;
+      expect(drained.abortedAfterGrace).toBe(false);
+    } finally {
+      await srv.stop();
+    }
+  });
+
+  it('work still running when the grace period ends is aborted with 503, and the process exits 0', async () => {
+    const srv = await startServer({ IQA_MAX_IN_FLIGHT: '1', IQA_MAX_QUEUED: '4', IQA_GRACE_MS: '100', IQA_BODY_LIMIT: String(64 * 1024 * 1024) });
+    try {
+      const admitted = [0, 1, 2, 3].map(() => slowScore(srv.base));
+      await until('four requests admitted', async () => {
+        const a = await admission(srv.base);
+        return a.inFlight + a.queued === 4;
+      });
+      const exited = once(srv.child, 'exit');
+      srv.child.kill('SIGTERM');
+      const statuses = (await Promise.all(admitted)).map((r) => r.status);
+      // The running one may finish within 100 ms; the queued ones cannot (~170 ms each).
+      expect(statuses.filter((s) => s === 503).length).toBeGreaterThanOrEqual(3);
+      expect(statuses.every((s) => s === 200 || s === 503)).toBe(true);
+      expect((await exited)[0]).toBe(0);
+      expect(JSON.parse(srv.lines.find((l) => l.includes('"drained"')) as string).drained.abortedAfterGrace).toBe(true);
+    } finally {
+      await srv.stop();
+    }
   });
 });
