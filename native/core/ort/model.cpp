@@ -1,5 +1,6 @@
 #include "ort/model.h"
 
+#include <cmath>
 #include <cstring>
 #include <numeric>
 
@@ -189,6 +190,11 @@ double Model::wait(const Pending& p, std::vector<double>* crop_scores) const {
     batcher_->wait(p.ticket, s.data());
   }
   if (s.empty()) fail(ErrorCode::Internal, "no crops were scored");
+  // Checked per image, not per batch: a NaN from one image must not fail its batch-mates.
+  for (size_t i = 0; i < s.size(); ++i)
+    if (!std::isfinite(s[i]))
+      fail(ErrorCode::Model, "model '" + spec_.name + "' produced a non-finite score (" + std::to_string(s[i]) + ") for crop " + std::to_string(i + 1) + " of " +
+                                 std::to_string(s.size()) + " (head '" + spec_.head.type + "' on output '" + head_->outputs()[0] + "'): broken weights or a graph that is not a quality model");
   return std::accumulate(s.begin(), s.end(), 0.0) / double(s.size());
 }
 
