@@ -366,3 +366,31 @@ describe('iqa score --metric hyperiqa', () => {
     expect(r.stderr).toMatch(/ERR_MODEL: model manifest not found[\s\S]*export_hyperiqa\.py/);
   });
 });
+
+describe('score.aggregate: median of the crop scores', () => {
+  // numpy.median convention: even counts average the two middle values.
+  const median = (v: number[]) => {
+    const s = [...v].sort((a, b) => a - b);
+    const k = s.length >> 1;
+    return s.length % 2 ? s[k] : (s[k - 1] + s[k]) / 2;
+  };
+  it('odd and even crop counts match the median of the PyTorch golden crop scores', async () => {
+    const m = await Model.load(variant('median', (x) => { x.score.aggregate = 'median'; }));
+    const m4 = await Model.load(variant('median4', (x) => { x.score.aggregate = 'median'; }), { crops: 4 });
+    try {
+      for (const g of golden.images) {
+        // Crop positions come from the seeded sequence: 4 crops are the golden's first 4.
+        expect(Math.abs((await m.score(join(FIX, g.file))) - median(g.cropScores))).toBeLessThan(1e-4);
+        expect(Math.abs((await m4.score(join(FIX, g.file))) - median(g.cropScores.slice(0, 4)))).toBeLessThan(1e-4);
+      }
+      // The medians differ from the means here, so the test tells the two apart.
+      expect(Math.max(...golden.images.map((g) => Math.abs(median(g.cropScores) - g.score)))).toBeGreaterThan(5e-4);
+    } finally {
+      await m.close();
+      await m4.close();
+    }
+  });
+  it('an unknown aggregate is ERR_MODEL', async () => {
+    await rejectsWith(Model.load(variant('agg', (x) => { (x.score as { aggregate: string }).aggregate = 'max'; })), 'ERR_MODEL', /manifest\.score\.aggregate: must be one of/);
+  });
+});
