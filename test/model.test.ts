@@ -293,6 +293,49 @@ describe('Model.load rejects broken models with ERR_MODEL naming the problem', (
     await rejectsWith(Model.load(variant('dtype', (m) => { m.model = { file: join(FIX, u8.model.file) }; m.outputs = f32.outputs; })), 'ERR_MODEL', /input 'input' is uint8 but the manifest declares float32/);
   });
 
+  it('a truncated ONNX file is ERR_MODEL', async () => {
+    const full = readFileSync(join(FIX, 'model.onnx'));
+    writeFileSync(join(tmp, 'truncated.onnx'), full.subarray(0, Math.floor(full.length / 2)));
+    await rejectsWith(Model.load(variant('truncated', (m) => { m.model.file = 'truncated.onnx'; delete m.model.sha256; })), 'ERR_MODEL', /cannot load model/);
+  });
+
+  // Graphs from tools/export/make_bad_model_fixtures.py: score = mean(x) * NaN, and sqrt(mean(x) - 0.5)
+  // (NaN for dark images only). A 32x32 grey input, one centre crop.
+  const BAD = join(ROOT, 'test/fixtures/bad-models');
+  const scalarManifest = (file: string): ModelManifest => ({
+    schemaVersion: 1, name: file.replace('.onnx', ''), task: 'nr-iqa',
+    model: { file: join(BAD, file) },
+    input: { name: 'input', layout: 'NCHW', width: 32, height: 32, channels: 1, colorOrder: 'gray', batch: 'dynamic', normalize: { scale: 'unit', mean: [0], std: [1] } },
+    preprocess: { crop: { policy: 'center' } },
+    outputs: [{ name: 'score', shape: ['batch', 1] }],
+    head: { type: 'scalar', output: 'score' },
+    score: { range: [0, 1], higherIsBetter: true },
+    source: { license: 'test fixture' },
+  });
+  const flat = (v: number) => ({ data: new Uint8Array(32 * 32).fill(v), width: 32, height: 32, channels: 1 as const });
+
+  it('NaN outputs are ERR_MODEL naming the model, crop and output; batch-mates still score', async () => {
+    const nan = await Model.load(scalarManifest('nan-score.onnx'));
+    try {
+      await rejectsWith(nan.score(flat(200)), 'ERR_MODEL', /model 'nan-score' produced a non-finite score \(nan\) for crop 1 of 1 \(head 'scalar' on output 'score'\)/);
+    } finally {
+      await nan.close();
+    }
+    const dark = await Model.load(scalarManifest('nan-dark.onnx'), { maxBatch: 8, maxDelayMs: 50 });
+    try {
+      // Submitted together so they share a batch: only the dark image (mean 0.1 < 0.5) fails.
+      const r = await dark.scoreManySettled([flat(230), flat(25), flat(230)]);
+      expect(r.errors[1]?.code).toBe('ERR_MODEL');
+      expect(r.errors[1]?.message).toMatch(/non-finite score/);
+      expect(r.errors[0]).toBeNull();
+      expect(r.errors[2]).toBeNull();
+      expect(r.scores[0]).toBeCloseTo(Math.sqrt(230 / 255 - 0.5), 5) // float32 graph;
+      expect(r.scores[2]).toBeCloseTo(Math.sqrt(230 / 255 - 0.5), 5) // float32 graph;
+    } finally {
+      await dark.close();
+    }
+  });
+
   it('bad load options reject with ERR_INPUT', async () => {
     await rejectsWith(Model.load(MANIFEST, { device: 'tpu' as never }), 'ERR_INPUT');
     await rejectsWith(Model.load(MANIFEST, { maxBatch: 0 }), 'ERR_INPUT');
@@ -321,5 +364,33 @@ describe('iqa score --metric hyperiqa', () => {
     const r = spawnSync(process.execPath, [cli, 'score', '--metric', 'hyperiqa', join(FIX, 'img0.png')], { encoding: 'utf8' });
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/ERR_MODEL: model manifest not found[\s\S]*export_hyperiqa\.py/);
+  });
+});
+
+describe('score.aggregate: median of the crop scores', () => {
+  // numpy.median convention: even counts average the two middle values.
+  const median = (v: number[]) => {
+    const s = [...v].sort((a, b) => a - b);
+    const k = s.length >> 1;
+    return s.length % 2 ? s[k] : (s[k - 1] + s[k]) / 2;
+  };
+  it('odd and even crop counts match the median of the PyTorch golden crop scores', async () => {
+    const m = await Model.load(variant('median', (x) => { x.score.aggregate = 'median'; }));
+    const m4 = await Model.load(variant('median4', (x) => { x.score.aggregate = 'median'; }), { crops: 4 });
+    try {
+      for (const g of golden.images) {
+        // Crop positions come from the seeded sequence: 4 crops are the golden's first 4.
+        expect(Math.abs((await m.score(join(FIX, g.file))) - median(g.cropScores))).toBeLessThan(1e-4);
+        expect(Math.abs((await m4.score(join(FIX, g.file))) - median(g.cropScores.slice(0, 4)))).toBeLessThan(1e-4);
+      }
+      // The medians differ from the means here, so the test tells the two apart.
+      expect(Math.max(...golden.images.map((g) => Math.abs(median(g.cropScores) - g.score)))).toBeGreaterThan(5e-4);
+    } finally {
+      await m.close();
+      await m4.close();
+    }
+  });
+  it('an unknown aggregate is ERR_MODEL', async () => {
+    await rejectsWith(Model.load(variant('agg', (x) => { (x.score as { aggregate: string }).aggregate = 'max'; })), 'ERR_MODEL', /manifest\.score\.aggregate: must be one of/);
   });
 });

@@ -35,7 +35,7 @@ export interface ModelManifest {
   };
   outputs: { name: string; shape: (number | string)[] }[];
   head: { type: 'scalar' | 'distribution-mean' | 'hyperiqa-target'; output?: string; outputs?: string[]; sizes?: number[]; bins?: number[]; softmax?: boolean };
-  score: { range: [number, number]; higherIsBetter: boolean; aggregate?: 'mean' };
+  score: { range: [number, number]; higherIsBetter: boolean; aggregate?: 'mean' | 'median' };
   source: { url?: string; sha256?: string; license: string; citation?: string; note?: string };
   export?: Record<string, unknown>;
 }
@@ -168,6 +168,7 @@ export function nativeSpec(lm: LoadedManifest, modelPath: string, o: CropOverrid
     crop: policy,
     cropCount: count,
     cropSeed: seed,
+    aggregate: m.score.aggregate ?? 'mean',
     head: { type: m.head.type, outputs: headOutputs, sizes: m.head.sizes ?? [], bins: m.head.bins ?? [], softmax: m.head.softmax ?? false },
   };
 }

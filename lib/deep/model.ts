@@ -217,14 +217,14 @@ export class Model {
     });
   }
 
-  /** Quality of one image: the mean of the head's score over its crops. */
+  /** Quality of one image: the mean (or the manifest's score.aggregate) of the head's score over its crops. */
   async score(img: ImageInput, call?: CallOptions): Promise<number> {
     const r = await this.run([img], false, call);
     if (r.errors[0]) throw r.errors[0];
     return r.scores[0];
   }
 
-  /** The per-crop scores of one image (their mean is score()). */
+  /** The per-crop scores of one image (score() aggregates them). */
   async scoreCrops(img: ImageInput, call?: CallOptions): Promise<Float64Array> {
     const r = await this.run([img], true, call);
     if (r.errors[0]) throw r.errors[0];

@@ -113,6 +113,9 @@ iqa::ort::ModelSpec to_spec(const Napi::Value& v) {
   s.crop = parse_crop(text(o, "crop", "center"));
   s.crop_count = int(num(o, "cropCount", 1));
   s.crop_seed = uint64_t(num(o, "cropSeed", 0));
+  const std::string aggregate = text(o, "aggregate", "mean");
+  if (aggregate != "mean" && aggregate != "median") iqa::fail(iqa::ErrorCode::Model, "unknown score aggregate '" + aggregate + "' (mean, median)");
+  s.aggregate = aggregate == "median" ? iqa::ort::Aggregate::Median : iqa::ort::Aggregate::Mean;
   Napi::Object h = obj(o.Get("head"), "head");
   s.head.type = text(h, "type", "");
   s.head.outputs = strings(h, "outputs");

@@ -1,5 +1,7 @@
 #include "ort/model.h"
 
+#include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <numeric>
 
@@ -189,6 +191,19 @@ double Model::wait(const Pending& p, std::vector<double>* crop_scores) const {
     batcher_->wait(p.ticket, s.data());
   }
   if (s.empty()) fail(ErrorCode::Internal, "no crops were scored");
+  // Checked per image, not per batch: a NaN from one image must not fail its batch-mates.
+  for (size_t i = 0; i < s.size(); ++i)
+    if (!std::isfinite(s[i]))
+      fail(ErrorCode::Model, "model '" + spec_.name + "' produced a non-finite score (" + std::to_string(s[i]) + ") for crop " + std::to_string(i + 1) + " of " +
+                                 std::to_string(s.size()) + " (head '" + spec_.head.type + "' on output '" + head_->outputs()[0] + "'): broken weights or a graph that is not a quality model");
+  if (spec_.aggregate == Aggregate::Median) {
+    std::vector<double> v = s;
+    const size_t mid = v.size() / 2;
+    std::nth_element(v.begin(), v.begin() + long(mid), v.end());
+    if (v.size() % 2) return v[mid];
+    const double upper = v[mid];
+    return (*std::max_element(v.begin(), v.begin() + long(mid)) + upper) / 2;
+  }
   return std::accumulate(s.begin(), s.end(), 0.0) / double(s.size());
 }
 

@@ -24,6 +24,12 @@ enum class CropPolicy {
   Full,    // the whole image at its own size (fully convolutional models; batch of 1)
 };
 
+// How an image's crop (or patch) scores become its score.
+enum class Aggregate {
+  Mean,
+  Median,  // even count: mean of the two middle values (numpy.median)
+};
+
 struct ModelSpec {
   std::string name = "model";
   std::string model_path;  // ONNX file (the fp16 variant when chosen)
@@ -42,6 +48,7 @@ struct ModelSpec {
   CropPolicy crop = CropPolicy::Center;
   int crop_count = 1;
   uint64_t crop_seed = 0;
+  Aggregate aggregate = Aggregate::Mean;
   HeadSpec head;
 };
 
@@ -87,7 +94,7 @@ class Model {
   };
   // Resizes/crops/packs `img` (canonical cv::Mat) into the batcher; thread-safe.
   Pending submit(const cv::Mat& img) const;
-  // Waits for a pending image; fills per-crop scores if asked; returns their mean.
+  // Waits for a pending image; fills per-crop scores if asked; returns their mean or median (spec.aggregate).
   double wait(const Pending& p, std::vector<double>* crop_scores = nullptr) const;
   double score(const cv::Mat& img, std::vector<double>* crop_scores = nullptr) const { return wait(submit(img), crop_scores); }
 

@@ -1,0 +1,126 @@
+#!/usr/bin/env python3
+"""Exports CNNIQA (Kang et al., CVPR 2014) to ONNX: a per-patch graph N x 1 x 32 x 32 -> N x 1 score.
+
+Weights (pick one):
+  --checkpoint CNNIQA-LIVE          the authors' legacy torch pickle (lidq92/CNNIQA models/CNNIQA-LIVE,
+                                    a state_dict; LIVE-trained, outputs DMOS: lower = better;
+                                    no licence file in that repository)
+  --weights random [--seed N]       seeded random init (tests, benchmarks)
+
+Architecture (written from the paper and the notes in shared/design/zoo.md section 6): conv 1->50 7x7
+without padding, global max-pool and global min-pool concatenated (100-d), FC 800 + ReLU, dropout
+(identity at test time), FC 800 + ReLU, FC 1. The batch axis is dynamic: one row per patch, the
+patches of many images batched together.
+
+Not done yet: the test-time preprocessing (PIL convert('L') grey, the range(0, H-32, 32) patch
+grid, per-patch 3x3 local contrast normalisation with C = 1) and the mean pooling over patches
+are native pipeline mechanisms that do not exist yet, so this script writes the ONNX graph only
+and no manifest.json; `iqa models import cnniqa` cannot use it yet.
+
+Before writing, ONNX Runtime (CPU) is run on random patches and compared with PyTorch.
+
+Example:
+  python tools/export/export_cnniqa.py --checkpoint ../shared/models/cnniqa/CNNIQA-LIVE --out-dir /tmp/cnniqa
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import sys
+import tempfile
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+PATCH = 32
+
+
+class CNNIQA(nn.Module):
+    def __init__(self, kernels: int = 50, hidden: int = 800):
+        super().__init__()
+        self.conv1 = nn.Conv2d(1, kernels, 7)
+        self.fc1 = nn.Linear(2 * kernels, hidden)
+        self.fc2 = nn.Linear(hidden, hidden)
+        self.fc3 = nn.Linear(hidden, 1)
+
+    def forward(self, x):
+        h = self.conv1(x)
+        # Global max and min over the 26x26 response map; amax/amin export as ReduceMax/ReduceMin.
+        pooled = torch.cat((h.amax(dim=(2, 3)), h.amin(dim=(2, 3))), dim=1)
+        h = F.relu(self.fc1(pooled))
+        h = F.relu(self.fc2(h))
+        return self.fc3(h)
+
+
+def load_model(args) -> CNNIQA:
+    model = CNNIQA()
+    if args.weights == 'random':
+        torch.manual_seed(args.seed)
+        model = CNNIQA()
+    else:
+        if not args.checkpoint:
+            sys.exit('export_cnniqa: --checkpoint FILE is required unless --weights random')
+        try:
+            state = torch.load(args.checkpoint, map_location='cpu', weights_only=True)
+        except Exception as e:  # truncated or not a torch pickle
+            sys.exit(f'export_cnniqa: cannot read {args.checkpoint} as a torch state_dict: {e}')
+        if not isinstance(state, dict):
+            sys.exit(f'export_cnniqa: {args.checkpoint} holds a {type(state).__name__}, expected a state_dict')
+        try:
+            model.load_state_dict(state, strict=True)
+        except RuntimeError as e:
+            sys.exit(f'export_cnniqa: {args.checkpoint} is not a CNNIQA state_dict: {e}')
+    return model.eval()
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument('--checkpoint')
+    p.add_argument('--weights', choices=['authors', 'random'], default='authors')
+    p.add_argument('--seed', type=int, default=0)
+    p.add_argument('--out-dir', required=True)
+    p.add_argument('--name', default='cnniqa')
+    p.add_argument('--tolerance', type=float, default=1e-5)
+    args = p.parse_args()
+
+    model = load_model(args)
+    import onnxruntime as ort
+
+    os.makedirs(args.out_dir, exist_ok=True)
+    out_path = os.path.join(args.out_dir, f'{args.name}.onnx')
+    dummy = torch.zeros(2, 1, PATCH, PATCH)
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp_path = os.path.join(tmp, 'model.onnx')
+        torch.onnx.export(model, dummy, tmp_path, input_names=['patches'], output_names=['score'],
+                          dynamic_axes={'patches': {0: 'n'}, 'score': {0: 'n'}}, opset_version=17,
+                          dynamo=False)
+        sess = ort.InferenceSession(tmp_path, providers=['CPUExecutionProvider'])
+        rng = np.random.default_rng(1234)
+        worst = 0.0
+        scale = 0.0
+        for n in (1, 7, 64):
+            # LCN output range: roughly [-1, 1] per pixel since sigma >= C = 1 on [0,1] input.
+            x = rng.uniform(-1, 1, size=(n, 1, PATCH, PATCH)).astype(np.float32)
+            with torch.no_grad():
+                ref = model(torch.from_numpy(x)).numpy()
+            got = sess.run(None, {'patches': x})[0]
+            if got.shape != ref.shape:
+                sys.exit(f'export_cnniqa: ORT output shape {got.shape} != torch {ref.shape}')
+            # Relative to the score scale: LIVE DMOS scores are tens, float32 sums over 800 terms.
+            worst = max(worst, float(np.max(np.abs(got - ref) / np.maximum(1.0, np.abs(ref)))))
+            scale = max(scale, float(np.max(np.abs(ref))))
+        print(f'ORT vs torch: max |delta|/max(1,|score|) = {worst:.3g} over batches 1, 7, 64 (max |score| {scale:.3g})')
+        if not worst <= args.tolerance:
+            sys.exit(f'export_cnniqa: ORT differs from torch by {worst} (relative) > {args.tolerance}; nothing written')
+        with open(tmp_path, 'rb') as src:
+            data = src.read()  # ~3 MB
+        with open(out_path, 'wb') as dst:
+            dst.write(data)
+    print(f'wrote {out_path} sha256 {hashlib.sha256(data).hexdigest()}')
+
+
+if __name__ == '__main__':
+    main()
