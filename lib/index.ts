@@ -23,3 +23,4 @@ export type { FrMapMetricFunction, FrDetailResult, QualityMap } from './fr/detai
 export { Model, type ModelLoadOptions, type ModelInfo, type Device, type TensorDescription } from './deep/model';
 export { validateManifest, readManifest, type ModelManifest, type CropPolicy } from './deep/manifest';
 export { hyperiqa, hyperiqaModel, type HyperIqaOptions } from './deep/hyperiqa';
+export { compareVideos, probeVideo, videoQuality, pool as poolScores, vsfaPool, VIDEO_FR_METRICS, type CompareVideosOptions, type VideoComparison, type FrameScores, type VideoFrMetric, type VideoQualityOptions, type VideoScore, type FrameScore, type Pooled, type VideoInput, type RawVideo, type FrameSelection, type VideoInfo } from './video';

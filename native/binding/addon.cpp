@@ -22,6 +22,7 @@
 #include "model.h"
 #include "metric/metric.h"
 #include "ort/runtime.h"
+#include "video.h"
 #include "workers.h"
 
 namespace iqa_node {
@@ -417,6 +418,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("triggerAbort", Napi::Function::New(env, TriggerAbort));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads));
   init_fr(env, exports);
+  init_video(env, exports);
   InitModel(env, exports);
   return exports;
 }
