@@ -165,15 +165,24 @@ struct FrameSource::Impl {
     }
   }
 
-  void to_frame(const Planes& p, int w, int h, AVPixelFormat src_fmt, VideoFrame& out) {
+  // `owner` keeps the planes alive (a reference to the decoder's picture): no copy. Without
+  // one (the raw reader's reused buffer) the planes are copied.
+  void to_frame(const Planes& p, int w, int h, AVPixelFormat src_fmt, VideoFrame& out, std::shared_ptr<void> owner = nullptr) {
     const int cw = (w + 1) / 2, ch = (h + 1) / 2;
     if (layout == FrameLayout::Yuv420 && src_fmt == AV_PIX_FMT_YUV420P) {
-      out.y = cv::Mat(h, w, CV_8U, const_cast<uint8_t*>(p.data[0]), size_t(p.stride[0])).clone();
-      out.u = cv::Mat(ch, cw, CV_8U, const_cast<uint8_t*>(p.data[1]), size_t(p.stride[1])).clone();
-      out.v = cv::Mat(ch, cw, CV_8U, const_cast<uint8_t*>(p.data[2]), size_t(p.stride[2])).clone();
+      out.y = cv::Mat(h, w, CV_8U, const_cast<uint8_t*>(p.data[0]), size_t(p.stride[0]));
+      out.u = cv::Mat(ch, cw, CV_8U, const_cast<uint8_t*>(p.data[1]), size_t(p.stride[1]));
+      out.v = cv::Mat(ch, cw, CV_8U, const_cast<uint8_t*>(p.data[2]), size_t(p.stride[2]));
+      if (owner) {
+        out.owner = std::move(owner);
+      } else {
+        out.y = out.y.clone(), out.u = out.u.clone(), out.v = out.v.clone();
+        out.owner.reset();
+      }
       out.bgr.release();
       return;
     }
+    out.owner.reset();
     const AVPixelFormat dst_fmt = layout == FrameLayout::Bgr ? AV_PIX_FMT_BGR24 : AV_PIX_FMT_YUV420P;
     sws = sws_getCachedContext(sws, w, h, src_fmt, w, h, dst_fmt, SWS_BICUBIC, nullptr, nullptr, nullptr);
     if (!sws) fail(ErrorCode::Decode, spec.path + ": cannot convert pixel format " + info.pixel_format);
@@ -264,7 +273,13 @@ struct FrameSource::Impl {
       AVPixelFormat f = AVPixelFormat(frm->format);
       if (f == AV_PIX_FMT_YUVJ420P) f = AV_PIX_FMT_YUV420P;  // same planes, full range flag only
       Planes p{{frm->data[0], frm->data[1], frm->data[2]}, {frm->linesize[0], frm->linesize[1], frm->linesize[2]}};
-      to_frame(p, frm->width, frm->height, f, out);
+      std::shared_ptr<void> owner;
+      if (layout == FrameLayout::Yuv420 && f == AV_PIX_FMT_YUV420P) {
+        AVFrame* ref = av_frame_clone(frm);  // a new reference to the same buffers
+        if (!ref) fail(ErrorCode::TooLarge, "out of memory");
+        owner = std::shared_ptr<AVFrame>(ref, [](AVFrame* x) { av_frame_free(&x); });
+      }
+      to_frame(p, frm->width, frm->height, f, out, std::move(owner));
       out.index = seeked && info.fps > 0 ? int64_t(std::llround(t * info.fps)) : counter;
       out.time = t;
       av_frame_unref(frm);

@@ -42,6 +42,7 @@ struct VideoFrame {
   double time = 0;    // presentation time in seconds from the stream's start
   cv::Mat y, u, v;    // CV_8U planes (chroma at ceil(w/2) x ceil(h/2)); empty in BGR mode
   cv::Mat bgr;        // CV_8UC3; only in BGR mode
+  std::shared_ptr<void> owner;  // the decoder's picture the planes point into (no copy)
 };
 
 enum class FrameLayout { Yuv420, Bgr };
