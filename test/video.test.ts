@@ -2,7 +2,7 @@
 // codes), per-frame PSNR/SSIM against ffmpeg's psnr/ssim filters (test/golden/video_ffmpeg.json,
 // scripts/golden/video_ffmpeg.mjs), no-reference scores per frame, and temporal pooling against
 // VSFA's PyTorch pooling (test/golden/vsfa_pool.json, scripts/golden/vsfa_pool.py).
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -215,5 +215,36 @@ describe('temporal pooling', () => {
     expect(p.harmonicMean).toBeCloseTo(4 / (1 + 1 / 2 + 1 / 3 + 1 / 4), 12);
     expect(p.p5).toBeCloseTo(1.15, 12); // numpy.percentile([1,2,3,4], 5)
     expect(() => vsfaPool([1], 0)).toThrow(/tau/);
+  });
+});
+
+describe('iqa video', () => {
+  const CLI = join(ROOT, 'dist/cjs/cli/index.js');
+  const iqa = (...args: string[]) => spawnSync(process.execPath, [CLI, 'video', ...args], { encoding: 'utf8' });
+  it('compare: pooled JSONL and per-frame CSV with the API values', async () => {
+    const a = rawVideo('cli-a.yuv', 32, 32, 4), b = rawVideo('cli-b.yuv', 32, 32, 4, 3);
+    const api = await compareVideos({ path: a, width: 32, height: 32 }, { path: b, width: 32, height: 32 }, { metrics: ['psnr', 'ssim'] });
+    const pooled = iqa('compare', a, b, '--raw', '32x32');
+    expect(pooled.status).toBe(0);
+    const rec = JSON.parse(pooled.stdout);
+    expect(rec).toMatchObject({ frames: 4, psnr_y: api.ffmpeg.psnr!.y, ssim_all: api.ffmpeg.ssim!.all, ssim_y_min: api.pooled.ssim_y.min });
+    const csv = iqa('compare', a, b, '--raw', '32x32@10', '--per-frame', '--format', 'csv', '--metrics', 'psnr', '--step', '2').stdout.trim().split('\n');
+    expect(csv[0]).toBe('input,ref,frame,time,mse_y,mse_u,mse_v,mse_avg,psnr_y,psnr_u,psnr_v,psnr_avg');
+    expect(csv.slice(1).map((l) => l.split(',').slice(2, 5))).toEqual([['0', '0', '9'], ['2', '0.2', '9']]);
+    expect(iqa('compare', a, b, '--metrics', 'vmaf').status).toBe(2);
+  });
+  it('score: pooled records, a failed video recorded with its code, --resume skips what is done', () => {
+    const out = join(tmp, 'scores.jsonl');
+    const bad = join(tmp, 'bad.mp4');
+    writeFileSync(bad, 'not a video');
+    const first = iqa('score', fixture('testsrc.mp4'), bad, '--metric', 'sharpness', '--out', out);
+    expect(first.status).toBe(1);
+    const lines = readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines[0]).toMatchObject({ input: fixture('testsrc.mp4'), metric: 'sharpness', frames: 10 });
+    expect(lines[1]).toMatchObject({ input: bad, error: { code: 'ERR_DECODE' } });
+    const again = iqa('score', fixture('testsrc.mp4'), fixture('testsrc.mkv'), '--metric', 'sharpness', '--out', out, '--resume');
+    expect(again.stderr).toMatch(/1 videos scored.*skipped 1/);
+    expect(readFileSync(out, 'utf8').trim().split('\n')).toHaveLength(3);
+    expect(iqa('score', fixture('testsrc.mp4'), '--metric', 'sharpness', '--option', 'nope=1').status).toBe(2);
   });
 });
