@@ -6,28 +6,13 @@
 
 #include "video/frame_source.h"
 #include "video/video_compare.h"
+#include "handles.h"
 #include "workers.h"
 
 namespace iqa_node {
 namespace {
 
 using iqa::ErrorCode;
-
-template <typename T>
-using Handle = Napi::External<std::shared_ptr<T>>;
-
-template <typename T>
-Napi::Value wrap(Napi::Env env, std::shared_ptr<T> p) {
-  return Handle<T>::New(env, new std::shared_ptr<T>(std::move(p)), [](Napi::Env, std::shared_ptr<T>* q) { delete q; });
-}
-
-template <typename T>
-std::shared_ptr<T> unwrap(const Napi::Value& v, const char* what) {
-  if (!v.IsExternal()) iqa::fail(ErrorCode::Input, std::string("expected a ") + what + " handle");
-  return *v.As<Handle<T>>().Data();
-}
-
-AbortFlag abort_of(const Napi::Value& v) { return v.IsExternal() ? *v.As<Handle<std::atomic<bool>>>().Data() : nullptr; }
 
 double num(const Napi::Object& o, const char* key, double fallback) {
   Napi::Value v = o.Get(key);
@@ -96,12 +81,6 @@ size_t chunk_arg(const Napi::Value& v) {
   return size_t(d);
 }
 
-std::vector<Napi::Reference<Napi::Value>> keep(std::initializer_list<Napi::Value> values) {
-  std::vector<Napi::Reference<Napi::Value>> refs;
-  for (const auto& v : values) refs.push_back(Napi::Persistent(v));
-  return refs;
-}
-
 // videoProbe(spec, read) -> Promise<info>
 Napi::Value Probe(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
@@ -138,7 +117,7 @@ Napi::Value CompareOpen(const Napi::CallbackInfo& info) {
           Napi::Array cols = Napi::Array::New(env, (*out)->columns().size());
           for (size_t i = 0; i < (*out)->columns().size(); ++i) cols.Set(uint32_t(i), (*out)->columns()[i]);
           o.Set("columns", cols);
-          o.Set("handle", wrap(env, *out));
+          o.Set("handle", wrap_handle(env, *out));
           return o;
         },
         {});
@@ -150,9 +129,9 @@ Napi::Value CompareOpen(const Napi::CallbackInfo& info) {
 // videoCompareNext(handle, n, abort) -> Promise<{index, time, values: {column: Float64Array}, done, refExtra, distExtra}>
 Napi::Value CompareNext(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
-    auto cmp = unwrap<iqa::VideoComparison>(info[0], "video comparison");
+    auto cmp = unwrap_handle<iqa::VideoComparison>(info[0], "video comparison");
     const size_t n = chunk_arg(info[1]);
-    AbortFlag abort = abort_of(info[2]);
+    AbortFlag abort = abort_flag_of(info[2]);
     auto out = std::make_shared<iqa::CompareChunk>();
     auto* w = new TaskWorker(
         info.Env(), [=]() { *out = cmp->next(n, abort.get()); },
@@ -168,7 +147,7 @@ Napi::Value CompareNext(const Napi::CallbackInfo& info) {
           o.Set("distExtra", double(cmp->dist_extra()));
           return o;
         },
-        keep({info[0]}));
+        keep_alive({info[0]}));
     w->Queue();
     return w->promise();
   });
@@ -192,7 +171,7 @@ Napi::Value ReaderOpen(const Napi::CallbackInfo& info) {
         [out](Napi::Env env) -> Napi::Value {
           Napi::Object o = Napi::Object::New(env);
           o.Set("info", info_js(env, (*out)->source.info()));
-          o.Set("handle", wrap(env, *out));
+          o.Set("handle", wrap_handle(env, *out));
           return o;
         },
         {});
@@ -204,9 +183,9 @@ Napi::Value ReaderOpen(const Napi::CallbackInfo& info) {
 // videoReaderNext(handle, n, abort) -> Promise<{index, time, frames: Buffer[] (BGR), width, height, done}>
 Napi::Value ReaderNext(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
-    auto reader = unwrap<FrameReader>(info[0], "video reader");
+    auto reader = unwrap_handle<FrameReader>(info[0], "video reader");
     const size_t n = chunk_arg(info[1]);
-    AbortFlag abort = abort_of(info[2]);
+    AbortFlag abort = abort_flag_of(info[2]);
     auto frames = std::make_shared<std::vector<iqa::VideoFrame>>();
     auto done = std::make_shared<bool>(false);
     auto* w = new TaskWorker(
@@ -243,7 +222,7 @@ Napi::Value ReaderNext(const Napi::CallbackInfo& info) {
           o.Set("done", *done);
           return o;
         },
-        keep({info[0]}));
+        keep_alive({info[0]}));
     w->Queue();
     return w->promise();
   });
