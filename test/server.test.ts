@@ -281,3 +281,34 @@ describe('example server configuration', () => {
     await expect(startServer({ IQA_METRIC: 'nope' })).rejects.toThrow(/exited with 1 before listening/);
   });
 });
+
+describe('example server /video/score', () => {
+  let srv: Running;
+  beforeAll(async () => {
+    srv = await startServer({ IQA_METRIC: 'sharpness', IQA_VIDEO_BODY_LIMIT: '20000', IQA_VIDEO_MAX_SECONDS: '2' });
+  });
+  afterAll(() => srv?.stop());
+  const video = (name: string) => readFileSync(join(ROOT, 'test/fixtures/video', name));
+  /** A Y4M of `frames` 8x8 frames at 25 fps. */
+  const y4m = (frames: number) =>
+    Buffer.concat([Buffer.from('YUV4MPEG2 W8 H8 F25:1 Ip A1:1 C420jpeg\n'), ...Array.from({ length: frames }, (_, i) => Buffer.concat([Buffer.from('FRAME\n'), Buffer.alloc(96, i)]))]);
+
+  it('scores an uploaded video frame by frame and pools the scores', async () => {
+    const r = await call(srv.base + '/video/score?metric=sharpness&step=2', { method: 'POST', body: form({ file: video('testsrc.mp4') }) });
+    expect(r.status).toBe(200);
+    expect(r.json).toMatchObject({ metric: 'sharpness', frames: 5, info: { width: 64, height: 48, frameCount: 10 } });
+    expect(r.json.pooled.mean).toBeGreaterThan(0);
+  });
+  it('limits: upload size 413, duration 413, not a video 422, bad parameters 400', async () => {
+    const big = await call(srv.base + '/video/score', { method: 'POST', body: form({ file: video('testsrc.y4m') }) });
+    expect([big.status, big.json.error.code]).toEqual([413, 'ERR_TOO_LARGE']);
+    expect(big.json.error.message).toMatch(/20000-byte/);
+    const long = await call(srv.base + '/video/score', { method: 'POST', body: form({ file: y4m(100) }) });
+    expect([long.status, long.json.error.code]).toEqual([413, 'ERR_TOO_LARGE']);
+    expect(long.json.error.message).toMatch(/4\.0 s, over the 2 s limit/);
+    const junk = await call(srv.base + '/video/score', { method: 'POST', body: form({ file: Buffer.from('not a video') }) });
+    expect([junk.status, junk.json.error.code]).toEqual([422, 'ERR_DECODE']);
+    expect((await call(srv.base + '/video/score?step=0', { method: 'POST', body: form({ file: y4m(3) }) })).status).toBe(400);
+    expect((await call(srv.base + '/video/score', { method: 'POST', body: y4m(3), headers: { 'content-type': 'application/octet-stream' } })).status).toBe(415);
+  });
+});

@@ -4,6 +4,9 @@
 //                                or multipart/form-data with one file field `file`
 //                                -> {"metric":"brisque","score":23.4,"ms":6.1}
 //   POST /compare?metric=psnr    multipart/form-data with file fields `ref` and `dist`
+//   POST /video/score?metric=NAME&step=N&maxFrames=N
+//                                multipart/form-data with one file field `file` (a video), written
+//                                to a temporary file -> {"metric","frames","pooled":{...},"ms"}
 //   GET  /health                 -> {"status":"ok",...}
 //   GET  /metrics                Prometheus text format (JSON with ?format=json or Accept: application/json)
 //
@@ -11,16 +14,21 @@
 // (ERR_INPUT 400, ERR_TOO_LARGE 413, ERR_DECODE 422, ERR_ABORTED 503 on timeout, ...).
 //
 // Run: node examples/server/server.mjs [--port 3000] [--host 127.0.0.1]
-// Env: IQA_BODY_LIMIT (bytes), IQA_TIMEOUT_MS, IQA_LIMIT_PIXELS, IQA_METRIC, IQA_METRICS_RESET=1, IQA_LOG=0.
+// Env: IQA_BODY_LIMIT (bytes), IQA_VIDEO_BODY_LIMIT (bytes), IQA_VIDEO_MAX_SECONDS, IQA_TIMEOUT_MS, IQA_LIMIT_PIXELS, IQA_METRIC, IQA_METRICS_RESET=1, IQA_LOG=0.
 // With --port 0 it prints {"listening":"http://127.0.0.1:PORT"} once it accepts connections.
 //
 // Scoring runs in native threads (iqa-node never scores on the event loop), so the handler only
 // moves bytes; the event-loop delay is measured here and exported on /metrics to show it.
+import { createWriteStream } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createHistogram, monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import { pipeline } from 'node:stream/promises';
 import { pathToFileURL } from 'node:url';
 import Fastify from 'fastify';
 import multipart from '@fastify/multipart';
-import { ERROR_CODES, IqaError, metricRegistry, registryCards, resolveMetric, versions } from 'iqa-node';
+import { ERROR_CODES, IqaError, metricRegistry, probeVideo, registryCards, resolveMetric, versions, videoQuality } from 'iqa-node';
 
 /** HTTP status for each IqaError code. */
 export const STATUS_BY_CODE = {
@@ -142,6 +150,9 @@ class ServerMetrics {
  *   timeoutMs        per-request scoring deadline, wired to the call's AbortSignal (default 10 s)
  *   limitInputPixels largest decoded image in pixels (default 40 MP): ERR_TOO_LARGE before decoding
  *   defaultMetric    metric when ?metric= is absent (default brisque when registered, else sharpness)
+ *   videoBodyLimit   largest uploaded video in bytes (default 256 MiB), streamed to a temporary file
+ *   maxVideoSeconds  longest video /video/score accepts (default 600 s): ERR_TOO_LARGE before scoring
+ *   videoTimeoutMs   scoring deadline of a video (default 120 s)
  *   metricsReset     expose POST /metrics/reset (benchmarks read one load level at a time)
  *   logger           Fastify logger option (default false)
  */
@@ -150,6 +161,9 @@ export function buildServer(options = {}) {
   const timeoutMs = options.timeoutMs ?? 10_000;
   const limitInputPixels = options.limitInputPixels ?? 40_000_000;
   const defaultMetric = options.defaultMetric ?? DEFAULT_METRIC;
+  const videoBodyLimit = options.videoBodyLimit ?? 256 * 1024 * 1024;
+  const maxVideoSeconds = options.maxVideoSeconds ?? 600;
+  const videoTimeoutMs = options.videoTimeoutMs ?? 120_000;
   // Routes take every name the registry resolves (registered metrics and models in the model directories).
   const entryOf = (name) => {
     try {
@@ -197,7 +211,8 @@ export function buildServer(options = {}) {
     } else if (err.statusCode === 413) {
       code = 'ERR_TOO_LARGE';
       status = 413;
-      if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE' || err.code === 'FST_REQ_FILE_TOO_LARGE') message = `request body larger than the ${bodyLimit}-byte limit`;
+      if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE' || err.code === 'FST_REQ_FILE_TOO_LARGE')
+        message = `request body larger than the ${req.routeOptions?.url === '/video/score' ? videoBodyLimit : bodyLimit}-byte limit`;
     } else if (typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) {
       // Fastify/multipart client errors (unsupported media type, malformed multipart, ...).
       code = 'ERR_INPUT';
@@ -227,9 +242,9 @@ export function buildServer(options = {}) {
    * Runs `call(signal)` under the request deadline; a client that hangs up aborts it too.
    * A deadline hit becomes ERR_ABORTED (503) with a message that says so.
    */
-  async function withDeadline(reply, call) {
+  async function withDeadline(reply, call, deadlineMs = timeoutMs) {
     const ac = new AbortController();
-    const timer = setTimeout(() => ac.abort('timeout'), timeoutMs);
+    const timer = setTimeout(() => ac.abort('timeout'), deadlineMs);
     const onClose = () => {
       if (!reply.raw.writableEnded) ac.abort('client closed the connection');
     };
@@ -237,7 +252,7 @@ export function buildServer(options = {}) {
     try {
       return await call(ac.signal);
     } catch (e) {
-      if (ac.signal.reason === 'timeout' && e?.code === 'ERR_ABORTED') throw new IqaError('ERR_ABORTED', `scoring exceeded the ${timeoutMs} ms request timeout`);
+      if (ac.signal.reason === 'timeout' && e?.code === 'ERR_ABORTED') throw new IqaError('ERR_ABORTED', `scoring exceeded the ${deadlineMs} ms request timeout`);
       throw e;
     } finally {
       clearTimeout(timer);
@@ -280,6 +295,42 @@ export function buildServer(options = {}) {
     return { metric: name, score: jsonNumber(score), ms: performance.now() - t0 };
   });
 
+  const positiveParam = (v, name) => {
+    if (v === undefined) return undefined;
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 1) throw new IqaError('ERR_INPUT', `${name} must be a positive integer`);
+    return n;
+  };
+
+  // A video is streamed to a temporary file (never held in memory), its duration checked, then
+  // its frames scored with a no-reference metric and pooled over time.
+  app.post('/video/score', async (req, reply) => {
+    const name = req.query.metric ?? defaultMetric;
+    lookup(name, 'nr');
+    const step = positiveParam(req.query.step, 'step');
+    const maxFrames = positiveParam(req.query.maxFrames, 'maxFrames');
+    if (!req.isMultipart()) throw httpError(415, 'ERR_INPUT', 'send multipart/form-data with a file field `file`');
+    const dir = await mkdtemp(join(tmpdir(), 'iqa-video-'));
+    try {
+      const path = join(dir, 'upload');
+      let received = false;
+      for await (const part of req.parts({ limits: { fileSize: videoBodyLimit, files: 1, fields: 0, parts: 1 } })) {
+        if (part.type !== 'file' || part.fieldname !== 'file') throw new IqaError('ERR_INPUT', `unexpected multipart field '${part.fieldname}' (expected the file field 'file')`);
+        await pipeline(part.file, createWriteStream(path));
+        received = true;
+      }
+      if (!received) throw new IqaError('ERR_INPUT', "missing multipart file field 'file'");
+      const info = await probeVideo(path, { limitInputPixels });
+      if (info.duration > maxVideoSeconds) throw new IqaError('ERR_TOO_LARGE', `the video lasts ${info.duration.toFixed(1)} s, over the ${maxVideoSeconds} s limit`);
+      const t0 = performance.now();
+      const r = await withDeadline(reply, (signal) => videoQuality(path, { metric: name, step, maxFrames, signal, limitInputPixels }), videoTimeoutMs);
+      const pooled = Object.fromEntries(Object.entries(r.pooled).map(([k, x]) => [k, jsonNumber(x)]));
+      return { metric: name, frames: r.frames, info, pooled, ms: performance.now() - t0 };
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   let v; // versions() asks the addon and ONNX Runtime: once is enough
   app.get('/health', async () => {
     v ??= versions();
@@ -316,6 +367,8 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const app = buildServer({
     logger: process.env.IQA_LOG !== '0',
     bodyLimit: num(process.env.IQA_BODY_LIMIT),
+    videoBodyLimit: num(process.env.IQA_VIDEO_BODY_LIMIT),
+    maxVideoSeconds: num(process.env.IQA_VIDEO_MAX_SECONDS),
     timeoutMs: num(process.env.IQA_TIMEOUT_MS),
     limitInputPixels: num(process.env.IQA_LIMIT_PIXELS),
     defaultMetric: process.env.IQA_METRIC || undefined,
