@@ -11,6 +11,7 @@ import { scoreCommand, type ScoreCommandOptions } from './score';
 import { registerQueueCommands } from './queue';
 import { registerTrainNiqe } from './train-niqe';
 import { registerEval } from './eval';
+import { registerVideo } from './video';
 
 function positiveInt(v: string): number {
   const n = Number(v);
@@ -119,6 +120,7 @@ export function buildProgram(): Command {
     });
   registerQueueCommands(program);
   registerModels(program);
+  registerVideo(program);
   return program;
 }
 

@@ -14,6 +14,7 @@
 #include "brisque/train.h"
 #include "common/versions.h"
 #include "fr.h"
+#include "handles.h"
 #include "fr/fr_common.h"
 #include "image/convert.h"
 #include "image/encode.h"
@@ -22,31 +23,13 @@
 #include "model.h"
 #include "metric/metric.h"
 #include "ort/runtime.h"
+#include "video.h"
 #include "workers.h"
 
 namespace iqa_node {
 namespace {
 
 using iqa::ErrorCode;
-
-template <typename T>
-using Handle = Napi::External<std::shared_ptr<T>>;
-
-template <typename T>
-Napi::Value wrap_handle(Napi::Env env, std::shared_ptr<T> ptr) {
-  return Handle<T>::New(env, new std::shared_ptr<T>(std::move(ptr)), [](Napi::Env, std::shared_ptr<T>* p) { delete p; });
-}
-
-template <typename T>
-std::shared_ptr<T> unwrap_handle(const Napi::Value& v, const char* what) {
-  if (!v.IsExternal()) iqa::fail(ErrorCode::Input, std::string("expected a ") + what + " handle");
-  return *v.As<Handle<T>>().Data();
-}
-
-AbortFlag abort_flag_of(const Napi::Value& v) {
-  if (v.IsExternal()) return *v.As<Handle<std::atomic<bool>>>().Data();
-  return nullptr;
-}
 
 std::string string_arg(const Napi::CallbackInfo& info, size_t i, const char* name) {
   if (info.Length() <= i || !info[i].IsString()) iqa::fail(ErrorCode::Input, std::string(name) + " must be a string");
@@ -56,12 +39,6 @@ std::string string_arg(const Napi::CallbackInfo& info, size_t i, const char* nam
 Napi::Array array_arg(const Napi::CallbackInfo& info, size_t i, const char* name) {
   if (info.Length() <= i || !info[i].IsArray()) iqa::fail(ErrorCode::Input, std::string(name) + " must be an array");
   return info[i].As<Napi::Array>();
-}
-
-std::vector<Napi::Reference<Napi::Value>> keep_alive(std::initializer_list<Napi::Value> values) {
-  std::vector<Napi::Reference<Napi::Value>> refs;
-  for (const auto& v : values) refs.push_back(Napi::Persistent(v));
-  return refs;
 }
 
 Napi::Value Versions(const Napi::CallbackInfo& info) {
@@ -417,6 +394,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("triggerAbort", Napi::Function::New(env, TriggerAbort));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads));
   init_fr(env, exports);
+  init_video(env, exports);
   InitModel(env, exports);
   return exports;
 }

@@ -1,0 +1,31 @@
+// The addon's video functions (native/binding/video.cpp).
+import { native } from '../core/native';
+import type { NativeVideoSpec, VideoInfo } from './source';
+
+export interface NativeCompareChunk {
+  index: Float64Array;
+  time: Float64Array;
+  values: Record<string, Float64Array>;
+  done: boolean;
+  refExtra: number;
+  distExtra: number;
+}
+export interface NativeFrameChunk {
+  index: Float64Array;
+  time: Float64Array;
+  frames: Buffer[];
+  width: number;
+  height: number;
+  done: boolean;
+}
+export interface VideoAddon {
+  videoProbe(spec: NativeVideoSpec, read: object): Promise<VideoInfo>;
+  videoCompareOpen(ref: NativeVideoSpec, dist: NativeVideoSpec, read: object, metrics: object): Promise<{ handle: unknown; ref: VideoInfo; dist: VideoInfo; columns: string[] }>;
+  videoCompareNext(handle: unknown, n: number, abort?: unknown): Promise<NativeCompareChunk>;
+  videoReaderOpen(spec: NativeVideoSpec, read: object): Promise<{ handle: unknown; info: VideoInfo }>;
+  videoReaderNext(handle: unknown, n: number, abort?: unknown): Promise<NativeFrameChunk>;
+}
+
+export function videoNative(): VideoAddon {
+  return native() as unknown as VideoAddon;
+}
