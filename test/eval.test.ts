@@ -52,11 +52,31 @@ describe('iqa eval', () => {
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/ERR_INPUT: 2 of 3 labelled images are missing/);
     expect(r.stderr).toContain('not here, 1.png');
-    const s = run(['eval', '--scores', join(tmp, 'scores.csv'), '--labels', join(FIX, 'generic/missing.csv'), '--format', 'json', '--skip-missing']);
+    const s = run(['eval', '--metric', 'sharpness', '--labels', join(FIX, 'generic/missing.csv'), '--format', 'json', '--skip-missing']);
     const j = JSON.parse(s.stdout);
     expect(j).toMatchObject({ n: 1, skipped: 2 });
     expect(j.plcc).toBeNull();
     expect(j.warnings.join(' ')).toMatch(/at least 2|too few|needs more/);
+  });
+
+  it('--scores evaluates without the image files, matching scipy (pearsonr, spearmanr, kendalltau)', () => {
+    const g = JSON.parse(readFileSync(join(ROOT, 'test/golden/eval_scores.json'), 'utf8'));
+    const labels = join(tmp, 'elsewhere-labels.csv');
+    const scores = join(tmp, 'elsewhere-scores.csv');
+    writeFileSync(labels, g.labelsCsv);
+    writeFileSync(scores, g.scoresCsv);
+    expect(existsSync(join(tmp, 'elsewhere'))).toBe(false);
+    const r = run(['eval', '--scores', scores, '--labels', labels, '--format', 'json', '--bootstrap', '0']);
+    expect(r.stderr).not.toMatch(/ERR_/);
+    const j = JSON.parse(r.stdout);
+    expect(j).toMatchObject({ n: g.n, skipped: 0, failed: 0 });
+    expect(Math.abs(j.plccRaw - g.plccRaw)).toBeLessThan(1e-12);
+    expect(Math.abs(j.srocc - g.srocc)).toBeLessThan(1e-12);
+    expect(Math.abs(j.krocc - g.krocc)).toBeLessThan(1e-12);
+    // Names absent from the scores file are the failures; images on disk are not needed.
+    writeFileSync(scores, g.scoresCsv.split('\n').slice(0, -3).join('\n') + '\n');
+    const k = JSON.parse(run(['eval', '--scores', scores, '--labels', labels, '--format', 'json', '--bootstrap', '0']).stdout);
+    expect(k).toMatchObject({ n: g.n - 2, skipped: 0, failed: 2 });
   });
 
   it('unknown metric and unreadable scores are usage errors', () => {

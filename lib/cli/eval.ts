@@ -194,7 +194,7 @@ function textResult(metric: string, ds: Dataset, e: Evaluation, failed: number, 
 export async function evalCommand(o: EvalOptions): Promise<number> {
   const started = Date.now();
   if (!o.scores && !o.metric) throw new IqaError('ERR_INPUT', 'iqa eval needs --metric NAME, or --scores FILE with precomputed scores');
-  const ds = load(o.labels, { images: o.images, format: o.datasetFormat, skipMissing: o.skipMissing });
+  const ds = load(o.labels, { images: o.images, format: o.datasetFormat, skipMissing: o.skipMissing, requireImages: !o.scores });
   if (ds.items.length === 0) throw new IqaError('ERR_INPUT', `${o.labels}: no images to evaluate`);
   if (ds.skipped.length) process.stderr.write(`iqa eval: skipped ${ds.skipped.length} missing images\n`);
   const metric = o.metric ?? basename(o.scores as string);

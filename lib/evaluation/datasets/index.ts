@@ -266,7 +266,7 @@ export function load(labels: string, options: LoadOptions = {}): Dataset {
   const items: LabelledImage[] = [];
   const missing: string[] = [];
   for (const it of raw.items) {
-    const image = raw.resolveImage(it.name);
+    const image = raw.resolveImage(it.name) ?? (options.requireImages === false ? join(raw.images, it.name) : undefined);
     if (!image) {
       missing.push(it.name);
       continue;

@@ -37,6 +37,11 @@ export interface LoadOptions {
   images?: string;
   /** Leave out (and count) images that do not exist instead of failing. */
   skipMissing?: boolean;
+  /**
+   * false: images need not exist (scores computed elsewhere); an absent image keeps the path it
+   * would have under the image folder. Default true.
+   */
+  requireImages?: boolean;
   /** KonIQ-10k: 'MOS' (1-5, default) or 'MOS_zscore' (0-100). */
   scoreColumn?: string;
 }
