@@ -2,7 +2,7 @@
 // with a self-contained HTML report (lib/report).
 import { readFileSync, writeFileSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import { parse } from 'csv-parse/sync';
 import { concurrency as setConcurrency } from '../core/config';
 import { DATASET_FORMATS, load, type Dataset, type DatasetFormat, type LabelledImage } from '../evaluation/datasets';
@@ -11,6 +11,7 @@ import { evaluate, type Evaluation } from '../evaluation';
 import { resolveMetric, type MetricCliOptions } from '../registry';
 import { renderReport } from '../evaluation/report/html';
 import { metricOptionFlags } from './metric-options';
+import { nonNegativeInt, positiveInt } from './parsers';
 
 export interface EvalOptions extends MetricCliOptions {
   metric?: string;
@@ -238,12 +239,6 @@ export async function evalCommand(o: EvalOptions): Promise<number> {
   return failed.length > 0 ? 1 : 0;
 }
 
-function nonNegativeInt(v: string): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('must be a non-negative integer');
-  return n;
-}
-
 /** Adds `iqa eval` to the program. */
 export function registerEval(program: Command): void {
   metricOptionFlags(program
@@ -260,11 +255,7 @@ export function registerEval(program: Command): void {
     .option('--skip-missing', 'leave out (and count) labelled images that do not exist')
     .option('--bootstrap <n>', 'bootstrap resamples for the 95% CIs (0: none)', nonNegativeInt, 1000)
     .option('--seed <n>', 'seed of the bootstrap', nonNegativeInt, 1)
-    .option('--concurrency <n>', 'threads per batch', (v) => {
-      const n = Number(v);
-      if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('must be a positive integer');
-      return n;
-    })
+    .option('--concurrency <n>', 'threads per batch', positiveInt)
     .action(async (o: EvalOptions) => {
       process.exitCode = await evalCommand(o);
     });

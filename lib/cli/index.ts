@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The `iqa` command line (commander). Contract: ../shared/DESIGN.md "CLI contract".
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import { IqaError, toIqaError } from '../core/errors';
 import { DEFAULT_NR_METRIC, registryCards, resolveMetric, type MetricCliOptions } from '../registry';
 import { trainBrisque } from '../nr/brisque-train';
@@ -12,12 +12,8 @@ import { registerQueueCommands } from './queue';
 import { registerTrainNiqe } from './train-niqe';
 import { registerEval } from './eval';
 import { registerVideo } from './video';
+import { positiveInt } from './parsers';
 
-function positiveInt(v: string): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('must be a positive integer');
-  return n;
-}
 
 async function compareCommand(ref: string, dist: string, o: MetricCliOptions & { metric: string; format: 'json' | 'text' }): Promise<number> {
   const entry = resolveMetric(o.metric);

@@ -9,12 +9,12 @@ export interface ScoreRecord {
   error?: { code: ErrorCode; message: string };
 }
 
-/** JSON has no Infinity: an infinite score (PSNR of identical images) is written as a string. */
-function jsonScore(score: number): number | string {
-  return Number.isFinite(score) ? score : String(score);
+/** One JSONL line. JSON has no Infinity: a non-finite number (PSNR of identical images) is written as a string. */
+export function jsonLine(o: unknown): string {
+  return JSON.stringify(o, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v)) + '\n';
 }
 
-function csvField(s: string): string {
+export function csvField(s: string): string {
   return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
@@ -28,8 +28,8 @@ export function formatRecord(r: ScoreRecord, format: Format): string {
   if (format === 'jsonl') {
     const o: Record<string, unknown> = { input: r.input, metric: r.metric };
     if (r.error) o.error = r.error;
-    else o.score = jsonScore(r.score as number);
-    return JSON.stringify(o) + '\n';
+    else o.score = r.score;
+    return jsonLine(o);
   }
   if (format === 'csv') {
     return [csvField(r.input), r.metric, r.error ? '' : String(r.score), r.error?.code ?? '', csvField(r.error?.message ?? '')].join(',') + '\n';

@@ -1,19 +1,15 @@
 // `iqa submit`, `iqa worker`, `iqa results`: scoring on a BullMQ queue (see ../queue.ts).
 import { createWriteStream } from 'node:fs';
 import type { Writable } from 'node:stream';
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import { DEFAULT_QUEUE_NAME, DEFAULT_REDIS_URL, readResults, startWorker, submitPaths, waitForResults, queueCounts, type QueueResult } from '../pipelines/queue';
 import { IqaError } from '../core/errors';
 import { DEFAULT_NR_METRIC, resolveMetric, type MetricCliOptions } from '../registry';
 import { metricOptionFlags } from './metric-options';
 import { expandPaths } from '../pipelines/files';
 import { formatRecord, header, type Format } from './output';
+import { nonNegativeInt, positiveInt } from './parsers';
 
-function positiveInt(v: string): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('must be a positive integer');
-  return n;
-}
 
 function write(out: Writable, text: string): Promise<void> {
   return new Promise((resolve) => {
@@ -180,11 +176,7 @@ export function registerQueueCommands(program: Command): void {
       .option('--threads <n>', 'threads per batch call (default: all cores)', positiveInt)
       .option('--lock-duration <ms>', "job lock: a dead worker's jobs are retried after this", positiveInt)
       .option('--stalled-interval <ms>', 'how often to look for stalled jobs', positiveInt)
-      .option('--max-stalled <n>', 'times a job may stall before it fails', (v) => {
-        const n = Number(v);
-        if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('must be a non-negative integer');
-        return n;
-      })
+      .option('--max-stalled <n>', 'times a job may stall before it fails', nonNegativeInt)
       .option('--verbose', 'log each batch and failure as JSON lines on stdout'),
   ).action(async (o: WorkerCli) => {
     process.exitCode = await workerCommand(o);

@@ -12,6 +12,7 @@ import { concurrency as setConcurrency } from '../core/config';
 import { IqaError } from '../core/errors';
 import { runNr } from '../core/run';
 import { expandPaths } from '../pipelines/files';
+import { positiveInt } from './parsers';
 
 export const NIQE_FEATURES = 36;
 const ROW = NIQE_FEATURES + 1; // [sharpness, 36 features] per patch, as the native features() returns
@@ -130,11 +131,6 @@ export function fitMvg(rows: readonly ArrayLike<number>[]): { mu: number[]; cov:
   return { mu, cov, complete: n };
 }
 
-function positiveInt(v: string): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('must be a positive integer');
-  return n;
-}
 
 function fraction(v: string): number {
   const n = Number(v);

@@ -2,7 +2,7 @@
 // (frames/s, ETA) on a TTY, --resume for `video score` over many videos.
 import { closeSync, fsyncSync, openSync, writeSync } from 'node:fs';
 import { SingleBar } from 'cli-progress';
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import { concurrency as setConcurrency } from '../core/config';
 import { IqaError, toIqaError } from '../core/errors';
 import { compareVideos, probeVideo, VIDEO_FR_METRICS, type VideoFrMetric } from '../video/compare';
@@ -11,6 +11,8 @@ import { videoQuality } from '../video/quality';
 import type { FrameSelection, VideoInput } from '../video/source';
 import { resolveMetric } from '../registry';
 import { metricOptionFlags } from './metric-options';
+import { csvField, jsonLine } from './output';
+import { nonNegativeNumber, positiveInt } from './parsers';
 import { readDone } from './score';
 
 type VideoFormat = 'jsonl' | 'csv';
@@ -30,16 +32,6 @@ interface SelectionFlags {
 
 const POOLED_KEYS: (keyof Pooled)[] = ['mean', 'harmonicMean', 'min', 'max', 'p5', 'p50', 'p95'];
 
-function number(v: string): number {
-  const n = Number(v);
-  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError('must be a non-negative number');
-  return n;
-}
-function positiveInt(v: string): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('must be a positive integer');
-  return n;
-}
 
 /** `--raw WIDTHxHEIGHT[@FPS]`: the inputs are raw yuv420p files of that geometry. */
 function videoInput(path: string, raw: string | undefined): VideoInput {
@@ -53,14 +45,6 @@ function selection(o: SelectionFlags): FrameSelection {
   return { start: o.start, end: o.end, step: o.step, maxFrames: o.maxFrames, decodeThreads: o.threads };
 }
 
-/** JSON has no Infinity (PSNR of identical frames): written as a string, as `iqa score` does. */
-function json(o: unknown): string {
-  return JSON.stringify(o, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v)) + '\n';
-}
-function csvField(v: unknown): string {
-  const s = v === undefined ? '' : String(v);
-  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-}
 
 class Output {
   private fd?: number;
@@ -75,13 +59,13 @@ class Output {
   }
   /** One flat record; CSV takes its columns from the first record. */
   write(rec: Record<string, unknown>): void {
-    if (this.format === 'jsonl') return this.emit(json(rec));
+    if (this.format === 'jsonl') return this.emit(jsonLine(rec));
     if (!this.columns) {
       this.columns = Object.keys(rec);
       if (!this.headerWritten) this.emit(this.columns.join(',') + '\n');
       this.headerWritten = true;
     }
-    this.emit(this.columns.map((c) => csvField(rec[c])).join(',') + '\n');
+    this.emit(this.columns.map((c) => csvField(rec[c] === undefined ? '' : String(rec[c]))).join(',') + '\n');
   }
   setColumns(cols: string[]): void {
     this.columns = cols;
@@ -199,8 +183,8 @@ async function scoreCommand(paths: string[], o: SelectionFlags & { metric: strin
 
 function selectionFlags(c: Command): Command {
   return c
-    .option('--start <seconds>', 'first frame at or after this time', number)
-    .option('--end <seconds>', 'stop before this time', number)
+    .option('--start <seconds>', 'first frame at or after this time', nonNegativeNumber)
+    .option('--end <seconds>', 'stop before this time', nonNegativeNumber)
     .option('--step <n>', 'every n-th frame', positiveInt)
     .option('--max-frames <n>', 'at most n frames', positiveInt)
     .option('--raw <WxH[@fps]>', 'the inputs are raw yuv420p files of this size')
@@ -233,7 +217,7 @@ export function registerVideo(program: Command): void {
         .option('--metric <name>', 'no-reference metric of the registry', 'brisque')
         .option('--resume', 'skip videos already recorded in --out (and append)')
         .option('--vsfa-tau <n>', "VSFA pooling's τ (frames)", positiveInt)
-        .option('--vsfa-beta <x>', "VSFA pooling's β", number),
+        .option('--vsfa-beta <x>', "VSFA pooling's β", nonNegativeNumber),
     ),
   ).action(async (paths: string[], o: SelectionFlags & { metric: string; threads?: number }) => {
     if (o.threads) setConcurrency(o.threads);
