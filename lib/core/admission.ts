@@ -140,10 +140,12 @@ export class Limiter {
   }
 }
 
+const notALimiter = () => new IqaError('ERR_INPUT', 'limiter must be a Limiter (new Limiter({ maxInFlight, maxQueued }))');
+
 /** A Limiter given, or one made from limits; undefined when neither is set (no admission control). */
 export function limiterFrom(opts: AdmissionOptions & { limiter?: Limiter }): Limiter | undefined {
   if (opts.limiter !== undefined) {
-    if (!(opts.limiter instanceof Limiter)) throw new IqaError('ERR_INPUT', 'limiter must be a Limiter (new Limiter({ maxInFlight, maxQueued }))');
+    if (!(opts.limiter instanceof Limiter)) throw notALimiter();
     if (opts.maxInFlight !== undefined || opts.maxQueued !== undefined) throw new IqaError('ERR_INPUT', 'give either limiter or maxInFlight/maxQueued, not both');
     return opts.limiter;
   }
@@ -154,6 +156,6 @@ export function limiterFrom(opts: AdmissionOptions & { limiter?: Limiter }): Lim
 /** Runs `start` through `limiter` when there is one (the single admission point of every scorer). */
 export function admit<T>(limiter: Limiter | undefined, signal: AbortSignal | undefined, start: () => Promise<T>): Promise<T> {
   if (limiter === undefined) return start();
-  if (!(limiter instanceof Limiter)) return Promise.reject(new IqaError('ERR_INPUT', 'limiter must be a Limiter (new Limiter({ maxInFlight, maxQueued }))'));
+  if (!(limiter instanceof Limiter)) return Promise.reject(notALimiter());
   return limiter.run(signal, start);
 }
