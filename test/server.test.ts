@@ -24,8 +24,8 @@ interface Running {
 }
 
 /** Starts the example server on 127.0.0.1:0 with the given environment; resolves once it listens. */
-async function startServer(env: Record<string, string>): Promise<Running> {
-  const child = spawn(process.execPath, [SERVER, '--port', '0', '--host', '127.0.0.1'], { env: { ...process.env, IQA_LOG: '0', ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+async function startServer(env: Record<string, string>, script = SERVER): Promise<Running> {
+  const child = spawn(process.execPath, [script, '--port', '0', '--host', '127.0.0.1'], { env: { ...process.env, IQA_LOG: '0', ...env }, stdio: ['pipe', 'pipe', 'inherit'] });
   const lines = createInterface({ input: child.stdout! });
   const later: string[] = [];
   const base = await new Promise<string>((resolve, reject) => {
@@ -357,15 +357,18 @@ function openConnection(base: string, path: string): Promise<{ finish(): Promise
 
 describe('example server under overload', () => {
   let srv: Running;
+  // The running slot is held by the test (test/fixtures/server/held-slot.mjs) rather than by a
+  // slow request, which on a fast machine could finish before the third request arrives.
   beforeAll(async () => {
-    srv = await startServer({ IQA_MAX_IN_FLIGHT: '1', IQA_MAX_QUEUED: '1', IQA_BODY_LIMIT: String(64 * 1024 * 1024), IQA_METRICS_RESET: '1' });
+    srv = await startServer({ IQA_MAX_IN_FLIGHT: '1', IQA_MAX_QUEUED: '1', IQA_BODY_LIMIT: String(64 * 1024 * 1024) }, join(ROOT, 'test/fixtures/server/held-slot.mjs'));
   });
   afterAll(() => srv?.stop());
   const slow = () => call(srv.base + '/score?metric=sharpness', { method: 'POST', body: huge, headers: { 'content-type': 'image/png' } });
 
   it('past maxInFlight + maxQueued a scoring request is 503 ERR_BUSY with Retry-After; /ready is 503 while full', async () => {
-    const first = slow();
-    await until('the first request to run', async () => (await admission(srv.base)).inFlight === 1);
+    srv.child.stdin!.write('hold\n');
+    const first = until('the held slot to be released', async () => srv.lines.some((l) => l.includes('"released"')));
+    await until('the held slot to run', async () => (await admission(srv.base)).inFlight === 1);
     const second = slow();
     await until('the second request to queue', async () => (await admission(srv.base)).queued === 1);
     const ready = await call(srv.base + '/ready');
@@ -381,7 +384,8 @@ describe('example server under overload', () => {
     const shedCompare = await call(srv.base + '/compare', { method: 'POST', body: form({ ref: png, dist: png2 }) });
     expect(shedCompare.status).toBe(503);
     expect(shedCompare.json.error.code).toBe('ERR_BUSY');
-    expect((await first).status).toBe(200);
+    srv.child.stdin!.write('release\n');
+    await first;
     expect((await second).status).toBe(200);
     expect((await call(srv.base + '/ready')).json.ready).toBe(true);
     expect(shedMs).toBeLessThan(2000);
