@@ -9,7 +9,7 @@ import { findManifest, isModelName, modelDirs } from './model-dir';
 import { importHint } from './zoo';
 import { validateSchema, type Schema } from '../core/schema';
 
-export type CropPolicy = 'resize' | 'center' | 'random' | 'full';
+export type CropPolicy = 'resize' | 'center' | 'random' | 'full' | 'grid';
 
 export interface ModelManifest {
   $schema?: string;
@@ -31,7 +31,11 @@ export interface ModelManifest {
   };
   preprocess: {
     resize?: { width: number; height: number; interp?: 'area' | 'bilinear' | 'bicubic' | 'matlab-bicubic' } | null;
-    crop: { policy: CropPolicy; count?: number; seed?: number };
+    /** Colour to grey for 1-channel inputs (default 'opencv'). */
+    gray?: 'opencv' | 'pil' | 'matlab';
+    crop: { policy: CropPolicy; count?: number; seed?: number; grid?: 'floor' | 'range-exclusive' };
+    /** Per-patch local contrast normalisation after input.normalize. */
+    localContrast?: { window: number; constant: number };
   };
   outputs: { name: string; shape: (number | string)[] }[];
   head: { type: 'scalar' | 'distribution-mean' | 'hyperiqa-target'; output?: string; outputs?: string[]; sizes?: number[]; bins?: number[]; softmax?: boolean };
@@ -83,6 +87,11 @@ export function validateManifest(m: unknown, where = 'manifest'): ModelManifest 
     if (mm.score.range[0] >= mm.score.range[1]) errs.push(`manifest.score.range: must be [low, high] with low < high`);
     const c = mm.preprocess.crop;
     if (c.policy !== 'random' && c.count !== undefined && c.count !== 1) errs.push(`manifest.preprocess.crop.count: only the 'random' policy takes several crops`);
+    if (c.policy !== 'grid' && c.grid !== undefined) errs.push(`manifest.preprocess.crop.grid: only the 'grid' policy has a grid rule`);
+    const lc = mm.preprocess.localContrast;
+    if (lc && u8) errs.push(`manifest.preprocess.localContrast: needs a float32 input`);
+    if (lc && lc.window % 2 === 0) errs.push(`manifest.preprocess.localContrast.window: must be odd, got ${lc.window}`);
+    if (mm.preprocess.gray && mm.input.channels !== 1) errs.push(`manifest.preprocess.gray: only 1-channel inputs are converted to grey`);
   }
   if (errs.length) throw new IqaError('ERR_MODEL', `invalid model manifest ${where}:\n  ${errs.join('\n  ')}`);
   return m as ModelManifest;
@@ -147,7 +156,7 @@ export function nativeSpec(lm: LoadedManifest, modelPath: string, o: CropOverrid
   const seed = o.seed ?? m.preprocess.crop.seed ?? 0;
   if (!Number.isInteger(count) || count < 1 || count > 4096) throw new IqaError('ERR_INPUT', `crops must be an integer in 1..4096, got ${count}`);
   if (!Number.isSafeInteger(seed) || seed < 0) throw new IqaError('ERR_INPUT', `seed must be a non-negative safe integer, got ${seed}`);
-  if (!['resize', 'center', 'random', 'full'].includes(policy)) throw new IqaError('ERR_INPUT', `crop must be resize, center, random or full, got '${String(policy)}'`);
+  if (!['resize', 'center', 'random', 'full', 'grid'].includes(policy)) throw new IqaError('ERR_INPUT', `crop must be resize, center, random, full or grid, got '${String(policy)}'`);
   const headOutputs = m.head.type === 'hyperiqa-target' ? (m.head.outputs ?? m.outputs.map((x) => x.name)) : [m.head.output as string];
   return {
     name: m.name,
@@ -168,6 +177,10 @@ export function nativeSpec(lm: LoadedManifest, modelPath: string, o: CropOverrid
     crop: policy,
     cropCount: count,
     cropSeed: seed,
+    grid: m.preprocess.crop.grid ?? 'floor',
+    gray: m.preprocess.gray ?? 'opencv',
+    localContrastWindow: m.preprocess.localContrast?.window ?? 0,
+    localContrastConstant: m.preprocess.localContrast?.constant ?? 1,
     aggregate: m.score.aggregate ?? 'mean',
     head: { type: m.head.type, outputs: headOutputs, sizes: m.head.sizes ?? [], bins: m.head.bins ?? [], softmax: m.head.softmax ?? false },
   };

@@ -74,7 +74,8 @@ iqa::ort::CropPolicy parse_crop(const std::string& s) {
   if (s == "center") return iqa::ort::CropPolicy::Center;
   if (s == "random") return iqa::ort::CropPolicy::Random;
   if (s == "full") return iqa::ort::CropPolicy::Full;
-  iqa::fail(ErrorCode::Input, "crop policy must be 'resize', 'center', 'random' or 'full', got '" + s + "'");
+  if (s == "grid") return iqa::ort::CropPolicy::Grid;
+  iqa::fail(ErrorCode::Input, "crop policy must be 'resize', 'center', 'random', 'full' or 'grid', got '" + s + "'");
 }
 
 iqa::ort::ModelSpec to_spec(const Napi::Value& v) {
@@ -113,6 +114,12 @@ iqa::ort::ModelSpec to_spec(const Napi::Value& v) {
   s.crop = parse_crop(text(o, "crop", "center"));
   s.crop_count = int(num(o, "cropCount", 1));
   s.crop_seed = uint64_t(num(o, "cropSeed", 0));
+  const std::string grid = text(o, "grid", "floor");
+  if (grid != "floor" && grid != "range-exclusive") iqa::fail(iqa::ErrorCode::Model, "unknown grid rule '" + grid + "' (floor, range-exclusive)");
+  s.grid = grid == "floor" ? iqa::ort::GridRule::Floor : iqa::ort::GridRule::RangeExclusive;
+  s.gray = iqa::parse_gray(text(o, "gray", "opencv"));
+  s.local_contrast_window = int(num(o, "localContrastWindow", 0));
+  s.local_contrast_c = num(o, "localContrastConstant", 1);
   const std::string aggregate = text(o, "aggregate", "mean");
   if (aggregate != "mean" && aggregate != "median") iqa::fail(iqa::ErrorCode::Model, "unknown score aggregate '" + aggregate + "' (mean, median)");
   s.aggregate = aggregate == "median" ? iqa::ort::Aggregate::Median : iqa::ort::Aggregate::Mean;

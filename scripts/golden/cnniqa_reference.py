@@ -7,7 +7,8 @@ locally contrast-normalised on its own: mu = 3x3 box mean, sigma = sqrt(max(E[x^
 C = 1, scipy convolve2d(boundary='symm', mode='same'); the model on every patch; mean of patch scores.
 
   python scripts/golden/cnniqa_reference.py --checkpoint CNNIQA-LIVE IMAGE... [--out scores.json]
-  python scripts/golden/cnniqa_reference.py --weights random --seed 0 IMAGE...
+  python scripts/golden/cnniqa_reference.py --weights random --seed 0 [--hidden 32] IMAGE...
+(the seeded weights come from export_cnniqa.seeded_model, the same as the exported test fixture)
 """
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ from PIL import Image
 from scipy.signal import convolve2d
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', 'tools', 'export'))
-from export_cnniqa import CNNIQA  # noqa: E402  (the architecture only; the procedure below is independent)
+from export_cnniqa import CNNIQA, seeded_model  # noqa: E402  (architecture and weights only; the procedure below is independent)
 
 PATCH = 32
 C = 1.0
@@ -49,13 +50,16 @@ def main():
     p.add_argument('--checkpoint')
     p.add_argument('--weights', choices=['authors', 'random'], default='authors')
     p.add_argument('--seed', type=int, default=0)
+    p.add_argument('--hidden', type=int, default=800)
+    p.add_argument('--output-scale', type=float, default=100.0)
     p.add_argument('--out')
     a = p.parse_args()
-    torch.manual_seed(a.seed)
-    model = CNNIQA()
     if a.weights == 'authors':
+        model = CNNIQA()
         model.load_state_dict(torch.load(a.checkpoint, map_location='cpu', weights_only=True))
-    model.eval()
+    else:
+        model = seeded_model(a.seed, a.hidden, a.output_scale)
+    model.eval()  # dropout off (see export_cnniqa.py on test_demo.py's F.dropout)
     scores = {}
     with torch.no_grad():
         for path in a.images:

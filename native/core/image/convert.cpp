@@ -57,6 +57,44 @@ cv::Mat rgb2gray_opencv(const cv::Mat& img) {
   return out;
 }
 
+cv::Mat rgb2gray_pil(const cv::Mat& img) {
+  if (img.channels() == 1) return img;
+  const int cn = img.channels();
+  if (img.depth() != CV_8U) {
+    // BGR(A) storage: weights in B, G, R order; the alpha column gets 0.
+    cv::Matx<float, 1, 4> w(0.114f, 0.587f, 0.299f, 0.f);
+    cv::Mat f, out;
+    img.convertTo(f, CV_32F);
+    cv::transform(f, out, cn == 4 ? cv::Mat(w) : cv::Mat(w).colRange(0, 3));
+    if (img.depth() == CV_16U) out.convertTo(out, CV_16U);  // saturate_cast rounds
+    else if (img.depth() == CV_64F) out.convertTo(out, CV_64F);
+    return out;
+  }
+  cv::Mat out(img.rows, img.cols, CV_8U);
+  for (int y = 0; y < img.rows; ++y) {
+    const uint8_t* s = img.ptr<uint8_t>(y);
+    uint8_t* d = out.ptr<uint8_t>(y);
+    for (int x = 0; x < img.cols; ++x, s += cn)
+      d[x] = uint8_t((uint32_t(s[2]) * 19595u + uint32_t(s[1]) * 38470u + uint32_t(s[0]) * 7471u + 0x8000u) >> 16);
+  }
+  return out;
+}
+
+GrayConversion parse_gray(const std::string& name) {
+  if (name == "matlab") return GrayConversion::Matlab;
+  if (name == "opencv") return GrayConversion::OpenCV;
+  if (name == "pil") return GrayConversion::Pil;
+  fail(ErrorCode::Input, "unknown grey conversion '" + name + "' (matlab, opencv, pil)");
+}
+
+cv::Mat rgb2gray(const cv::Mat& img, GrayConversion how) {
+  switch (how) {
+    case GrayConversion::Matlab: return rgb2gray_matlab(img);
+    case GrayConversion::Pil: return rgb2gray_pil(img);
+    default: return rgb2gray_opencv(img);
+  }
+}
+
 Interp parse_interp(const std::string& name) {
   if (name == "area") return Interp::Area;
   if (name == "bilinear") return Interp::Bilinear;
@@ -206,6 +244,21 @@ void pack_nchw(const cv::Mat& img, float* dst, int out_channels, bool rgb, const
       const float* s = f.ptr<float>(y);
       for (int x = 0; x < f.cols; ++x) out[size_t(y) * f.cols + x] = (s[x * cn + src_c] - m) * inv;
     }
+  }
+}
+
+void local_contrast_normalize(float* plane, int rows, int cols, int window, double c) {
+  if (window < 1 || window % 2 == 0) fail(ErrorCode::Model, "local contrast window must be a positive odd number, got " + std::to_string(window));
+  cv::Mat x;
+  cv::Mat(rows, cols, CV_32F, plane).convertTo(x, CV_64F);
+  cv::Mat mu, sq;
+  const cv::Size k(window, window);
+  cv::boxFilter(x, mu, CV_64F, k, cv::Point(-1, -1), true, cv::BORDER_REFLECT);
+  cv::boxFilter(x.mul(x), sq, CV_64F, k, cv::Point(-1, -1), true, cv::BORDER_REFLECT);
+  for (int y = 0; y < rows; ++y) {
+    const double *xv = x.ptr<double>(y), *m = mu.ptr<double>(y), *s = sq.ptr<double>(y);
+    float* out = plane + size_t(y) * cols;
+    for (int i = 0; i < cols; ++i) out[i] = float((xv[i] - m[i]) / (std::sqrt(std::max(s[i] - m[i] * m[i], 0.0)) + c));
   }
 }
 

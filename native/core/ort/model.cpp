@@ -38,12 +38,25 @@ struct SplitMix64 {
 
 }  // namespace
 
-std::vector<cv::Rect> crop_rects(cv::Size image, cv::Size crop, CropPolicy policy, int count, uint64_t seed) {
+std::vector<cv::Rect> crop_rects(cv::Size image, cv::Size crop, CropPolicy policy, int count, uint64_t seed, GridRule grid) {
   if (policy == CropPolicy::Full || policy == CropPolicy::Resize) return {cv::Rect(0, 0, image.width, image.height)};
   if (image.width < crop.width || image.height < crop.height)
     fail(ErrorCode::Input, "image " + std::to_string(image.width) + "x" + std::to_string(image.height) + " is smaller than the " +
                                std::to_string(crop.width) + "x" + std::to_string(crop.height) +
                                " crop (give the manifest a resize or use crop policy 'resize')");
+  if (policy == CropPolicy::Grid) {
+    auto cells = [grid](int length, int patch) { return grid == GridRule::Floor ? length / patch : (length - 1) / patch; };
+    const int rows = cells(image.height, crop.height), cols = cells(image.width, crop.width);
+    if (rows == 0 || cols == 0)
+      fail(ErrorCode::Input, "image " + std::to_string(image.width) + "x" + std::to_string(image.height) + " has no " + std::to_string(crop.width) + "x" +
+                                 std::to_string(crop.height) + " patch under the model's grid rule range(0, L - patch, patch): it needs at least " +
+                                 std::to_string(crop.width + 1) + "x" + std::to_string(crop.height + 1) + " pixels");
+    std::vector<cv::Rect> out;
+    out.reserve(size_t(rows) * cols);
+    for (int i = 0; i < rows; ++i)
+      for (int j = 0; j < cols; ++j) out.emplace_back(j * crop.width, i * crop.height, crop.width, crop.height);
+    return out;
+  }
   if (policy == CropPolicy::Center)
     return {cv::Rect((image.width - crop.width) / 2, (image.height - crop.height) / 2, crop.width, crop.height)};
   if (count <= 0) fail(ErrorCode::Input, "crop count must be positive");
@@ -63,6 +76,7 @@ Model::Model(ModelSpec spec, EngineOptions opts) : spec_(std::move(spec)), opts_
   if (spec_.width <= 0 || spec_.height <= 0) fail(ErrorCode::Model, "input width and height must be positive");
   for (int c = 0; c < 3; ++c)
     if (!(spec_.stdev[c] > 0)) fail(ErrorCode::Model, "normalisation std must be positive");
+  if (spec_.local_contrast_window > 0 && spec_.uint8_nhwc) fail(ErrorCode::Model, "local contrast normalisation needs a float32 input (uint8 inputs are normalised inside the graph)");
   session_ = std::make_unique<Session>(spec_.model_path, opts_.session);
 
   // The image input: the only input, float32, [N, C, H, W] with C/H/W as declared where static.
@@ -119,7 +133,14 @@ size_t Model::sample_bytes() const {
 }
 
 void Model::pack(const cv::Mat& roi, uint8_t* dst) const {
-  if (!spec_.uint8_nhwc) return pack_nchw(roi, reinterpret_cast<float*>(dst), spec_.channels, spec_.rgb, spec_.mean, spec_.stdev);
+  if (!spec_.uint8_nhwc) {
+    float* f = reinterpret_cast<float*>(dst);
+    pack_nchw(roi, f, spec_.channels, spec_.rgb, spec_.mean, spec_.stdev);
+    if (spec_.local_contrast_window > 0)
+      for (int c = 0; c < spec_.channels; ++c)
+        local_contrast_normalize(f + size_t(c) * roi.rows * roi.cols, roi.rows, roi.cols, spec_.local_contrast_window, spec_.local_contrast_c);
+    return;
+  }
   // Raw 8-bit HWC straight into the batch tensor (cvtColor/convertTo write into `out` in place).
   cv::Mat src = roi;
   if (src.depth() != CV_8U) src.convertTo(src, CV_8U, 255.0 / full_scale(src));
@@ -156,7 +177,7 @@ void Model::run_batch(const uint8_t* input, size_t n, double* scores, int height
 cv::Mat Model::prepare(const cv::Mat& img) const {
   if (img.empty()) fail(ErrorCode::Input, "empty image");
   cv::Mat m = drop_alpha(img);
-  if (spec_.channels == 1 && m.channels() == 3) m = rgb2gray_opencv(m);
+  if (spec_.channels == 1 && m.channels() == 3) m = rgb2gray(m, spec_.gray);
   if (spec_.interp == Interp::MatlabBicubic) m = to_float(m, 1.0, CV_32F);  // imresize_matlab returns CV_64F: keep a [0,1] scale
   if (spec_.resize_width > 0 && spec_.resize_height > 0 && (m.cols != spec_.resize_width || m.rows != spec_.resize_height))
     m = resize_image(m, cv::Size(spec_.resize_width, spec_.resize_height), spec_.interp);
@@ -176,7 +197,7 @@ Model::Pending Model::submit(const cv::Mat& img) const {
     run_batch(reinterpret_cast<const uint8_t*>(tensor.data()), 1, p.direct_scores.data(), m.rows, m.cols);
     return p;
   }
-  std::vector<cv::Rect> rects = crop_rects(m.size(), cv::Size(spec_.width, spec_.height), spec_.crop, spec_.crop_count, spec_.crop_seed);
+  std::vector<cv::Rect> rects = crop_rects(m.size(), cv::Size(spec_.width, spec_.height), spec_.crop, spec_.crop_count, spec_.crop_seed, spec_.grid);
   p.ticket = batcher_->submit(rects.size(), [&](size_t i, uint8_t* dst) { pack(m(rects[i]), dst); });
   return p;
 }
@@ -226,7 +247,7 @@ ModelInfo Model::info() const {
   i.outputs = session_->outputs();
   i.max_batch = batcher_->max_batch();
   i.max_delay_ms = opts_.max_delay_ms;
-  i.crops = spec_.crop == CropPolicy::Random ? spec_.crop_count : 1;
+  i.crops = spec_.crop == CropPolicy::Random ? spec_.crop_count : spec_.crop == CropPolicy::Grid ? 0 : 1;  // 0: per image (grid)
   auto st = batcher_->stats();
   i.batches = st.batches;
   i.rows = st.rows;

@@ -1,6 +1,6 @@
 // A deep no-reference quality model: preprocessing (resize, crops, normalisation into NCHW
 // float32), an ORT session shared by all callers, a dynamic batcher and a head that turns the
-// outputs of each crop into a score; an image's score is the mean over its crops.
+// outputs of each crop into a score; an image's score is the mean (or median) over its crops.
 // The spec comes from a model manifest (models/*.json, parsed and validated in lib/manifest.ts).
 #pragma once
 #include <cstdint>
@@ -22,6 +22,14 @@ enum class CropPolicy {
   Center,  // one centre crop of the input size
   Random,  // `count` crops at seeded positions (see crop_rects)
   Full,    // the whole image at its own size (fully convolutional models; batch of 1)
+  Grid,    // every cell of a non-overlapping grid of input-size patches (see GridRule), row by row
+};
+
+// How many patches a grid has along a side of length L for a patch of size p.
+enum class GridRule {
+  Floor,           // floor(L / p): every whole patch
+  RangeExclusive,  // len(range(0, L - p, p)) = ceil((L - p) / p): Python loops that stop before
+                   // L - p, dropping the last whole patch when p divides L (lidq92's CNNIQA)
 };
 
 // How an image's crop (or patch) scores become its score.
@@ -45,7 +53,12 @@ struct ModelSpec {
   // Preprocessing
   int resize_width = 0, resize_height = 0;           // 0: no resize before cropping
   Interp interp = Interp::Area;
+  GrayConversion gray = GrayConversion::OpenCV;  // colour to grey for 1-channel inputs
   CropPolicy crop = CropPolicy::Center;
+  GridRule grid = GridRule::Floor;
+  // Per-patch local contrast normalisation after the mean/std normalisation (0: none).
+  int local_contrast_window = 0;
+  double local_contrast_c = 1;
   int crop_count = 1;
   uint64_t crop_seed = 0;
   Aggregate aggregate = Aggregate::Mean;
@@ -77,7 +90,8 @@ struct ModelInfo {
 // Crop rectangles of `policy` for an image of `size` (after the optional resize).
 // Random: splitmix64 seeded with `seed`; for each crop x = next() % (W - w + 1), then
 // y = next() % (H - h + 1). The same positions for every image of the same size.
-std::vector<cv::Rect> crop_rects(cv::Size image, cv::Size crop, CropPolicy policy, int count, uint64_t seed);
+// Grid: patches at (j w, i h) for i, j below the counts of `grid`, row by row.
+std::vector<cv::Rect> crop_rects(cv::Size image, cv::Size crop, CropPolicy policy, int count, uint64_t seed, GridRule grid = GridRule::Floor);
 
 class Model {
  public:
