@@ -12,6 +12,7 @@ import { CALIBRATION_IMAGES, HAS_SHARED, ROOT, SHARED_SKIP_REASON, sharedPath } 
 
 const FIX = join(ROOT, 'test/fixtures/cnniqa-seeded');
 const MANIFEST = join(FIX, 'manifest.json');
+const IMAGES = join(ROOT, 'test/fixtures/patch-images');
 const CLI = join(ROOT, 'dist/cjs/cli/index.js');
 const TOL = 1e-4;
 
@@ -49,14 +50,14 @@ async function rejection(p: Promise<unknown>): Promise<IqaError> {
 describe('Pillow grey conversion (preprocess gray: pil)', () => {
   it("equals Pillow's convert('L') on every pixel of a random-colour image", async () => {
     const g = golden.pilGray;
-    const out = await preprocess(join(FIX, g.image), { gray: 'pil' });
+    const out = await preprocess(join(IMAGES, g.image), { gray: 'pil' });
     expect([out.width, out.height, out.channels]).toEqual([g.width, g.height, 1]);
     const want = Buffer.from(g.base64, 'base64');
     let diff = 0;
     for (let i = 0; i < want.length; i++) if (out.data[i] !== want[i]) diff++;
     expect(diff).toBe(0);
     // The check can fail: OpenCV's BGR2GRAY rounds differently on some of these colours.
-    const cv = await preprocess(join(FIX, g.image), { gray: 'opencv' });
+    const cv = await preprocess(join(IMAGES, g.image), { gray: 'opencv' });
     let cvDiff = 0;
     for (let i = 0; i < want.length; i++) if (cv.data[i] !== want[i]) cvDiff++;
     expect(cvDiff).toBeGreaterThan(0);
@@ -72,10 +73,10 @@ describe('CNNIQA pipeline, seeded weights (committed fixture)', () => {
 
   it('matches the PyTorch reference per patch and per image on the fixture images', async () => {
     for (const [name, g] of Object.entries(golden.seeded.fixtures)) {
-      const crops = await model.scoreCrops(join(FIX, name));
+      const crops = await model.scoreCrops(join(IMAGES, name));
       expect(crops.length).toBe(g.patches);
       crops.forEach((c, i) => expect(Math.abs(c - g.patchScores![i])).toBeLessThanOrEqual(TOL));
-      expect(Math.abs((await model.score(join(FIX, name))) - g.score)).toBeLessThanOrEqual(TOL);
+      expect(Math.abs((await model.score(join(IMAGES, name))) - g.score)).toBeLessThanOrEqual(TOL);
     }
   });
 
@@ -84,15 +85,15 @@ describe('CNNIQA pipeline, seeded weights (committed fixture)', () => {
     expect(golden.seeded.fixtures['smooth-97x75.png'].patches).toBe(6); // 2 x 3
     const floor = await Model.load(variant('floor', (m) => (m.preprocess.crop.grid = 'floor')));
     try {
-      expect((await floor.scoreCrops(join(FIX, 'exact-96x64.png'))).length).toBe(6);
-      expect((await floor.scoreCrops(join(FIX, 'smooth-97x75.png'))).length).toBe(6);
+      expect((await floor.scoreCrops(join(IMAGES, 'exact-96x64.png'))).length).toBe(6);
+      expect((await floor.scoreCrops(join(IMAGES, 'smooth-97x75.png'))).length).toBe(6);
     } finally {
       await floor.close();
     }
   });
 
   it('local contrast normalisation and the grey conversion change the score (the parity above depends on them)', async () => {
-    const img = join(FIX, 'smooth-97x75.png');
+    const img = join(IMAGES, 'smooth-97x75.png');
     const want = golden.seeded.fixtures['smooth-97x75.png'].score;
     for (const [name, edit] of [
       ['no-lcn', (m: ModelManifest) => delete m.preprocess.localContrast],
@@ -109,7 +110,7 @@ describe('CNNIQA pipeline, seeded weights (committed fixture)', () => {
 
   it('scores a batch of images in one call (patches of several images share ORT runs)', async () => {
     const names = Object.keys(golden.seeded.fixtures);
-    const scores = await model.scoreMany(names.map((n) => join(FIX, n)));
+    const scores = await model.scoreMany(names.map((n) => join(IMAGES, n)));
     scores.forEach((s, i) => expect(Math.abs(s - golden.seeded.fixtures[names[i]].score)).toBeLessThanOrEqual(TOL));
   });
 

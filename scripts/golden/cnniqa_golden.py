@@ -2,14 +2,15 @@
 """Goldens for test/zoo-cnniqa.test.ts (test/golden/cnniqa.json), from the independent reference
 scripts/golden/cnniqa_reference.py (PIL + scipy + torch, lidq92's test-time procedure):
 
-- pilGray: Pillow's convert('L') of test/fixtures/cnniqa-seeded/colours.png (checks the native
+- pilGray: Pillow's convert('L') of test/fixtures/patch-images/colours.png (checks the native
   'pil' grey conversion on pixels);
 - seeded: the committed fixture test/fixtures/cnniqa-seeded (export_cnniqa.py --weights random
   --seed 7 --hidden 32) on the fixture images (per-patch scores too), the five calibration images
   and the first 20 BIQ2021 images (by name) of ../shared;
 - live: the authors' CNNIQA-LIVE weights on the five calibration images (when ../shared has them).
 
-The fixture images are written here first (seeded numpy), so the script regenerates everything:
+The fixture images (test/fixtures/patch-images, also used by the WaDIQaM goldens) are written here
+first (seeded numpy), so the script regenerates everything:
   /work/pyenv/bin/python scripts/golden/cnniqa_golden.py
 """
 from __future__ import annotations
@@ -27,7 +28,7 @@ from PIL import Image
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, '..', '..'))
 SHARED = os.path.abspath(os.path.join(ROOT, '..', 'shared'))
-FIX = os.path.join(ROOT, 'test', 'fixtures', 'cnniqa-seeded')
+IMAGES = os.path.join(ROOT, 'test', 'fixtures', 'patch-images')
 sys.path.insert(0, HERE)
 from cnniqa_reference import patches  # noqa: E402
 from export_cnniqa import CNNIQA, seeded_model  # noqa: E402  (cnniqa_reference put tools/export on the path)
@@ -45,11 +46,11 @@ def fixture_images() -> dict[str, str]:
         y, x = np.mgrid[0:h, 0:w]
         base = np.stack([128 + 90 * np.sin(x / (9 + 4 * c) + y / 13) for c in range(3)], -1)
         img = np.clip(base + rng.normal(0, 25, base.shape), 0, 255).astype(np.uint8)
-        path = os.path.join(FIX, name)
+        path = os.path.join(IMAGES, name)
         Image.fromarray(img).save(path)
         out[name] = path
     colours = rng.integers(0, 256, size=(64, 64, 3), dtype=np.uint8)
-    Image.fromarray(colours).save(os.path.join(FIX, 'colours.png'))
+    Image.fromarray(colours).save(os.path.join(IMAGES, 'colours.png'))
     return out
 
 
@@ -66,7 +67,7 @@ def scores(model, paths: dict[str, str], per_patch: bool = False) -> dict:
 
 def main():
     fixtures = fixture_images()
-    grey = np.asarray(Image.open(os.path.join(FIX, 'colours.png')).convert('L'))
+    grey = np.asarray(Image.open(os.path.join(IMAGES, 'colours.png')).convert('L'))
     golden = {
         'generatedBy': 'scripts/golden/cnniqa_golden.py',
         'pilGray': {'image': 'colours.png', 'width': 64, 'height': 64, 'base64': base64.b64encode(grey.tobytes()).decode()},

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Independent reference for CNNIQA's test-time procedure (lidq92/CNNIQA test_demo.py, as described in
 shared/design/zoo.md section 6), written with PIL + scipy + torch and none of iqa-node's code:
-PIL convert('L') grey in [0,1]; non-overlapping 32x32 patches from the range(0, H-32, 32) x
+PIL convert('L') grey in [0,1] as to_tensor makes it (float32 x / 255); non-overlapping 32x32 patches from the range(0, H-32, 32) x
 range(0, W-32, 32) loop (drops the last row/column when H or W is a multiple of 32); each patch
 locally contrast-normalised on its own: mu = 3x3 box mean, sigma = sqrt(max(E[x^2] - mu^2, 0)) + C,
 C = 1, scipy convolve2d(boundary='symm', mode='same'); the model on every patch; mean of patch scores.
@@ -30,14 +30,16 @@ C = 1.0
 
 
 def local_normalise(patch: np.ndarray) -> np.ndarray:
+    # patch is float32 (to_tensor's); np.square stays float32, convolve2d with the float64 box is float64.
     box = np.ones((3, 3)) / 9.0
     mu = convolve2d(patch, box, boundary='symm', mode='same')
-    sigma = np.sqrt(np.maximum(convolve2d(patch * patch, box, boundary='symm', mode='same') - mu * mu, 0)) + C
+    sigma = np.sqrt(np.maximum(convolve2d(np.square(patch), box, boundary='symm', mode='same') - mu * mu, 0)) + C
     return (patch - mu) / sigma
 
 
 def patches(path: str) -> np.ndarray:
-    grey = np.asarray(Image.open(path).convert('L'), dtype=np.float64) / 255.0
+    # torchvision to_tensor: uint8 -> float32, then a float32 division by 255 (the authors' values, bit for bit).
+    grey = np.asarray(Image.open(path).convert('L'), dtype=np.float32) / np.float32(255)
     h, w = grey.shape
     out = [local_normalise(grey[i:i + PATCH, j:j + PATCH])
            for i in range(0, h - PATCH, PATCH) for j in range(0, w - PATCH, PATCH)]

@@ -232,8 +232,12 @@ void pack_nchw(const cv::Mat& img, float* dst, int out_channels, bool rgb, const
   if (cn == 4 && out_channels == 3) return pack_nchw(drop_alpha(img), dst, out_channels, rgb, mean, stdev);
   if (cn != 1 && cn != 3) fail(ErrorCode::Input, "cannot pack a " + std::to_string(cn) + "-channel image");
   if (cn == 3 && out_channels == 1) fail(ErrorCode::Input, "convert colour images to grey before packing one channel");
+  // Unscaled float32 (exact for 8/16-bit), then a float32 division by the full scale: the value
+  // torchvision's to_tensor (img.float().div(255)) gives, bit for bit, where a multiplication by
+  // 1/255 can be one ulp off (enough to move scores of locally normalised flat patches).
   cv::Mat f;
-  img.convertTo(f, CV_32F, 1.0 / full_scale(img));
+  img.convertTo(f, CV_32F);
+  const float full = float(full_scale(img));
   const size_t plane = size_t(img.rows) * img.cols;
   for (int c = 0; c < out_channels; ++c) {
     // Source channel for output channel c: BGR storage, so RGB output reverses the order.
@@ -242,19 +246,22 @@ void pack_nchw(const cv::Mat& img, float* dst, int out_channels, bool rgb, const
     float* out = dst + c * plane;
     for (int y = 0; y < f.rows; ++y) {
       const float* s = f.ptr<float>(y);
-      for (int x = 0; x < f.cols; ++x) out[size_t(y) * f.cols + x] = (s[x * cn + src_c] - m) * inv;
+      for (int x = 0; x < f.cols; ++x) out[size_t(y) * f.cols + x] = (s[x * cn + src_c] / full - m) * inv;
     }
   }
 }
 
 void local_contrast_normalize(float* plane, int rows, int cols, int window, double c) {
   if (window < 1 || window % 2 == 0) fail(ErrorCode::Model, "local contrast window must be a positive odd number, got " + std::to_string(window));
-  cv::Mat x;
-  cv::Mat(rows, cols, CV_32F, plane).convertTo(x, CV_64F);
+  // As numpy on the authors' float32 patch: the square in float32, the box means in double.
+  const cv::Mat xf(rows, cols, CV_32F, plane);
+  cv::Mat x, x2;
+  xf.convertTo(x, CV_64F);
+  cv::Mat(xf.mul(xf)).convertTo(x2, CV_64F);
   cv::Mat mu, sq;
   const cv::Size k(window, window);
   cv::boxFilter(x, mu, CV_64F, k, cv::Point(-1, -1), true, cv::BORDER_REFLECT);
-  cv::boxFilter(x.mul(x), sq, CV_64F, k, cv::Point(-1, -1), true, cv::BORDER_REFLECT);
+  cv::boxFilter(x2, sq, CV_64F, k, cv::Point(-1, -1), true, cv::BORDER_REFLECT);
   for (int y = 0; y < rows; ++y) {
     const double *xv = x.ptr<double>(y), *m = mu.ptr<double>(y), *s = sq.ptr<double>(y);
     float* out = plane + size_t(y) * cols;

@@ -53,7 +53,7 @@ void pack_nchw(const cv::Mat& img, float* dst, int out_channels, bool rgb, const
 // Local contrast normalisation of one H x W float plane, in place: (x - mu) / (sigma + c) with
 // mu, sigma the mean and standard deviation over a window x window box, sigma =
 // sqrt(max(E[x^2] - mu^2, 0)), symmetric border (scipy convolve2d boundary='symm' = OpenCV
-// BORDER_REFLECT). Computed in double, as numpy does on the float32 input.
+// BORDER_REFLECT). As numpy on a float32 patch: x^2 in float32, the box means and the rest in double.
 void local_contrast_normalize(float* plane, int rows, int cols, int window, double c);
 
 }  // namespace iqa
