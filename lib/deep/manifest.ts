@@ -39,7 +39,13 @@ export interface ModelManifest {
   };
   outputs: { name: string; shape: (number | string)[] }[];
   head: { type: 'scalar' | 'distribution-mean' | 'hyperiqa-target'; output?: string; outputs?: string[]; sizes?: number[]; bins?: number[]; softmax?: boolean };
-  score: { range: [number, number]; higherIsBetter: boolean; aggregate?: 'mean' | 'median' };
+  score: {
+    range: [number, number];
+    higherIsBetter: boolean;
+    aggregate?: 'mean' | 'median' | 'weighted';
+    /** aggregate 'weighted': sum(q w) / sum(w) with w = max(output, 0) + epsilon per crop. */
+    weight?: { output: string; epsilon: number };
+  };
   source: { url?: string; sha256?: string; license: string; citation?: string; note?: string };
   export?: Record<string, unknown>;
 }
@@ -85,6 +91,9 @@ export function validateManifest(m: unknown, where = 'manifest'): ModelManifest 
       if (h.type === 'distribution-mean' && !h.bins) errs.push(`manifest.head.bins: required for distribution-mean`);
     }
     if (mm.score.range[0] >= mm.score.range[1]) errs.push(`manifest.score.range: must be [low, high] with low < high`);
+    const wt = mm.score.weight;
+    if ((mm.score.aggregate === 'weighted') !== (wt !== undefined)) errs.push(`manifest.score.weight: required with aggregate 'weighted', and only with it`);
+    if (wt && !outNames.has(wt.output)) errs.push(`manifest.score.weight.output: '${wt.output}' is not a declared output`);
     const c = mm.preprocess.crop;
     if (c.policy !== 'random' && c.count !== undefined && c.count !== 1) errs.push(`manifest.preprocess.crop.count: only the 'random' policy takes several crops`);
     if (c.policy !== 'grid' && c.grid !== undefined) errs.push(`manifest.preprocess.crop.grid: only the 'grid' policy has a grid rule`);
@@ -182,6 +191,8 @@ export function nativeSpec(lm: LoadedManifest, modelPath: string, o: CropOverrid
     localContrastWindow: m.preprocess.localContrast?.window ?? 0,
     localContrastConstant: m.preprocess.localContrast?.constant ?? 1,
     aggregate: m.score.aggregate ?? 'mean',
+    weightOutput: m.score.weight?.output ?? '',
+    weightEpsilon: m.score.weight?.epsilon ?? 0,
     head: { type: m.head.type, outputs: headOutputs, sizes: m.head.sizes ?? [], bins: m.head.bins ?? [], softmax: m.head.softmax ?? false },
   };
 }

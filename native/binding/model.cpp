@@ -121,8 +121,11 @@ iqa::ort::ModelSpec to_spec(const Napi::Value& v) {
   s.local_contrast_window = int(num(o, "localContrastWindow", 0));
   s.local_contrast_c = num(o, "localContrastConstant", 1);
   const std::string aggregate = text(o, "aggregate", "mean");
-  if (aggregate != "mean" && aggregate != "median") iqa::fail(iqa::ErrorCode::Model, "unknown score aggregate '" + aggregate + "' (mean, median)");
-  s.aggregate = aggregate == "median" ? iqa::ort::Aggregate::Median : iqa::ort::Aggregate::Mean;
+  if (aggregate != "mean" && aggregate != "median" && aggregate != "weighted")
+    iqa::fail(iqa::ErrorCode::Model, "unknown score aggregate '" + aggregate + "' (mean, median, weighted)");
+  s.aggregate = aggregate == "median" ? iqa::ort::Aggregate::Median : aggregate == "weighted" ? iqa::ort::Aggregate::Weighted : iqa::ort::Aggregate::Mean;
+  s.weight_output = text(o, "weightOutput", "");
+  s.weight_epsilon = num(o, "weightEpsilon", 0);
   Napi::Object h = obj(o.Get("head"), "head");
   s.head.type = text(h, "type", "");
   s.head.outputs = strings(h, "outputs");

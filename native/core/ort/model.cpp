@@ -110,6 +110,14 @@ Model::Model(ModelSpec spec, EngineOptions opts) : spec_(std::move(spec)), opts_
   }
   head_ = make_head(spec_.head);
   head_->validate(session_->outputs());
+  run_outputs_ = head_->outputs();
+  if (spec_.aggregate == Aggregate::Weighted) {
+    if (spec_.weight_output.empty()) fail(ErrorCode::Model, "weighted pooling needs the name of the weight output");
+    if (!(spec_.weight_epsilon >= 0)) fail(ErrorCode::Model, "the pooling weight epsilon must be non-negative");
+    weight_head_ = make_head(HeadSpec{"scalar", {spec_.weight_output}, {}, {}, false});
+    weight_head_->validate(session_->outputs());
+    run_outputs_.push_back(spec_.weight_output);
+  }
 
   int runners = opts_.runners > 0 ? opts_.runners : (session_->device() == "cuda" ? 2 : 1);
   opts_.runners = runners;
@@ -121,11 +129,11 @@ Model::Model(ModelSpec spec, EngineOptions opts) : spec_(std::move(spec)), opts_
       [this, h, w](const uint8_t* in, size_t n, double* scores) {
         if (!opts_.pad_batches || n == opts_.max_batch) return run_batch(in, n, scores, h, w);
         // Rows past n hold stale or uninitialised data: samples are independent, their scores are dropped.
-        std::vector<double> all(opts_.max_batch);
+        std::vector<double> all(opts_.max_batch * row_values());
         run_batch(in, opts_.max_batch, all.data(), h, w);
-        std::copy(all.begin(), all.begin() + long(n), scores);
+        std::copy(all.begin(), all.begin() + long(n * row_values()), scores);
       },
-      [s](size_t bytes) { return s->alloc_host(bytes); }, [s](uint8_t* p) { s->free_host(p); });
+      [s](size_t bytes) { return s->alloc_host(bytes); }, [s](uint8_t* p) { s->free_host(p); }, row_values());
 }
 
 size_t Model::sample_bytes() const {
@@ -163,14 +171,22 @@ void Model::pack(const cv::Mat& roi, uint8_t* dst) const {
 
 Model::~Model() = default;
 
-void Model::run_batch(const uint8_t* input, size_t n, double* scores, int height, int width) const {
+void Model::run_batch(const uint8_t* input, size_t n, double* values, int height, int width) const {
   std::vector<int64_t> shape = spec_.uint8_nhwc ? std::vector<int64_t>{int64_t(n), height, width, spec_.channels}
                                                 : std::vector<int64_t>{int64_t(n), spec_.channels, height, width};
-  session_->run(input, spec_.uint8_nhwc ? ONNX_TENSOR_ELEMENT_DATA_TYPE_UINT8 : ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT, shape, head_->outputs(), [&](const std::vector<OutputView>& outs) {
+  session_->run(input, spec_.uint8_nhwc ? ONNX_TENSOR_ELEMENT_DATA_TYPE_UINT8 : ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT, shape, run_outputs_, [&](const std::vector<OutputView>& outs) {
     for (size_t i = 0; i < outs.size(); ++i)
       if (outs[i].shape.empty() || outs[i].shape[0] != int64_t(n))
-        fail(ErrorCode::Model, "output '" + head_->outputs()[i] + "' has shape " + dims_text(outs[i].shape) + " for a batch of " + std::to_string(n));
-    head_->compute(outs, n, scores);
+        fail(ErrorCode::Model, "output '" + run_outputs_[i] + "' has shape " + dims_text(outs[i].shape) + " for a batch of " + std::to_string(n));
+    if (!weight_head_) return head_->compute(outs, n, values);
+    // Rows of (score, weight): the batcher hands each image its rows.
+    std::vector<double> q(n), w(n);
+    head_->compute(outs, n, q.data());
+    weight_head_->compute({outs.back()}, n, w.data());
+    for (size_t i = 0; i < n; ++i) {
+      values[2 * i] = q[i];
+      values[2 * i + 1] = std::max(w[i], 0.0) + spec_.weight_epsilon;
+    }
   });
 }
 
@@ -193,7 +209,7 @@ Model::Pending Model::submit(const cv::Mat& img) const {
     // Whole image at its own size: shapes differ per image, so it runs alone (still thread-safe).
     std::vector<float> tensor(size_t(spec_.channels) * m.rows * m.cols);  // float-sized: fits uint8 too
     pack(m, reinterpret_cast<uint8_t*>(tensor.data()));
-    p.direct_scores.resize(1);
+    p.direct_scores.resize(row_values());  // one row: its score (and weight)
     run_batch(reinterpret_cast<const uint8_t*>(tensor.data()), 1, p.direct_scores.data(), m.rows, m.cols);
     return p;
   }
@@ -202,14 +218,23 @@ Model::Pending Model::submit(const cv::Mat& img) const {
   return p;
 }
 
-double Model::wait(const Pending& p, std::vector<double>* crop_scores) const {
-  std::vector<double> local;
+double Model::wait(const Pending& p, std::vector<double>* crop_scores, std::vector<double>* crop_weights) const {
+  std::vector<double> local, local_w;
   std::vector<double>& s = crop_scores ? *crop_scores : local;
+  std::vector<double>& w = crop_weights ? *crop_weights : local_w;
   if (!p.direct_scores.empty()) {
     s = p.direct_scores;
   } else {
-    s.assign(p.ticket.n, 0.0);
+    s.assign(p.ticket.n * row_values(), 0.0);
     batcher_->wait(p.ticket, s.data());
+  }
+  if (row_values() == 2) {  // split the (score, weight) rows
+    w.resize(s.size() / 2);
+    for (size_t i = 0; i < w.size(); ++i) {
+      w[i] = s[2 * i + 1];
+      s[i] = s[2 * i];
+    }
+    s.resize(w.size());
   }
   if (s.empty()) fail(ErrorCode::Internal, "no crops were scored");
   // Checked per image, not per batch: a NaN from one image must not fail its batch-mates.
@@ -217,6 +242,20 @@ double Model::wait(const Pending& p, std::vector<double>* crop_scores) const {
     if (!std::isfinite(s[i]))
       fail(ErrorCode::Model, "model '" + spec_.name + "' produced a non-finite score (" + std::to_string(s[i]) + ") for crop " + std::to_string(i + 1) + " of " +
                                  std::to_string(s.size()) + " (head '" + spec_.head.type + "' on output '" + head_->outputs()[0] + "'): broken weights or a graph that is not a quality model");
+  if (spec_.aggregate == Aggregate::Weighted) {
+    double sw = 0, sqw = 0;
+    for (size_t i = 0; i < w.size(); ++i) {
+      if (!std::isfinite(w[i]))
+        fail(ErrorCode::Model, "model '" + spec_.name + "' produced a non-finite pooling weight (" + std::to_string(w[i]) + ") on output '" + spec_.weight_output + "' for crop " +
+                                   std::to_string(i + 1) + " of " + std::to_string(w.size()));
+      sw += w[i];
+      sqw += s[i] * w[i];
+    }
+    if (!(sw > 0))
+      fail(ErrorCode::Model, "model '" + spec_.name + "': every pooling weight of the image is 0 (output '" + spec_.weight_output + "' is <= 0 on all " + std::to_string(w.size()) +
+                                 " crops and the weight epsilon is 0)");
+    return sqw / sw;
+  }
   if (spec_.aggregate == Aggregate::Median) {
     std::vector<double> v = s;
     const size_t mid = v.size() / 2;
@@ -232,7 +271,10 @@ void Model::score_tensor(const void* samples, size_t n, double* scores) const {
   const size_t sample = sample_bytes();
   const uint8_t* src = static_cast<const uint8_t*>(samples);
   Batcher::Ticket t = batcher_->submit(n, [&](size_t i, uint8_t* dst) { std::memcpy(dst, src + i * sample, sample); });
-  batcher_->wait(t, scores);
+  if (row_values() == 1) return batcher_->wait(t, scores);
+  std::vector<double> rows(n * row_values());
+  batcher_->wait(t, rows.data());
+  for (size_t i = 0; i < n; ++i) scores[i] = rows[i * row_values()];
 }
 
 ModelInfo Model::info() const {

@@ -36,6 +36,7 @@ enum class GridRule {
 enum class Aggregate {
   Mean,
   Median,  // even count: mean of the two middle values (numpy.median)
+  Weighted,  // sum(q_i w_i) / sum(w_i), w_i = max(weight output, 0) + epsilon (WaDIQaM)
 };
 
 struct ModelSpec {
@@ -62,6 +63,8 @@ struct ModelSpec {
   int crop_count = 1;
   uint64_t crop_seed = 0;
   Aggregate aggregate = Aggregate::Mean;
+  std::string weight_output;    // Weighted: the per-crop weight output ([N] or [N, 1])
+  double weight_epsilon = 0;    // Weighted: added after the ReLU
   HeadSpec head;
 };
 
@@ -108,8 +111,9 @@ class Model {
   };
   // Resizes/crops/packs `img` (canonical cv::Mat) into the batcher; thread-safe.
   Pending submit(const cv::Mat& img) const;
-  // Waits for a pending image; fills per-crop scores if asked; returns their mean or median (spec.aggregate).
-  double wait(const Pending& p, std::vector<double>* crop_scores = nullptr) const;
+  // Waits for a pending image; fills per-crop scores if asked (and their pooling weights for
+  // Aggregate::Weighted); returns their mean, median or weighted mean (spec.aggregate).
+  double wait(const Pending& p, std::vector<double>* crop_scores = nullptr, std::vector<double>* crop_weights = nullptr) const;
   double score(const cv::Mat& img, std::vector<double>* crop_scores = nullptr) const { return wait(submit(img), crop_scores); }
 
   // Crops/s path for benchmarks: scores `n` pre-packed samples (sample_bytes() each).
@@ -120,7 +124,8 @@ class Model {
   void drain();
 
  private:
-  void run_batch(const uint8_t* input, size_t n, double* scores, int height, int width) const;
+  void run_batch(const uint8_t* input, size_t n, double* values, int height, int width) const;
+  size_t row_values() const { return spec_.aggregate == Aggregate::Weighted ? 2 : 1; }
   void pack(const cv::Mat& roi, uint8_t* dst) const;
   cv::Mat prepare(const cv::Mat& img) const;
 
@@ -128,6 +133,8 @@ class Model {
   EngineOptions opts_;
   std::unique_ptr<Session> session_;
   std::unique_ptr<Head> head_;
+  std::unique_ptr<Head> weight_head_;  // Weighted: a scalar head on spec_.weight_output
+  std::vector<std::string> run_outputs_;  // head_'s outputs, then the weight output
   std::unique_ptr<Batcher> batcher_;  // destroyed first: its runners use session_ and head_
 };
 
