@@ -3,12 +3,12 @@
 // rule, per-patch 3x3 local contrast normalisation and mean pooling. Goldens: the independent
 // PIL + scipy + PyTorch reference (scripts/golden/cnniqa_golden.py -> test/golden/cnniqa.json).
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { IqaError, Model, preprocess, validateManifest, type ModelManifest } from '../dist/cjs/index.js';
-import { CALIBRATION_IMAGES, HAS_SHARED, ROOT, SHARED_SKIP_REASON, sharedPath } from './helpers';
+import { Model, preprocess, validateManifest, type ModelManifest } from '../dist/cjs/index.js';
+import { CALIBRATION_IMAGES, HAS_SHARED, manifestVariant, pythonWith, rejection, ROOT, SHARED_SKIP_REASON, sharedPath } from './helpers';
 
 const FIX = join(ROOT, 'test/fixtures/cnniqa-seeded');
 const MANIFEST = join(FIX, 'manifest.json');
@@ -29,23 +29,7 @@ const golden = JSON.parse(readFileSync(join(ROOT, 'test/golden/cnniqa.json'), 'u
 const tmp = mkdtempSync(join(tmpdir(), 'iqa-cnniqa-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-function variant(name: string, edit: (m: ModelManifest) => void): string {
-  const m = JSON.parse(readFileSync(MANIFEST, 'utf8')) as ModelManifest;
-  edit(m);
-  copyFileSync(join(FIX, m.model.file), join(tmp, m.model.file));
-  const p = join(tmp, `${name}.json`);
-  writeFileSync(p, JSON.stringify(m));
-  return p;
-}
-
-async function rejection(p: Promise<unknown>): Promise<IqaError> {
-  const e = await p.then(
-    () => null,
-    (err: unknown) => err,
-  );
-  expect(e).toBeInstanceOf(IqaError);
-  return e as IqaError;
-}
+const variant = (name: string, edit: (m: ModelManifest) => void) => manifestVariant(MANIFEST, tmp, name, edit);
 
 describe('Pillow grey conversion (preprocess gray: pil)', () => {
   it("equals Pillow's convert('L') on every pixel of a random-colour image", async () => {
@@ -162,7 +146,7 @@ describe.skipIf(!HAS_SHARED)('CNNIQA seeded weights on shared images (calibratio
 
 // The authors' weights: `iqa models import cnniqa` runs the export (Python + torch) into a temp
 // model directory, then `iqa score --metric cnniqa` is compared with the reference.
-const PYTHON = [process.env.IQA_PYTHON, '/work/pyenv/bin/python'].find((p) => p && spawnSync(p, ['-c', 'import torch, onnx, onnxruntime'], { encoding: 'utf8' }).status === 0);
+const PYTHON = pythonWith(['torch', 'onnx', 'onnxruntime']);
 const CHECKPOINT = sharedPath('models/cnniqa/CNNIQA-LIVE');
 const LIVE_SKIP = !HAS_SHARED || !existsSync(CHECKPOINT) ? SHARED_SKIP_REASON : !PYTHON ? 'no Python with torch, onnx and onnxruntime (set IQA_PYTHON): skipping the real-weight CNNIQA check' : '';
 if (LIVE_SKIP) console.warn(LIVE_SKIP);

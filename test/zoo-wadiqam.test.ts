@@ -3,12 +3,12 @@
 // sum(q w) / sum(w) with w = ReLU(weight output) + epsilon. Goldens: the PIL + numpy + PyTorch
 // reference of the authors' evaluate.py (scripts/golden/wadiqam_golden.py -> test/golden/wadiqam.json).
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { IqaError, Model, validateManifest, type ModelManifest } from '../dist/cjs/index.js';
-import { CALIBRATION_IMAGES, HAS_SHARED, ROOT, SHARED_SKIP_REASON, sharedPath } from './helpers';
+import { Model, validateManifest, type ModelManifest } from '../dist/cjs/index.js';
+import { CALIBRATION_IMAGES, HAS_SHARED, manifestVariant, pythonWith, rejection, ROOT, SHARED_SKIP_REASON, sharedPath } from './helpers';
 
 const IMAGES = join(ROOT, 'test/fixtures/patch-images');
 const TOL = 1e-4;
@@ -32,24 +32,8 @@ const manifestPath = (fixture: string) => join(ROOT, 'test/fixtures', fixture, '
 const tmp = mkdtempSync(join(tmpdir(), 'iqa-wadiqam-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-function variant(fixture: string, name: string, edit: (m: ModelManifest) => void, onnxFrom = fixture): string {
-  const m = JSON.parse(readFileSync(manifestPath(fixture), 'utf8')) as ModelManifest;
-  edit(m);
-  copyFileSync(join(ROOT, 'test/fixtures', onnxFrom, `${onnxFrom}.onnx`), join(tmp, m.model.file));
-  delete m.model.sha256;
-  const p = join(tmp, `${name}.json`);
-  writeFileSync(p, JSON.stringify(m));
-  return p;
-}
-
-async function rejection(p: Promise<unknown>): Promise<IqaError> {
-  const e = await p.then(
-    () => null,
-    (err: unknown) => err,
-  );
-  expect(e).toBeInstanceOf(IqaError);
-  return e as IqaError;
-}
+const variant = (fixture: string, name: string, edit: (m: ModelManifest) => void, onnxFrom?: string) =>
+  manifestVariant(manifestPath(fixture), tmp, name, edit, onnxFrom && join(ROOT, 'test/fixtures', onnxFrom, `${onnxFrom}.onnx`));
 
 for (const [top, fixture] of TOPS) {
   describe(`${fixture} (seeded, ${top} pooling)`, () => {
@@ -147,7 +131,7 @@ describe('weighted pooling', () => {
 // Full-size WaDIQaM-NR from a checkpoint in the authors' Chainer HDF5 layout (seeded weights written
 // by the export tool; no authors' checkpoint is reachable here) through `iqa models import` and
 // `iqa score`, against the reference reading the same file.
-const PYTHON = [process.env.IQA_PYTHON, '/work/pyenv/bin/python'].find((p) => p && spawnSync(p, ['-c', 'import torch, onnx, onnxruntime, h5py'], { encoding: 'utf8' }).status === 0);
+const PYTHON = pythonWith(['torch', 'onnx', 'onnxruntime', 'h5py']);
 const IMPORT_SKIP = !HAS_SHARED ? SHARED_SKIP_REASON : !PYTHON ? 'no Python with torch, onnx, onnxruntime and h5py (set IQA_PYTHON): skipping the WaDIQaM import check' : '';
 if (IMPORT_SKIP) console.warn(IMPORT_SKIP);
 

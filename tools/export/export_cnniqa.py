@@ -32,16 +32,16 @@ Example:
 from __future__ import annotations
 
 import argparse
-import hashlib
-import json
 import os
 import sys
-import tempfile
 
 import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from patch_export import common_args, export_checked, source, write_manifest  # noqa: E402
 
 PATCH = 32
 
@@ -95,68 +95,23 @@ def load_model(args) -> CNNIQA:
 
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument('--checkpoint')
-    p.add_argument('--weights', choices=['authors', 'random'], default='authors')
-    p.add_argument('--seed', type=int, default=0)
+    common_args(p, 'cnniqa')
     p.add_argument('--hidden', type=int, default=800, help='--weights random: FC width (800 as the authors)')
     p.add_argument('--output-scale', type=float, default=100.0, help='--weights random: scale of the last layer')
-    p.add_argument('--out-dir', required=True)
-    p.add_argument('--name', default='cnniqa')
-    p.add_argument('--tolerance', type=float, default=1e-5)
-    p.add_argument('--schema-ref', default=None, help='$schema value written into the manifest')
     args = p.parse_args()
-
     model = load_model(args)
-    import onnxruntime as ort
-
-    os.makedirs(args.out_dir, exist_ok=True)
     out_path = os.path.join(args.out_dir, f'{args.name}.onnx')
-    dummy = torch.zeros(2, 1, PATCH, PATCH)
-    with tempfile.TemporaryDirectory() as tmp:
-        tmp_path = os.path.join(tmp, 'model.onnx')
-        torch.onnx.export(model, dummy, tmp_path, input_names=['patches'], output_names=['score'],
-                          dynamic_axes={'patches': {0: 'n'}, 'score': {0: 'n'}}, opset_version=17,
-                          dynamo=False)
-        sess = ort.InferenceSession(tmp_path, providers=['CPUExecutionProvider'])
-        rng = np.random.default_rng(1234)
-        worst = 0.0
-        scale = 0.0
-        for n in (1, 7, 64):
-            # LCN output range: roughly [-1, 1] per pixel since sigma >= C = 1 on [0,1] input.
-            x = rng.uniform(-1, 1, size=(n, 1, PATCH, PATCH)).astype(np.float32)
-            with torch.no_grad():
-                ref = model(torch.from_numpy(x)).numpy()
-            got = sess.run(None, {'patches': x})[0]
-            if got.shape != ref.shape:
-                sys.exit(f'export_cnniqa: ORT output shape {got.shape} != torch {ref.shape}')
-            # Relative to the score scale: LIVE DMOS scores are tens, float32 sums over 800 terms.
-            worst = max(worst, float(np.max(np.abs(got - ref) / np.maximum(1.0, np.abs(ref)))))
-            scale = max(scale, float(np.max(np.abs(ref))))
-        print(f'ORT vs torch: max |delta|/max(1,|score|) = {worst:.3g} over batches 1, 7, 64 (max |score| {scale:.3g})')
-        if not worst <= args.tolerance:
-            sys.exit(f'export_cnniqa: ORT differs from torch by {worst} (relative) > {args.tolerance}; nothing written')
-        with open(tmp_path, 'rb') as src:
-            data = src.read()  # ~3 MB
-        with open(out_path, 'wb') as dst:
-            dst.write(data)
-    digest = hashlib.sha256(data).hexdigest()
-    print(f'wrote {out_path} sha256 {digest}')
-    man_path = os.path.join(args.out_dir, 'manifest.json')
-    with open(man_path, 'w') as f:
-        json.dump(manifest(args, os.path.basename(out_path), digest), f, indent=2)
-        f.write('\n')
-    print(f'wrote {man_path}')
+    # LCN output range: roughly [-1, 1] per pixel since sigma >= C = 1 on [0,1] input.
+    sample = lambda rng, n: rng.uniform(-1, 1, size=(n, 1, PATCH, PATCH)).astype(np.float32)  # noqa: E731
+    digest = export_checked('export_cnniqa', model, sample, ['score'], out_path, args.tolerance)
+    write_manifest(args.out_dir, manifest(args, os.path.basename(out_path), digest))
 
 
 def manifest(args, onnx_file: str, digest: str) -> dict:
     authors = args.weights == 'authors'
-    src = {'license': 'no licence stated (lidq92/CNNIQA has no licence file); research use' if authors else 'seeded random weights (test fixture)',
-           'citation': 'L. Kang, P. Ye, Y. Li, D. Doermann, Convolutional Neural Networks for No-Reference Image Quality Assessment, CVPR 2014'}
-    if authors:
-        with open(args.checkpoint, 'rb') as f:
-            src['sha256'] = hashlib.sha256(f.read()).hexdigest()
-        src['url'] = 'https://github.com/lidq92/CNNIQA (models/CNNIQA-LIVE)'
-        src['note'] = 'trained on LIVE; paper (unverified): LIVE SROCC 0.956, PLCC 0.953'
+    src = source(args, 'no licence stated (lidq92/CNNIQA has no licence file); research use',
+                 'L. Kang, P. Ye, Y. Li, D. Doermann, Convolutional Neural Networks for No-Reference Image Quality Assessment, CVPR 2014',
+                 'https://github.com/lidq92/CNNIQA (models/CNNIQA-LIVE)', 'trained on LIVE; paper (unverified): LIVE SROCC 0.956, PLCC 0.953')
     return {
         '$schema': args.schema_ref or './manifest.schema.json',
         'schemaVersion': 1,

@@ -26,16 +26,13 @@ Before writing, ONNX Runtime (CPU) is run on random patches and compared with Py
 from __future__ import annotations
 
 import argparse
-import hashlib
-import json
 import os
 import sys
-import tempfile
 
 import numpy as np
-import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from patch_export import common_args, export_checked, source, write_manifest  # noqa: E402
 from wadiqam_model import WaDIQaMNR, load_chainer_hdf5, save_chainer_hdf5, seeded_model  # noqa: E402
 
 PATCH = 32
@@ -63,12 +60,9 @@ def manifest(a, onnx_file: str, digest: str) -> dict:
     authors = a.weights == 'authors'
     title = 'WaDIQaM-NR' if weighted else 'DIQaM-NR'
     live = a.dataset == 'live'
-    src = {'license': 'MIT (dmaniry/deepIQA)' if authors else 'seeded random weights (test fixture)',
-           'citation': 'S. Bosse, D. Maniry, K.-R. Mueller, T. Wiegand, W. Samek, Deep Neural Networks for No-Reference and Full-Reference Image Quality Assessment, IEEE TIP 27(1), 2018'}
-    if authors:
-        with open(a.checkpoint, 'rb') as f:
-            src['sha256'] = hashlib.sha256(f.read()).hexdigest()
-        src['url'] = 'https://github.com/dmaniry/deepIQA (models/)'
+    src = source(a, 'MIT (dmaniry/deepIQA)',
+                 'S. Bosse, D. Maniry, K.-R. Mueller, T. Wiegand, W. Samek, Deep Neural Networks for No-Reference and Full-Reference Image Quality Assessment, IEEE TIP 27(1), 2018',
+                 'https://github.com/dmaniry/deepIQA (models/)')
     m = {
         '$schema': a.schema_ref or './manifest.schema.json',
         'schemaVersion': 1,
@@ -94,57 +88,21 @@ def manifest(a, onnx_file: str, digest: str) -> dict:
 
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument('--checkpoint')
-    p.add_argument('--weights', choices=['authors', 'random'], default='authors')
-    p.add_argument('--seed', type=int, default=0)
+    common_args(p, None)
     p.add_argument('--divisor', type=int, default=1, help='widths / divisor (small test fixtures; the authors\' nets have 1)')
     p.add_argument('--top', choices=['weighted', 'patchwise'], default='weighted')
     p.add_argument('--dataset', choices=['live', 'tid2013'], default='live')
-    p.add_argument('--out-dir', required=True)
-    p.add_argument('--name', default=None, help='default: wadiqam-nr (weighted) or diqam-nr (patchwise)')
-    p.add_argument('--tolerance', type=float, default=1e-5)
-    p.add_argument('--schema-ref', default=None, help='$schema value written into the manifest')
     p.add_argument('--save-chainer-hdf5', default=None, help='--weights random: also write the weights in the Chainer layout')
     a = p.parse_args()
     a.name = a.name or ('wadiqam-nr' if a.top == 'weighted' else 'diqam-nr')
     model = load_model(a)
     if a.save_chainer_hdf5:
         save_chainer_hdf5(model, a.save_chainer_hdf5)
-    import onnxruntime as ort
-
-    names = ['score', 'weight'] if model.weighted else ['score']
-    os.makedirs(a.out_dir, exist_ok=True)
     out_path = os.path.join(a.out_dir, f'{a.name}.onnx')
-    with tempfile.TemporaryDirectory() as tmp:
-        tmp_path = os.path.join(tmp, 'model.onnx')
-        torch.onnx.export(model, torch.zeros(2, 3, PATCH, PATCH), tmp_path, input_names=['patches'], output_names=names,
-                          dynamic_axes={'patches': {0: 'n'}, **{n: {0: 'n'} for n in names}}, opset_version=17, dynamo=False)
-        sess = ort.InferenceSession(tmp_path, providers=['CPUExecutionProvider'])
-        rng = np.random.default_rng(1234)
-        worst = 0.0
-        for n in (1, 7, 40):
-            x = rng.uniform(0, 255, size=(n, 3, PATCH, PATCH)).astype(np.float32)
-            with torch.no_grad():
-                ref = model(torch.from_numpy(x))
-            ref = [r.numpy() for r in (ref if isinstance(ref, tuple) else (ref,))]
-            got = sess.run(names, {'patches': x})
-            for r, g, name in zip(ref, got, names):
-                if g.shape != r.shape:
-                    sys.exit(f'export_wadiqam: ORT {name} shape {g.shape} != torch {r.shape}')
-                worst = max(worst, float(np.max(np.abs(g - r) / np.maximum(1.0, np.abs(r)))))
-        print(f'ORT vs torch: max |delta|/max(1,|value|) = {worst:.3g} over batches 1, 7, 40 (outputs {", ".join(names)})')
-        if not worst <= a.tolerance:
-            sys.exit(f'export_wadiqam: ORT differs from torch by {worst} (relative) > {a.tolerance}; nothing written')
-        with open(tmp_path, 'rb') as src:
-            data = src.read()
-    with open(out_path, 'wb') as dst:
-        dst.write(data)
-    digest = hashlib.sha256(data).hexdigest()
-    print(f'wrote {out_path} sha256 {digest}')
-    with open(os.path.join(a.out_dir, 'manifest.json'), 'w') as f:
-        json.dump(manifest(a, os.path.basename(out_path), digest), f, indent=2)
-        f.write('\n')
-    print(f'wrote {os.path.join(a.out_dir, "manifest.json")}')
+    sample = lambda rng, n: rng.uniform(0, 255, size=(n, 3, PATCH, PATCH)).astype(np.float32)  # noqa: E731  (raw pixels)
+    names = ['score', 'weight'] if model.weighted else ['score']
+    digest = export_checked('export_wadiqam', model, sample, names, out_path, a.tolerance)
+    write_manifest(a.out_dir, manifest(a, os.path.basename(out_path), digest))
 
 
 if __name__ == '__main__':
