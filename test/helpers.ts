@@ -71,3 +71,26 @@ export function manifestVariant(manifestPath: string, dir: string, name: string,
   writeFileSync(p, JSON.stringify(m));
   return p;
 }
+
+/**
+ * Largest |score - golden| of `scoreMany` over golden sets of shared images: the calibration set
+ * (names without extension, dist_dir BMPs) and the BIQ2021 set (file names), both ../shared.
+ */
+export async function worstSharedDelta(
+  scorer: { scoreMany(paths: string[]): Promise<ArrayLike<number>> },
+  calibration: Record<string, { score: number }>,
+  biq2021: Record<string, { score: number }>,
+): Promise<{ worst: number; images: number }> {
+  let worst = 0;
+  let images = 0;
+  for (const [set, path] of [
+    [calibration, (n: string) => sharedPath('data/calibration/dist_dir', `${n}.bmp`)],
+    [biq2021, (n: string) => sharedPath('data/biq2021/images', n)],
+  ] as const) {
+    const names = Object.keys(set);
+    const scores = await scorer.scoreMany(names.map(path));
+    for (let i = 0; i < names.length; i++) worst = Math.max(worst, Math.abs(scores[i] - set[names[i]].score));
+    images += names.length;
+  }
+  return { worst, images };
+}

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Model, preprocess, validateManifest, type ModelManifest } from '../dist/cjs/index.js';
-import { CALIBRATION_IMAGES, HAS_SHARED, manifestVariant, pythonWith, rejection, ROOT, SHARED_SKIP_REASON, sharedPath } from './helpers';
+import { CALIBRATION_IMAGES, HAS_SHARED, manifestVariant, pythonWith, rejection, ROOT, SHARED_SKIP_REASON, sharedPath, worstSharedDelta } from './helpers';
 
 const FIX = join(ROOT, 'test/fixtures/cnniqa-seeded');
 const MANIFEST = join(FIX, 'manifest.json');
@@ -126,17 +126,8 @@ describe.skipIf(!HAS_SHARED)('CNNIQA seeded weights on shared images (calibratio
     if (!HAS_SHARED) return console.warn(SHARED_SKIP_REASON);
     const model = await Model.load(MANIFEST, { maxBatch: 256 });
     try {
-      const sets: [Record<string, Scored>, (n: string) => string][] = [
-        [golden.seeded.calibration!, (n) => sharedPath('data/calibration/dist_dir', `${n}.bmp`)],
-        [golden.seeded.biq2021!, (n) => sharedPath('data/biq2021/images', n)],
-      ];
-      let worst = 0;
-      for (const [set, path] of sets) {
-        const names = Object.keys(set);
-        expect(names.length).toBeGreaterThanOrEqual(5);
-        const scores = await model.scoreMany(names.map(path));
-        scores.forEach((s, i) => (worst = Math.max(worst, Math.abs(s - set[names[i]].score))));
-      }
+      const { worst, images } = await worstSharedDelta(model, golden.seeded.calibration!, golden.seeded.biq2021!);
+      expect(images).toBe(25);
       expect(worst).toBeLessThanOrEqual(TOL);
     } finally {
       await model.close();
