@@ -107,6 +107,13 @@ describe('CNNIQA pipeline, seeded weights (committed fixture)', () => {
     expect(e.message).toMatch(/33x33/);
   });
 
+  it('rejects a graph whose input is not the declared 1 x 32 x 32 patch with ERR_MODEL naming the shapes', async () => {
+    const rgbGraph = join(ROOT, 'test/fixtures/wadiqam-nr-seeded/wadiqam-nr-seeded.onnx'); // N x 3 x 32 x 32
+    const e = await rejection(Model.load(manifestVariant(MANIFEST, tmp, 'rgb-graph', () => undefined, rgbGraph)));
+    expect(e.code).toBe('ERR_MODEL');
+    expect(e.message).toMatch(/shape \[\?, 3, 32, 32\] but the manifest declares \[\?, 1, 32, 32\]/);
+  });
+
   it('rejects manifests whose patch options do not fit with ERR_MODEL', () => {
     const m = JSON.parse(readFileSync(MANIFEST, 'utf8')) as ModelManifest;
     const bad = (edit: (x: ModelManifest) => void, msg: RegExp) => {
