@@ -24,6 +24,8 @@ export interface VideoAddon {
   videoCompareNext(handle: unknown, n: number, abort?: unknown): Promise<NativeCompareChunk>;
   videoReaderOpen(spec: NativeVideoSpec, read: object): Promise<{ handle: unknown; info: VideoInfo }>;
   videoReaderNext(handle: unknown, n: number, abort?: unknown): Promise<NativeFrameChunk>;
+  videoReaderClose(handle: unknown): void;
+  videoCompareClose(handle: unknown): void;
 }
 
 export function videoNative(): VideoAddon {

@@ -53,19 +53,24 @@ async function* frameScores(input: VideoInput, o: VideoQualityOptions | undefine
   });
   meta.info = opened.info;
   let done = 0;
-  for (;;) {
-    const c = await withAbort(o?.signal, (flag) => n.videoReaderNext(opened.handle, chunk, flag));
-    if (c.frames.length) {
-      const images: RawImage[] = c.frames.map((data) => ({ data, width: c.width, height: c.height, channels: 3, order: 'bgr' }));
-      const settled = await entry.fn.batchSettled(images, { ...metricOptions, signal: o?.signal });
-      for (let i = 0; i < images.length; i++) {
-        const err = settled.errors[i];
-        yield { index: c.index[i], time: c.time[i], score: settled.scores[i], ...(err ? { error: err } : {}) };
+  try {
+    for (;;) {
+      const c = await withAbort(o?.signal, (flag) => n.videoReaderNext(opened.handle, chunk, flag));
+      if (c.frames.length) {
+        const images: RawImage[] = c.frames.map((data) => ({ data, width: c.width, height: c.height, channels: 3, order: 'bgr' }));
+        const settled = await entry.fn.batchSettled(images, { ...metricOptions, signal: o?.signal });
+        for (let i = 0; i < images.length; i++) {
+          const err = settled.errors[i];
+          yield { index: c.index[i], time: c.time[i], score: settled.scores[i], ...(err ? { error: err } : {}) };
+        }
+        done += c.frames.length;
+        o?.onProgress?.(done);
       }
-      done += c.frames.length;
-      o?.onProgress?.(done);
+      if (c.done) return;
     }
-    if (c.done) return;
+  } finally {
+    // Also runs when the consumer stops early (break, throw): the file and decoder go now, not at GC.
+    n.videoReaderClose(opened.handle);
   }
 }
 

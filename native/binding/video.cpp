@@ -228,6 +228,21 @@ Napi::Value ReaderNext(const Napi::CallbackInfo& info) {
   });
 }
 
+// videoReaderClose(handle), videoCompareClose(handle): release the decoder(s) and file(s) now.
+Napi::Value ReaderClose(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    close_handle<FrameReader>(info[0], "video reader");
+    return info.Env().Undefined();
+  });
+}
+
+Napi::Value CompareClose(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    close_handle<iqa::VideoComparison>(info[0], "video comparison");
+    return info.Env().Undefined();
+  });
+}
+
 }  // namespace
 
 void init_video(Napi::Env env, Napi::Object exports) {
@@ -236,6 +251,8 @@ void init_video(Napi::Env env, Napi::Object exports) {
   exports.Set("videoCompareNext", Napi::Function::New(env, CompareNext));
   exports.Set("videoReaderOpen", Napi::Function::New(env, ReaderOpen));
   exports.Set("videoReaderNext", Napi::Function::New(env, ReaderNext));
+  exports.Set("videoReaderClose", Napi::Function::New(env, ReaderClose));
+  exports.Set("videoCompareClose", Napi::Function::New(env, CompareClose));
 }
 
 }  // namespace iqa_node
