@@ -57,6 +57,9 @@ describe('VSFA pipeline against the PyTorch reference (seeded tiny backbone)', (
     const one = await videoQuality(testsrc, { model: manifestPath, chunk: 1 });
     const all = await videoQuality(testsrc, { model: manifestPath, chunk: 64 });
     expect(maxAbsDiff(one.perFrame.scores, all.perFrame.scores)).toBeLessThan(1e-6);
+    const batched = await videoQuality(testsrc, { model: manifestPath, load: { frameBatch: 1 } });
+    expect(maxAbsDiff(batched.perFrame.scores, all.perFrame.scores)).toBeLessThan(1e-6);
+    expect((await rejection(videoQuality(testsrc, { model: manifestPath, load: { frameBatch: 0 } }))).code).toBe('ERR_INPUT');
     const streamed = [];
     for await (const f of videoQuality.stream(testsrc, { model: manifestPath, chunk: 3 })) streamed.push(f.score);
     expect(maxAbsDiff(streamed, all.perFrame.scores)).toBeLessThan(1e-6);

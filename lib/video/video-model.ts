@@ -35,6 +35,11 @@ export interface VideoModelLoadOptions {
   graphOptimization?: 'disable' | 'basic' | 'extended' | 'all';
   cudaDeviceId?: number;
   ortLibrary?: string;
+  /**
+   * Frames per feature-graph run (default: the manifest's, 32 for VSFA). The numbers do not depend
+   * on it; memory does (full-resolution ResNet-50 activations are about 35 MB per 960x540 frame).
+   */
+  frameBatch?: number;
   /** Check the graphs' sha256 against the manifest (default true). */
   verify?: boolean;
   /** Folder relative file names resolve against, for a manifest given as an object. */
@@ -65,6 +70,8 @@ export class VideoModel {
 
   static async load(manifestOrPath: string | VideoModelManifest, opts: VideoModelLoadOptions = {}): Promise<VideoModel> {
     const lm: LoadedManifest<VideoModelManifest> = readManifest(manifestOrPath, opts.baseDir, validateVideoManifest);
+    if (opts.frameBatch !== undefined && !(Number.isInteger(opts.frameBatch) && opts.frameBatch >= 1 && opts.frameBatch <= 1024))
+      throw new IqaError('ERR_INPUT', 'frameBatch must be an integer in [1, 1024]');
     const m = lm.manifest;
     loadOrt(opts.ortLibrary);
     const files = [m.features, m.temporal].map((g) => ({ path: resolveModelFile(lm, g.file), sha256: g.sha256 }));
@@ -88,7 +95,7 @@ export class VideoModel {
       scale: m.frames.normalize.scale === 'unit' ? 1 / 255 : 1,
       mean: m.frames.normalize.mean,
       std: m.frames.normalize.std,
-      batch: m.frames.batch ?? 32,
+      batch: opts.frameBatch ?? m.frames.batch ?? 32,
       session: {
         device: opts.device ?? 'cpu',
         strictDevice: opts.strictDevice ?? false,

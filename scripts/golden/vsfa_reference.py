@@ -20,6 +20,7 @@ import argparse
 import json
 import subprocess
 import sys
+import time
 
 import numpy as np
 import torch
@@ -111,14 +112,17 @@ def main():
     ap.add_argument('--state', required=True)
     ap.add_argument('--config', choices=['full', 'tiny'], required=True)
     ap.add_argument('--max-frames', type=int, default=0)
+    ap.add_argument('--threads', type=int, default=0, help='torch threads (0: its default)')
     ap.add_argument('videos', nargs='+')
     args = ap.parse_args()
-    torch.set_num_threads(torch.get_num_threads())
+    if args.threads:
+        torch.set_num_threads(args.threads)
     st = torch.load(args.state, map_location='cpu', weights_only=True)
     extractor = extractor_for(args.config, st['features'])
     head = Head(st['temporal']).eval()
     out = {'config': args.config, 'videos': {}}
     for path in args.videos:
+        t0 = time.perf_counter()
         video = vread(path)
         if args.max_frames:
             video = video[:args.max_frames]
@@ -126,7 +130,8 @@ def main():
         with torch.no_grad():
             q = head(feats.unsqueeze(0))[0]
             score = torch.mean(TP(q)).item()
-        out['videos'][path.split('/')[-1]] = {'frames': int(len(video)), 'quality': [float(v) for v in q[:, 0]], 'score': score}
+        seconds = time.perf_counter() - t0  # decode + features + head + pooling (benchmarks read it)
+        out['videos'][path.split('/')[-1]] = {'frames': int(len(video)), 'quality': [float(v) for v in q[:, 0]], 'score': score, 'seconds': seconds}
         print(f'{path}: {len(video)} frames, score {score:.6f}', file=sys.stderr)
     json.dump(out, sys.stdout, indent=1)
     print()
