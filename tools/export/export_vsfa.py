@@ -35,7 +35,6 @@ Example:
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import sys
@@ -43,6 +42,8 @@ import sys
 import numpy as np
 import torch
 import torch.nn as nn
+
+from export_common import sha256
 
 MEAN = [0.485, 0.456, 0.406]
 STD = [0.229, 0.224, 0.225]
@@ -119,13 +120,6 @@ def build(args):
         temporal = Temporal(2 * channels, reduced, hidden)
     return features, temporal.eval(), 2 * channels, hidden
 
-
-def sha256(path):
-    h = hashlib.sha256()
-    with open(path, 'rb') as f:
-        for b in iter(lambda: f.read(1 << 20), b''):
-            h.update(b)
-    return h.hexdigest()
 
 
 def export(features, temporal, dim, hidden, args, fpath, tpath):
