@@ -41,8 +41,8 @@ export interface ModelManifest {
 }
 
 /** A manifest with the folder its relative file names resolve against. */
-export interface LoadedManifest {
-  manifest: ModelManifest;
+export interface LoadedManifest<M = ModelManifest> {
+  manifest: M;
   baseDir: string;
   /** Where it was read from (undefined for an object given in code). */
   path?: string;
@@ -88,10 +88,17 @@ export function validateManifest(m: unknown, where = 'manifest'): ModelManifest 
   return m as ModelManifest;
 }
 
-/** Reads a manifest by path, by model name (searched in modelDirs()) or takes an object. */
-export function readManifest(manifestOrPath: string | ModelManifest, baseDir?: string): LoadedManifest {
+/**
+ * Reads a manifest by path, by model name (searched in modelDirs()) or takes an object; `validate`
+ * checks it (image models by default; video models pass their own).
+ */
+export function readManifest<M = ModelManifest>(
+  manifestOrPath: string | NoInfer<M>,
+  baseDir?: string,
+  validate: (m: unknown, where?: string) => M = validateManifest as unknown as (m: unknown, where?: string) => M,
+): LoadedManifest<M> {
   if (typeof manifestOrPath === 'object' && manifestOrPath !== null) {
-    return { manifest: validateManifest(manifestOrPath), baseDir: resolve(baseDir ?? process.cwd()) };
+    return { manifest: validate(manifestOrPath), baseDir: resolve(baseDir ?? process.cwd()) };
   }
   if (typeof manifestOrPath !== 'string' || manifestOrPath.length === 0)
     throw new IqaError('ERR_INPUT', 'Model.load needs a manifest path, a model name or a manifest object');
@@ -109,10 +116,10 @@ export function readManifest(manifestOrPath: string | ModelManifest, baseDir?: s
   } catch (e) {
     throw new IqaError('ERR_MODEL', `model manifest ${path} is not valid JSON: ${(e as Error).message}`, { cause: e });
   }
-  return { manifest: validateManifest(parsed, path), baseDir: dirname(path), path };
+  return { manifest: validate(parsed, path), baseDir: dirname(path), path };
 }
 
-export function resolveModelFile(lm: LoadedManifest, file: string): string {
+export function resolveModelFile(lm: LoadedManifest<unknown>, file: string): string {
   return isAbsolute(file) ? file : join(lm.baseDir, file);
 }
 

@@ -22,7 +22,6 @@ Examples:
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import sys
@@ -31,18 +30,12 @@ import numpy as np
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from export_common import sha256  # noqa: E402
 from hyperiqa_model import FULL, TINY, HyperNet, HyperNetForExport, IMAGENET_MEAN, IMAGENET_STD, OUTPUT_NAMES, reference_scores  # noqa: E402
 
 AUTHORS_URL = 'https://drive.google.com/file/d/1OOUmnbvpGea0LIGpIWEbOyxfWx6UCiiE/view (koniq_pretrained.pkl, linked from https://github.com/SSL92/hyperIQA)'
 PYIQA_URL = 'https://huggingface.co/chaofengc/IQA-PyTorch-Weights/resolve/main/HyperIQA-resnet50-koniq10k-c96c41b1.pth'
 
-
-def sha256(path):
-    h = hashlib.sha256()
-    with open(path, 'rb') as f:
-        for chunk in iter(lambda: f.read(1 << 20), b''):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def pyiqa_to_authors(sd):
