@@ -8,6 +8,7 @@ import { packageRoot } from '../core/native';
 import { findManifest, isModelName, modelDirs } from './model-dir';
 import { importHint } from './zoo';
 import { validateSchema, type Schema } from '../core/schema';
+import type { Interp } from '../core/preprocess';
 
 export type CropPolicy = 'resize' | 'center' | 'random' | 'full';
 
@@ -30,7 +31,7 @@ export interface ModelManifest {
     normalize?: { scale: 'unit' | 'byte'; mean: number[]; std: number[] };
   };
   preprocess: {
-    resize?: { width: number; height: number; interp?: 'area' | 'bilinear' | 'bicubic' | 'matlab-bicubic' } | null;
+    resize?: { width: number; height: number; interp?: Interp } | null;
     crop: { policy: CropPolicy; count?: number; seed?: number };
   };
   outputs: { name: string; shape: (number | string)[] }[];

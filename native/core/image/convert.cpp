@@ -7,6 +7,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include "common/error.h"
+#include "image/pil_resize.h"
 
 namespace iqa {
 
@@ -62,12 +63,25 @@ Interp parse_interp(const std::string& name) {
   if (name == "bilinear") return Interp::Bilinear;
   if (name == "bicubic") return Interp::Bicubic;
   if (name == "matlab" || name == "matlab-bicubic") return Interp::MatlabBicubic;
-  fail(ErrorCode::Input, "unknown interpolation '" + name + "' (area, bilinear, bicubic, matlab-bicubic)");
+  if (name == "pil-box") return Interp::PilBox;
+  if (name == "pil-bilinear") return Interp::PilBilinear;
+  if (name == "pil-hamming") return Interp::PilHamming;
+  if (name == "pil-bicubic") return Interp::PilBicubic;
+  if (name == "pil-lanczos") return Interp::PilLanczos;
+  fail(ErrorCode::Input, "unknown interpolation '" + name + "' (area, bilinear, bicubic, matlab-bicubic, pil-box, pil-bilinear, pil-hamming, pil-bicubic, pil-lanczos)");
 }
 
 cv::Mat resize_image(const cv::Mat& img, cv::Size size, Interp interp) {
   if (size.width <= 0 || size.height <= 0) fail(ErrorCode::Input, "resize target must be positive");
   if (interp == Interp::MatlabBicubic) return imresize_matlab(img, size, true);
+  switch (interp) {
+    case Interp::PilBox: return pil_resize(img, size, PilFilter::Box);
+    case Interp::PilBilinear: return pil_resize(img, size, PilFilter::Bilinear);
+    case Interp::PilHamming: return pil_resize(img, size, PilFilter::Hamming);
+    case Interp::PilBicubic: return pil_resize(img, size, PilFilter::Bicubic);
+    case Interp::PilLanczos: return pil_resize(img, size, PilFilter::Lanczos);
+    default: break;
+  }
   int flag = interp == Interp::Area ? cv::INTER_AREA : interp == Interp::Bilinear ? cv::INTER_LINEAR : cv::INTER_CUBIC;
   cv::Mat out;
   cv::resize(img, out, size, 0, 0, flag);
