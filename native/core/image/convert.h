@@ -34,6 +34,11 @@ cv::Mat imresize_matlab(const cv::Mat& img, cv::Size size, bool antialias = true
 // imresize(img, scale): output size ceil(scale * input) per dimension.
 cv::Mat imresize_matlab(const cv::Mat& img, double scale, bool antialias = true);
 
+// torch.nn.functional.interpolate(x, scale_factor=s, mode='bilinear', align_corners=False):
+// output floor(size * s), source coordinate (dst + 0.5) / s - 0.5 clamped at 0 (the scale
+// itself maps coordinates, not the size ratio). Float images only.
+cv::Mat torch_bilinear_scale(const cv::Mat& img, double scale);
+
 // Checked region of interest (a copy).
 cv::Mat crop(const cv::Mat& img, const cv::Rect& roi);
 
