@@ -2,7 +2,7 @@ export { IqaError, ERROR_CODES, type ErrorCode } from './core/errors';
 export type { ImageInput, RawImage, MatLike, PixelOrder } from './core/input';
 export { limitInputPixels, concurrency, DEFAULT_LIMIT_INPUT_PIXELS, type DecodeOptions } from './core/config';
 export type { CallOptions, SettledBatch, NrMetricFunction, FrMetricFunction } from './core/run';
-export { preprocess, encode, type PreprocessOptions, type DecodedImage, type Tensor, type TensorOptions, type EncodeOptions } from './core/preprocess';
+export { preprocess, encode, type PreprocessOptions, type Interp, type DecodedImage, type Tensor, type TensorOptions, type EncodeOptions } from './core/preprocess';
 export { versions, type Versions } from './core/versions';
 export { sharpness, type SharpnessOptions } from './nr/sharpness';
 export { psnr, type PsnrOptions } from './fr/psnr';

@@ -8,8 +8,9 @@ import { packageRoot } from '../core/native';
 import { findManifest, isModelName, modelDirs } from './model-dir';
 import { importHint } from './zoo';
 import { validateSchema, type Schema } from '../core/schema';
+import type { Interp } from '../core/preprocess';
 
-export type CropPolicy = 'resize' | 'center' | 'random' | 'full';
+export type CropPolicy = 'resize' | 'center' | 'random' | 'uniform' | 'full';
 
 export interface ModelManifest {
   $schema?: string;
@@ -30,7 +31,7 @@ export interface ModelManifest {
     normalize?: { scale: 'unit' | 'byte'; mean: number[]; std: number[] };
   };
   preprocess: {
-    resize?: { width: number; height: number; interp?: 'area' | 'bilinear' | 'bicubic' | 'matlab-bicubic' } | null;
+    resize?: { width: number; height: number; interp?: Interp } | null;
     crop: { policy: CropPolicy; count?: number; seed?: number };
   };
   outputs: { name: string; shape: (number | string)[] }[];
@@ -82,7 +83,7 @@ export function validateManifest(m: unknown, where = 'manifest'): ModelManifest 
     }
     if (mm.score.range[0] >= mm.score.range[1]) errs.push(`manifest.score.range: must be [low, high] with low < high`);
     const c = mm.preprocess.crop;
-    if (c.policy !== 'random' && c.count !== undefined && c.count !== 1) errs.push(`manifest.preprocess.crop.count: only the 'random' policy takes several crops`);
+    if (c.policy !== 'random' && c.policy !== 'uniform' && c.count !== undefined && c.count !== 1) errs.push(`manifest.preprocess.crop.count: only the 'random' and 'uniform' policies take several crops`);
   }
   if (errs.length) throw new IqaError('ERR_MODEL', `invalid model manifest ${where}:\n  ${errs.join('\n  ')}`);
   return m as ModelManifest;
@@ -150,11 +151,11 @@ export function nativeSpec(lm: LoadedManifest, modelPath: string, o: CropOverrid
   const k = n.scale === 'byte' ? 1 / 255 : 1; // native normalises values in [0,1]
   const per = (a: number[]) => [0, 1, 2].map((i) => a[Math.min(i, a.length - 1)] * k);
   const policy = o.crop ?? m.preprocess.crop.policy;
-  const count = o.crops ?? (policy === 'random' ? (m.preprocess.crop.count ?? 1) : 1);
+  const count = o.crops ?? (policy === 'random' || policy === 'uniform' ? (m.preprocess.crop.count ?? 1) : 1);
   const seed = o.seed ?? m.preprocess.crop.seed ?? 0;
   if (!Number.isInteger(count) || count < 1 || count > 4096) throw new IqaError('ERR_INPUT', `crops must be an integer in 1..4096, got ${count}`);
   if (!Number.isSafeInteger(seed) || seed < 0) throw new IqaError('ERR_INPUT', `seed must be a non-negative safe integer, got ${seed}`);
-  if (!['resize', 'center', 'random', 'full'].includes(policy)) throw new IqaError('ERR_INPUT', `crop must be resize, center, random or full, got '${String(policy)}'`);
+  if (!['resize', 'center', 'random', 'uniform', 'full'].includes(policy)) throw new IqaError('ERR_INPUT', `crop must be resize, center, random, uniform or full, got '${String(policy)}'`);
   const headOutputs = m.head.type === 'hyperiqa-target' ? (m.head.outputs ?? m.outputs.map((x) => x.name)) : [m.head.output as string];
   return {
     name: m.name,

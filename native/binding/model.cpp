@@ -25,6 +25,7 @@ iqa::ort::CropPolicy parse_crop(const std::string& s) {
   if (s == "resize") return iqa::ort::CropPolicy::Resize;
   if (s == "center") return iqa::ort::CropPolicy::Center;
   if (s == "random") return iqa::ort::CropPolicy::Random;
+  if (s == "uniform") return iqa::ort::CropPolicy::Uniform;
   if (s == "full") return iqa::ort::CropPolicy::Full;
   iqa::fail(ErrorCode::Input, "crop policy must be 'resize', 'center', 'random' or 'full', got '" + s + "'");
 }
