@@ -31,21 +31,11 @@ from torchvision.transforms import functional as TF
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, 'tools', 'export'))
 from hyperiqa_model import TINY, HyperNet, reference_scores  # noqa: E402
+from make_hyperiqa_fixture import splitmix64  # noqa: E402  (iqa-node's documented crop generator)
 
 FIX = os.path.join(ROOT, 'test', 'fixtures', 'hyperiqa-tiny')
 SHARED = os.path.join(os.path.dirname(ROOT), 'shared', 'data', 'calibration', 'dist_dir')
-MASK = (1 << 64) - 1
 NORMALIZE = transforms.Normalize(mean=[0.485, 0.456, 0.406], std=[0.229, 0.224, 0.225])
-
-
-def splitmix64(seed):
-    state = seed & MASK
-    while True:
-        state = (state + 0x9E3779B97F4A7C15) & MASK
-        z = state
-        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & MASK
-        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & MASK
-        yield z ^ (z >> 31)
 
 
 def authors(net, path, count=25, seed=0, size=224):
