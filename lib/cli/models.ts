@@ -43,7 +43,7 @@ function listCommand(o: { json?: boolean }): number {
   }
   const rows = cards.map((c) => {
     const s = cardStatus(c);
-    return [c.name, c.kind, direction(c), range(c), c.commercialUse ? 'yes' : 'no', s.present ? 'present' : 'missing', c.title];
+    return [c.name, c.kind, direction(c), range(c), c.commercialUse ? 'yes' : 'no', s.present ? 'present' : s.detail.startsWith('unavailable') ? 'unavailable' : 'missing', c.title];
   });
   const head = ['name', 'kind', 'direction', 'range', 'commercial', 'files', 'title'];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
