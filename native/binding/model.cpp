@@ -125,7 +125,9 @@ iqa::ort::ModelSpec to_spec(const Napi::Value& v) {
   return s;
 }
 
-iqa::ort::EngineOptions to_engine(const Napi::Value& v) {
+}  // namespace
+
+iqa::ort::EngineOptions to_engine_options(const Napi::Value& v) {
   iqa::ort::EngineOptions e;
   if (v.IsUndefined() || v.IsNull()) return e;
   Napi::Object o = obj(v, "engine options");
@@ -146,6 +148,8 @@ iqa::ort::EngineOptions to_engine(const Napi::Value& v) {
   if (pad.IsBoolean()) e.pad_batches = pad.As<Napi::Boolean>().Value() ? 1 : 0;
   return e;
 }
+
+namespace {
 
 Napi::Value tensors_to_js(Napi::Env env, const std::vector<iqa::ort::TensorInfo>& ts) {
   Napi::Array a = Napi::Array::New(env, ts.size());
@@ -211,7 +215,7 @@ class ModelScoreWorker : public BatchWorker {
 Napi::Value CreateModel(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
     auto spec = to_spec(info[0]);
-    auto engine = to_engine(info[1]);
+    auto engine = to_engine_options(info[1]);
     auto result = std::make_shared<ModelPtr>();
     auto run = [spec, engine, result]() { *result = std::make_shared<iqa::ort::Model>(spec, engine); };
     auto to_js = [result](Napi::Env env) -> Napi::Value {
