@@ -51,6 +51,11 @@ export interface FaceOptions extends CallOptions {
   nmsThreshold?: number;
   /** Detection runs on the image resized so its longer side is at most this (default 640; 0: full size). */
   maxSide?: number;
+  /**
+   * The inputs are already aligned crops of the method's input size (e.g. LFW's 112x112 aligned
+   * release): no detection, one record per image with the whole image as its box.
+   */
+  aligned?: boolean;
   /** Return each aligned crop as PNG (record.crop). */
   crops?: boolean;
   device?: 'cpu' | 'cuda' | 'auto';
@@ -104,6 +109,7 @@ function checkOptions(o: FaceOptions): void {
   checkNumber(o, 'intraOpThreads', 0, 1024, true);
   checkNumber(o, 'interOpThreads', 0, 1024, true);
   if (o.device !== undefined && !['cpu', 'cuda', 'auto'].includes(o.device)) throw new IqaError('ERR_INPUT', `device must be 'cpu', 'cuda' or 'auto'`);
+  if (o.aligned === true && o.method === undefined) throw new IqaError('ERR_INPUT', 'aligned: true needs a method (it only skips detection)');
   if (o.detector !== undefined && (typeof o.detector !== 'string' || o.detector.length === 0)) throw new IqaError('ERR_INPUT', "detector must be 'yunet' or an ONNX path");
 }
 
@@ -192,6 +198,7 @@ async function runFaces(imgs: readonly ImageInput[], o: FaceOptions = {}): Promi
       maxFaces: o.maxFaces,
       minFaceSize: o.minFaceSize,
       crops: o.crops === true,
+      aligned: o.aligned === true,
     };
     const r = await addon().faceScore(pipeline.handle, natives, decodeOptions(o), native, flag);
     const errors = r.errors.map((e, i) => {

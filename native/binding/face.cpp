@@ -111,6 +111,8 @@ iqa::face::FaceOptions to_face_options(const Napi::Value& v) {
   f.min_face_size = float(number_field(o, "minFaceSize", 0));
   Napi::Value crops = o.Get("crops");
   f.crops = crops.IsBoolean() && crops.As<Napi::Boolean>().Value();
+  Napi::Value aligned = o.Get("aligned");
+  f.aligned = aligned.IsBoolean() && aligned.As<Napi::Boolean>().Value();
   return f;
 }
 

@@ -100,6 +100,18 @@ FacePipeline::FacePipeline(std::shared_ptr<FaceDetector> detector, std::shared_p
 
 std::vector<FaceOutcome> FacePipeline::run(const cv::Mat& img_in, const FaceOptions& opts) const {
   cv::Mat img = to_bgr8(img_in);
+  if (opts.aligned) {
+    const cv::Size want = align_.output_size();
+    if (img.size() != want)
+      fail(ErrorCode::Input, "an aligned face must be " + std::to_string(want.width) + "x" + std::to_string(want.height) + ", got " +
+                                 std::to_string(img.cols) + "x" + std::to_string(img.rows));
+    FaceOutcome f;
+    f.detection.w = float(img.cols), f.detection.h = float(img.rows), f.detection.score = 1.f;
+    for (int k = 0; k < 10; ++k) f.detection.landmarks[k] = align_.crop.empty() && align_.resize_width == 0 ? float(align_.points[k]) : 0.f;
+    if (opts.crops) f.crop = img;
+    if (model_) f.raw = model_->run({img}).at(0);
+    return {f};
+  }
   std::vector<Detection> dets = detector_->detect(img, opts.detect);
   if (opts.max_faces > 0 && dets.size() > size_t(opts.max_faces)) dets.resize(size_t(opts.max_faces));
   std::vector<FaceOutcome> out(dets.size());

@@ -53,6 +53,7 @@ struct FaceOptions {
   int max_faces = 0;       // 0: all; faces are ranked by detector score
   float min_face_size = 0; // shorter box side in image pixels below which a face is not scored
   bool crops = false;      // keep the aligned crops
+  bool aligned = false;    // the image is already an aligned crop of the method's input size: no detection
 };
 
 struct FaceOutcome {
