@@ -1,7 +1,8 @@
 // The face-quality runner with the MagFace and OFIQ-UQS descriptors on the seeded tiny iResNet
 // fixture (tools/export/magface.py --weights random; scores mean nothing), against PyTorch and
 // skimage + OpenCV (goldens: scripts/golden/face_magface_golden.py).
-import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -111,5 +112,34 @@ describe('face descriptors: validation and mapping', () => {
     const crop = { data: new Uint8Array(112 * 112 * 3).fill(90), width: 112, height: 112, channels: 3 as const };
     expect((await rejection(faceQuality(crop, { method: join(dir, 'd.json'), aligned: true }))).message).toMatch(/index 99/);
     expect((await rejection(faceQuality(img, { method: 'no-such-face-method' }))).code).toBe('ERR_MODEL');
+  });
+});
+
+describe.skipIf(!HAS_SHARED)('iqa face score', () => {
+  const CLI = join(ROOT, 'dist/cjs/cli/index.js');
+  const run = (args: string[]) => spawnSync(process.execPath, [CLI, 'face', 'score', ...args], { encoding: 'utf8' });
+  it('JSONL with faces, NO_FACE and errors; --crop-dir writes PNGs; exit 1 when an input failed', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'iqa-face-cli-'));
+    const withFace = sharedPath(golden.cases[0].image);
+    const r = run([withFace, sharedPath('data/calibration/ref_dir/I03.bmp'), join(dir, 'missing.jpg'), '--method', OFIQ, '--crop-dir', join(dir, 'crops')]);
+    expect(r.status).toBe(1);
+    const recs = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(recs).toHaveLength(3);
+    expect(Math.abs((recs[0].quality as number) - golden.cases[0].faces[0].ofiqQuality)).toBeLessThanOrEqual(1);
+    expect((recs[1].failure as { code: string }).code).toBe('NO_FACE');
+    expect((recs[2].error as { code: string }).code).toBe('ERR_INPUT');
+    expect(readdirSync(join(dir, 'crops'))).toEqual(['serfiq_test_img.0.png']);
+  });
+  it('CSV and table', () => {
+    const csv = run([sharedPath(golden.cases[0].image), '--method', MAGFACE, '--format', 'csv']);
+    expect(csv.status).toBe(0);
+    const [head, row] = csv.stdout.trim().split('\n');
+    expect(head.split(',')).toContain('quality');
+    expect(Number(row.split(',')[8])).toBeCloseTo(golden.cases[0].faces[0].magfaceQuality, 1);
+    const table = run([sharedPath(golden.cases[0].image), '--format', 'table']);
+    expect(table.stdout).toMatch(/det 0\.9\d+ {2}.*serfiq_test_img\.jpeg#0/);
+  });
+  it('a bad flag is a usage error (exit 2)', () => {
+    expect(run([sharedPath(golden.cases[0].image), '--max-faces', '-3']).status).not.toBe(0);
   });
 });
