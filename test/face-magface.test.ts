@@ -61,6 +61,19 @@ describe.skipIf(!HAS_SHARED)('face runner: detect -> align -> ONNX -> norm -> ma
     expect(withCrop.faces[0].crop?.subarray(1, 4).toString()).toBe('PNG');
   });
 
+  it('given landmarks skip detection; embeddings are the output rows whose norm is raw', async () => {
+    const img = sharedPath(golden.cases[0].image);
+    const det = (await faceQuality(img)).faces[0];
+    const r = await faceQuality(img, { method: MAGFACE, landmarks: det.landmarks, embeddings: true });
+    expect(r.faces).toHaveLength(1);
+    expect(r.faces[0].detectorScore).toBe(1);
+    const e = r.faces[0].embedding!;
+    expect(e.length).toBe(32);
+    expect(Math.hypot(...e)).toBeCloseTo(r.faces[0].raw!, 4);
+    expect(Math.abs(r.faces[0].raw! - golden.cases[0].faces[0].arcface112) / golden.cases[0].faces[0].arcface112).toBeLessThan(1e-3);
+    expect((await rejection(faceQuality(img, { method: MAGFACE, landmarks: [[1, 2]] as never }))).code).toBe('ERR_INPUT');
+  });
+
   it('a face whose landmarks fall outside the frame is LANDMARKS_OUTSIDE, not a number', async () => {
     // The SER-FIQ photo cropped through the eyes: the detector still finds the face, with eye
     // landmarks above the top edge. The crop is made here as raw pixels.

@@ -28,6 +28,8 @@ export interface FaceRecord {
   failure: { code: FaceFailureCode; message: string } | null;
   /** The aligned crop as PNG, when `crops: true`. */
   crop?: Buffer;
+  /** The model's whole output row (e.g. a recogniser's embedding), when `embeddings: true`. */
+  embedding?: Float32Array;
 }
 
 export interface FaceResult {
@@ -56,6 +58,13 @@ export interface FaceOptions extends CallOptions {
    * release): no detection, one record per image with the whole image as its box.
    */
   aligned?: boolean;
+  /**
+   * The five landmarks are known (e.g. [[x, y] x 5] of an aligned data set's template): no
+   * detection, one face per image aligned from these points.
+   */
+  landmarks?: readonly (readonly [number, number])[];
+  /** Return the model's output row per face (record.embedding), e.g. for verification or ERC. */
+  embeddings?: boolean;
   /** Return each aligned crop as PNG (record.crop). */
   crops?: boolean;
   device?: 'cpu' | 'cuda' | 'auto';
@@ -73,6 +82,7 @@ interface NativeFace {
   status: 'ok' | FaceFailureCode;
   raw: number | null;
   crop?: Buffer;
+  embedding?: Float32Array;
 }
 
 interface FaceAddon {
@@ -109,6 +119,8 @@ function checkOptions(o: FaceOptions): void {
   checkNumber(o, 'intraOpThreads', 0, 1024, true);
   checkNumber(o, 'interOpThreads', 0, 1024, true);
   if (o.device !== undefined && !['cpu', 'cuda', 'auto'].includes(o.device)) throw new IqaError('ERR_INPUT', `device must be 'cpu', 'cuda' or 'auto'`);
+  if (o.landmarks !== undefined && (!Array.isArray(o.landmarks) || o.landmarks.length !== 5 || o.landmarks.some((p) => !Array.isArray(p) || p.length !== 2 || p.some((v) => typeof v !== 'number' || !Number.isFinite(v)))))
+    throw new IqaError('ERR_INPUT', 'landmarks must be five [x, y] points of finite numbers');
   if (o.aligned === true && o.method === undefined) throw new IqaError('ERR_INPUT', 'aligned: true needs a method (it only skips detection)');
   if (o.detector !== undefined && (typeof o.detector !== 'string' || o.detector.length === 0)) throw new IqaError('ERR_INPUT', "detector must be 'yunet' or an ONNX path");
 }
@@ -170,6 +182,7 @@ function toRecord(f: NativeFace, index: number, method: LoadedFaceManifest | und
     failure: failed ? { code: f.status as FaceFailureCode, message: FAILURE_TEXT[f.status as FaceFailureCode] } : null,
   };
   if (f.crop) rec.crop = f.crop;
+  if (f.embedding && !failed) rec.embedding = f.embedding;
   return rec;
 }
 
@@ -199,6 +212,8 @@ async function runFaces(imgs: readonly ImageInput[], o: FaceOptions = {}): Promi
       minFaceSize: o.minFaceSize,
       crops: o.crops === true,
       aligned: o.aligned === true,
+      landmarks: o.landmarks?.flat(),
+      embeddings: o.embeddings === true,
     };
     const r = await addon().faceScore(pipeline.handle, natives, decodeOptions(o), native, flag);
     const errors = r.errors.map((e, i) => {

@@ -111,6 +111,12 @@ iqa::face::FaceOptions to_face_options(const Napi::Value& v) {
   f.min_face_size = float(number_field(o, "minFaceSize", 0));
   Napi::Value crops = o.Get("crops");
   f.crops = crops.IsBoolean() && crops.As<Napi::Boolean>().Value();
+  f.landmarks = number_list(o, "landmarks");
+  if (!f.landmarks.empty() && f.landmarks.size() != 10) iqa::fail(ErrorCode::Input, "landmarks must be 10 numbers (5 points)");
+  for (double v : f.landmarks)
+    if (!std::isfinite(v)) iqa::fail(ErrorCode::Input, "landmarks must be finite");
+  Napi::Value embeddings = o.Get("embeddings");
+  f.embeddings = embeddings.IsBoolean() && embeddings.As<Napi::Boolean>().Value();
   Napi::Value aligned = o.Get("aligned");
   f.aligned = aligned.IsBoolean() && aligned.As<Napi::Boolean>().Value();
   return f;
@@ -144,6 +150,11 @@ Napi::Value faces_to_js(Napi::Env env, const ImageOutcome& r, bool has_model) {
     o.Set("status", iqa::face::face_status_name(f.status));
     if (f.status == iqa::face::FaceStatus::Ok && has_model) o.Set("raw", f.raw);
     else o.Set("raw", env.Null());
+    if (!f.embedding.empty()) {
+      Napi::Float32Array e = Napi::Float32Array::New(env, f.embedding.size());
+      for (size_t k = 0; k < f.embedding.size(); ++k) e[k] = f.embedding[k];
+      o.Set("embedding", e);
+    }
     if (i < r.crops_png.size() && !r.crops_png[i].empty())
       o.Set("crop", Napi::Buffer<uint8_t>::Copy(env, r.crops_png[i].data(), r.crops_png[i].size()));
     faces.Set(uint32_t(i), o);

@@ -40,7 +40,7 @@ FaceModel::FaceModel(FaceModelSpec spec, const ort::SessionOptions& opts)
   if (!found) fail(ErrorCode::Model, "face model has no output '" + spec_.output + "'");
 }
 
-std::vector<double> FaceModel::run(const std::vector<cv::Mat>& crops) const {
+std::vector<double> FaceModel::run(const std::vector<cv::Mat>& crops, std::vector<std::vector<float>>* rows) const {
   std::vector<double> out;
   if (crops.empty()) return out;
   const cv::Size size = spec_.align.output_size();
@@ -75,6 +75,7 @@ std::vector<double> FaceModel::run(const std::vector<cv::Mat>& crops) const {
         fail(ErrorCode::Model, "face model output '" + spec_.output + "' has " + std::to_string(row) + " values per face, index " + std::to_string(spec_.index) + " asked");
       for (size_t b = 0; b < n; ++b) {
         const float* r = v.data + b * row;
+        if (rows) rows->emplace_back(r, r + row);
         double q = 0;
         if (spec_.readout == Readout::Norm) {
           for (size_t k = 0; k < row; ++k) q += double(r[k]) * r[k];
@@ -109,10 +110,27 @@ std::vector<FaceOutcome> FacePipeline::run(const cv::Mat& img_in, const FaceOpti
     f.detection.w = float(img.cols), f.detection.h = float(img.rows), f.detection.score = 1.f;
     for (int k = 0; k < 10; ++k) f.detection.landmarks[k] = align_.crop.empty() && align_.resize_width == 0 ? float(align_.points[k]) : 0.f;
     if (opts.crops) f.crop = img;
-    if (model_) f.raw = model_->run({img}).at(0);
+    if (model_) {
+      std::vector<std::vector<float>> rows;
+      f.raw = model_->run({img}, opts.embeddings ? &rows : nullptr).at(0);
+      if (opts.embeddings) f.embedding = rows.at(0);
+    }
     return {f};
   }
-  std::vector<Detection> dets = detector_->detect(img, opts.detect);
+  std::vector<Detection> dets;
+  if (opts.landmarks.size() == 10) {
+    Detection d;
+    float x0 = 1e30f, y0 = 1e30f, x1 = -1e30f, y1 = -1e30f;
+    for (int k = 0; k < 5; ++k) {
+      const float x = float(opts.landmarks[2 * k]), y = float(opts.landmarks[2 * k + 1]);
+      d.landmarks[2 * k] = x, d.landmarks[2 * k + 1] = y;
+      x0 = std::min(x0, x), y0 = std::min(y0, y), x1 = std::max(x1, x), y1 = std::max(y1, y);
+    }
+    d.x = x0, d.y = y0, d.w = x1 - x0, d.h = y1 - y0, d.score = 1.f;
+    dets.push_back(d);
+  } else {
+    dets = detector_->detect(img, opts.detect);
+  }
   if (opts.max_faces > 0 && dets.size() > size_t(opts.max_faces)) dets.resize(size_t(opts.max_faces));
   std::vector<FaceOutcome> out(dets.size());
   std::vector<cv::Mat> crops;
@@ -142,8 +160,12 @@ std::vector<FaceOutcome> FacePipeline::run(const cv::Mat& img_in, const FaceOpti
     scored.push_back(i);
   }
   if (model_) {
-    std::vector<double> raw = model_->run(crops);
-    for (size_t k = 0; k < scored.size(); ++k) out[scored[k]].raw = raw[k];
+    std::vector<std::vector<float>> rows;
+    std::vector<double> raw = model_->run(crops, opts.embeddings ? &rows : nullptr);
+    for (size_t k = 0; k < scored.size(); ++k) {
+      out[scored[k]].raw = raw[k];
+      if (opts.embeddings) out[scored[k]].embedding = std::move(rows[k]);
+    }
   }
   return out;
 }

@@ -37,7 +37,8 @@ class FaceModel {
   FaceModel(FaceModelSpec spec, const ort::SessionOptions& opts);
   const FaceModelSpec& spec() const { return spec_; }
   // One raw score per crop (8-bit BGR crops of the spec's output size).
-  std::vector<double> run(const std::vector<cv::Mat>& crops) const;
+  // `rows`, when given, receives each crop's whole output row (e.g. the embedding).
+  std::vector<double> run(const std::vector<cv::Mat>& crops, std::vector<std::vector<float>>* rows = nullptr) const;
 
  private:
   FaceModelSpec spec_;
@@ -54,12 +55,15 @@ struct FaceOptions {
   float min_face_size = 0; // shorter box side in image pixels below which a face is not scored
   bool crops = false;      // keep the aligned crops
   bool aligned = false;    // the image is already an aligned crop of the method's input size: no detection
+  std::vector<double> landmarks;  // 10 numbers: the five points are given, no detection
+  bool embeddings = false; // keep the model's output row per face
 };
 
 struct FaceOutcome {
   Detection detection;
   FaceStatus status = FaceStatus::Ok;
   double raw = 0;   // valid when status is Ok and a model ran
+  std::vector<float> embedding;  // the output row, when asked
   cv::Mat crop;     // aligned crop, when asked and the face was aligned
 };
 
