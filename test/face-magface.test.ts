@@ -74,6 +74,24 @@ describe.skipIf(!HAS_SHARED)('face runner: detect -> align -> ONNX -> norm -> ma
     expect((await rejection(faceQuality(img, { method: MAGFACE, landmarks: [[1, 2]] as never }))).code).toBe('ERR_INPUT');
   });
 
+  it('100 faces in one image (a 10x10 tiling): each gets a record; maxFaces keeps the best', async () => {
+    const { preprocess } = await import('../lib/core/preprocess');
+    const tile = await preprocess(sharedPath(golden.cases[1].image), { resize: { width: 146, height: 260, interp: 'area' } });
+    const W = tile.width * 10, H = tile.height * 10;
+    const big = Buffer.alloc(W * H * 3);
+    for (let ty = 0; ty < 10; ty++)
+      for (let y = 0; y < tile.height; y++)
+        for (let tx = 0; tx < 10; tx++)
+          Buffer.from((tile.data as Uint8Array).buffer, (tile.data as Uint8Array).byteOffset + y * tile.width * 3, tile.width * 3).copy(big, ((ty * tile.height + y) * W + tx * tile.width) * 3);
+    const img = { data: big, width: W, height: H, channels: 3 as const, order: 'bgr' as const };
+    const all = await faceQuality(img, { method: MAGFACE, maxSide: 0 });
+    expect(all.faces.length).toBeGreaterThanOrEqual(90);
+    expect(all.faces.length).toBeLessThanOrEqual(100);
+    for (const f of all.faces) expect(f.failure === null ? Number.isFinite(f.raw!) : true).toBe(true);
+    const top = await faceQuality(img, { method: MAGFACE, maxSide: 0, maxFaces: 5 });
+    expect(top.faces.map((f) => f.detectorScore)).toEqual(all.faces.slice(0, 5).map((f) => f.detectorScore));
+  });
+
   it('a face whose landmarks fall outside the frame is LANDMARKS_OUTSIDE, not a number', async () => {
     // The SER-FIQ photo cropped through the eyes: the detector still finds the face, with eye
     // landmarks above the top edge. The crop is made here as raw pixels.
