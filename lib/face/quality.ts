@@ -6,7 +6,7 @@ import { decodeOptions } from '../core/config';
 import { IqaError, toIqaError } from '../core/errors';
 import type { ImageInput, NativeInput } from '../core/input';
 import { loadOrt, native, ortLibraryPath, packageRoot } from '../core/native';
-import { admitted, normalize, type CallOptions } from '../core/run';
+import { admitted, normalize, settleErrors, type CallOptions } from '../core/run';
 import { sha256File } from '../deep/manifest';
 import { mapQuality, nativeFaceSpec, readFaceManifest, type FaceManifest, type FaceTemplate, type LoadedFaceManifest } from './manifest';
 
@@ -216,14 +216,7 @@ async function runFaces(imgs: readonly ImageInput[], o: FaceOptions = {}): Promi
       embeddings: o.embeddings === true,
     };
     const r = await addon().faceScore(pipeline.handle, natives, decodeOptions(o), native, flag);
-    const errors = r.errors.map((e, i) => {
-      const pre = bad.get(i);
-      if (pre) return pre;
-      if (!e) return null;
-      const err = toIqaError(e);
-      err.input = typeof imgs[i] === 'string' ? (imgs[i] as string) : i;
-      return err;
-    });
+    const errors = settleErrors(r.errors, imgs, bad);
     return { results: r.results.map((f, i) => (f && !errors[i] ? toResult(f, pipeline.method) : null)), errors };
   });
 }

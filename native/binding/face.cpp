@@ -18,35 +18,6 @@ namespace {
 using iqa::ErrorCode;
 using PipelinePtr = std::shared_ptr<iqa::face::FacePipeline>;
 
-Napi::Object object_arg(const Napi::Value& v, const char* what) {
-  if (!v.IsObject()) iqa::fail(ErrorCode::Input, std::string(what) + " must be an object");
-  return v.As<Napi::Object>();
-}
-double number_field(const Napi::Object& o, const char* k, double fallback) {
-  Napi::Value v = o.Get(k);
-  if (v.IsUndefined() || v.IsNull()) return fallback;
-  if (!v.IsNumber()) iqa::fail(ErrorCode::Input, std::string(k) + " must be a number");
-  return v.As<Napi::Number>().DoubleValue();
-}
-std::string string_field(const Napi::Object& o, const char* k, const std::string& fallback) {
-  Napi::Value v = o.Get(k);
-  if (v.IsUndefined() || v.IsNull()) return fallback;
-  if (!v.IsString()) iqa::fail(ErrorCode::Input, std::string(k) + " must be a string");
-  return v.As<Napi::String>().Utf8Value();
-}
-std::vector<double> number_list(const Napi::Object& o, const char* k) {
-  std::vector<double> out;
-  Napi::Value v = o.Get(k);
-  if (v.IsUndefined() || v.IsNull()) return out;
-  if (!v.IsArray()) iqa::fail(ErrorCode::Input, std::string(k) + " must be an array of numbers");
-  Napi::Array a = v.As<Napi::Array>();
-  for (uint32_t i = 0; i < a.Length(); ++i) {
-    if (!a.Get(i).IsNumber()) iqa::fail(ErrorCode::Input, std::string(k) + " must be an array of numbers");
-    out.push_back(a.Get(i).As<Napi::Number>().DoubleValue());
-  }
-  return out;
-}
-
 // {template: name | {points[10], width, height}, resize?: [w,h], crop?: [x,y,w,h]}
 iqa::face::AlignSpec to_align(const Napi::Value& v) {
   if (v.IsUndefined() || v.IsNull()) return iqa::face::arcface112();
