@@ -88,6 +88,15 @@ describe('face: hostile inputs', () => {
     expect(r.results[0]).toBeNull();
     expect(r.results[1]?.failure?.code).toBe('NO_FACE');
   });
+  it('.batch rejects with the first failed image; an aborted signal is ERR_ABORTED; non-arrays are ERR_INPUT', async () => {
+    const e = await rejection(faceQuality.batch([grey(16, 16), Buffer.from('garbage')]));
+    expect(e.code).toBe('ERR_DECODE');
+    expect(e.input).toBe(1);
+    expect((await rejection(faceQuality(grey(16, 16), { signal: AbortSignal.abort() }))).code).toBe('ERR_ABORTED');
+    expect((await rejection(faceQuality.batch('x.jpg' as never))).code).toBe('ERR_INPUT');
+    expect((await rejection(faceQuality(grey(16, 16), { aligned: true }))).code).toBe('ERR_INPUT');
+    expect((await rejection(faceQuality(grey(16, 16), null as never))).code).toBe('ERR_INPUT');
+  });
   it('a detector ONNX without the YuNet outputs is ERR_MODEL', async () => {
     const e = await rejection(faceQuality(grey(8, 8), { detector: join(ROOT, 'test', 'fixtures', 'hyperiqa-tiny', 'model.onnx') }));
     expect(e.code).toBe('ERR_MODEL');
