@@ -170,6 +170,17 @@ describe.skipIf(!HAS_SHARED)('iqa face score', () => {
     const table = run([sharedPath(golden.cases[0].image), '--format', 'table']);
     expect(table.stdout).toMatch(/det 0\.9\d+ {2}.*serfiq_test_img\.jpeg#0/);
   });
+  it('descriptors resolve by name from IQA_MODEL_DIR; iqa models lists them apart; --metric refuses them clearly', () => {
+    const env = { ...process.env, IQA_MODEL_DIR: join(ROOT, 'test', 'fixtures', 'face') };
+    const byName = spawnSync(process.execPath, [CLI, 'face', 'score', sharedPath(golden.cases[0].image), '--method', 'magface-tiny'], { encoding: 'utf8', env });
+    expect(byName.status).toBe(0);
+    expect(Math.abs((JSON.parse(byName.stdout) as { raw: number }).raw - golden.cases[0].faces[0].arcface112) / golden.cases[0].faces[0].arcface112).toBeLessThan(1e-3);
+    const list = spawnSync(process.execPath, [CLI, 'models'], { encoding: 'utf8', env });
+    expect(list.stdout).toMatch(/face descriptors \(iqa face score --method NAME\):\n {2}magface-tiny/);
+    const wrong = spawnSync(process.execPath, [CLI, 'score', '--metric', 'magface-tiny', sharedPath(golden.cases[0].image)], { encoding: 'utf8', env });
+    expect(wrong.status).toBe(2);
+    expect(wrong.stderr).toMatch(/face-quality descriptor/);
+  });
   it('a bad flag is a usage error (exit 2)', () => {
     expect(run([sharedPath(golden.cases[0].image), '--max-faces', '-3']).status).not.toBe(0);
   });
