@@ -27,3 +27,5 @@ export { Limiter, type AdmissionOptions, type LimiterStats } from './core/admiss
 export type { Limits } from './core/run';
 export { compareVideos, probeVideo, videoQuality, pool as poolScores, vsfaPool, VIDEO_FR_METRICS, type CompareVideosOptions, type VideoComparison, type FrameScores, type VideoFrMetric, type VideoQualityOptions, type VideoScore, type FrameScore, type Pooled, type VideoInput, type RawVideo, type FrameSelection, type VideoInfo } from './video';
 export { VideoModel, type VideoModelManifest, type VideoModelLoadOptions } from './video';
+export { faceQuality, alignFace, defaultDetectorPath, type FaceOptions, type FaceRecord, type FaceResult, type FaceFailureCode, type SettledFaces, type AlignedFace, type FaceQualityFunction } from './face/quality';
+export { validateFaceManifest, readFaceManifest, mapQuality as mapFaceQuality, type FaceManifest, type FaceMapping, type FaceTemplate } from './face/manifest';

@@ -99,6 +99,16 @@ describe('example server on 127.0.0.1', () => {
 
   const post = (path: string, body: BodyInit | undefined, type?: string) => call(srv.base + path, { method: 'POST', body, headers: type ? { 'content-type': type } : {} });
 
+  it('POST /face/score: NO_FACE on a face-less image; a method that is not a name is ERR_INPUT', async () => {
+    const r = await post('/face/score', png, 'image/png');
+    expect(r.status).toBe(200);
+    expect(r.json).toMatchObject({ method: null, faces: [], failure: { code: 'NO_FACE' } });
+    const bad = await post('/face/score?method=../x', png, 'image/png');
+    expect(bad.status).toBe(400);
+    expect(bad.json.code ?? bad.json.error?.code).toBe('ERR_INPUT');
+    expect((await post('/face/score?method=no-such-face-method', png, 'image/png')).status).toBeGreaterThanOrEqual(400);
+  });
+
   it('listens on 127.0.0.1 on an ephemeral port', () => {
     expect(srv.base).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
   });

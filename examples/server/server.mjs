@@ -36,7 +36,7 @@ import { join } from 'node:path';
 import { createHistogram, monitorEventLoopDelay, performance, PerformanceObserver } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import Fastify from 'fastify';
-import { ERROR_CODES, IqaError, Limiter, metricRegistry, probeVideo, registryCards, resolveMetric, versions, videoQuality } from 'iqa-node';
+import { ERROR_CODES, faceQuality, IqaError, Limiter, metricRegistry, probeVideo, registryCards, resolveMetric, versions, videoQuality } from 'iqa-node';
 import { parseMultipart } from './multipart.mjs';
 
 /** HTTP status for each IqaError code. */
@@ -534,6 +534,20 @@ export function buildServer(options = {}) {
     } finally {
       req.body?.remove?.();
     }
+  });
+
+  // Face quality: ?method=NAME (a face descriptor in the model directories; omitted: detection
+  // only), ?maxFaces=N. One record per face, or failure NO_FACE; crops and embeddings stay out.
+  app.post('/face/score', { config: { scoring: true } }, async (req, reply) => {
+    if (req.body?.bodyError) throw req.body.bodyError;
+    const image = isMultipart(req) ? formFiles(req.body, ['file']).file : req.body;
+    if (!Buffer.isBuffer(image)) throw httpError(req.headers['content-type'] ? 415 : 400, 'ERR_INPUT', 'send the image as the request body (Content-Type image/* or application/octet-stream) or as multipart field `file`');
+    const method = req.query.method;
+    if (method !== undefined && !/^[a-z0-9][a-z0-9._-]*$/i.test(method)) throw new IqaError('ERR_INPUT', 'method must be a model name (letters, digits, . _ -)');
+    const maxFaces = positiveQuery(req, 'maxFaces');
+    const t0 = performance.now();
+    const r = await withDeadline(reply, (signal) => faceQuality(image, { method, maxFaces, signal, limitInputPixels, limiter }));
+    return { method: method ?? null, faces: r.faces.map(({ crop: _c, embedding: _e, ...f }) => f), failure: r.failure, ms: performance.now() - t0 };
   });
 
   let v; // versions() asks the addon and ONNX Runtime: once is enough

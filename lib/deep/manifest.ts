@@ -57,6 +57,8 @@ export function manifestSchema(): Schema {
 
 /** Schema + semantic checks; throws ERR_MODEL listing every problem. */
 export function validateManifest(m: unknown, where = 'manifest'): ModelManifest {
+  if ((m as { kind?: unknown } | null)?.kind === 'face')
+    throw new IqaError('ERR_MODEL', `${where} is a face-quality descriptor: score faces with faceQuality(img, { method }) or iqa face score --method NAME`);
   const errs = validateSchema(m, manifestSchema());
   if (errs.length === 0) {
     const mm = m as ModelManifest;

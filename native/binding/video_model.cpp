@@ -4,7 +4,7 @@
 #include <mutex>
 
 #include "handles.h"
-#include "object_fields.h"
+#include "marshal.h"
 #include "video.h"
 #include "video/video_model.h"
 #include "workers.h"
@@ -13,24 +13,24 @@ namespace iqa_node {
 namespace {
 
 iqa::VideoModelSpec model_spec_of(const Napi::Value& v) {
-  Napi::Object o = obj(v, "video model spec");
+  Napi::Object o = object_arg(v, "video model spec");
   iqa::VideoModelSpec s;
-  s.features_path = text(o, "featuresPath", "");
-  s.features_input = text(o, "featuresInput", "");
-  s.features_output = text(o, "featuresOutput", "");
-  s.temporal_path = text(o, "temporalPath", "");
-  s.temporal_inputs = strings(o, "temporalInputs");
-  s.temporal_outputs = strings(o, "temporalOutputs");
-  s.feature_size = int64_t(num(o, "featureSize", 0));
-  s.state_size = int64_t(num(o, "stateSize", 0));
-  s.rgb = flag(o, "rgb", true);
-  s.scale = float(num(o, "scale", 1.0 / 255));
-  const std::vector<double> mean = numbers(o, "mean"), stdev = numbers(o, "std");
+  s.features_path = string_field(o, "featuresPath", "");
+  s.features_input = string_field(o, "featuresInput", "");
+  s.features_output = string_field(o, "featuresOutput", "");
+  s.temporal_path = string_field(o, "temporalPath", "");
+  s.temporal_inputs = string_list(o, "temporalInputs");
+  s.temporal_outputs = string_list(o, "temporalOutputs");
+  s.feature_size = int64_t(number_field(o, "featureSize", 0));
+  s.state_size = int64_t(number_field(o, "stateSize", 0));
+  s.rgb = bool_field(o, "rgb", true);
+  s.scale = float(number_field(o, "scale", 1.0 / 255));
+  const std::vector<double> mean = number_list(o, "mean"), stdev = number_list(o, "std");
   for (int c = 0; c < 3; ++c) {
     if (!mean.empty()) s.mean[c] = float(mean[mean.size() == 3 ? c : 0]);
     if (!stdev.empty()) s.stdev[c] = float(stdev[stdev.size() == 3 ? c : 0]);
   }
-  s.batch = int(num(o, "batch", 32));
+  s.batch = int(number_field(o, "batch", 32));
   Napi::Value session = o.Get("session");
   if (session.IsObject()) s.session = session_options_of(session.As<Napi::Object>());
   return s;
