@@ -16,55 +16,34 @@ fixture graph computes what this state dict computes.
   /work/pyenv/bin/python scripts/golden/hyperiqa_pipelines.py > test/golden/hyperiqa_pipelines.json
 """
 import json
-import math
 import os
 import subprocess
 import sys
 import tempfile
 
 import torch
-import torch.nn.functional as F
 from PIL import Image
-from torchvision import transforms
-from torchvision.transforms import functional as TF
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, 'tools', 'export'))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from crop_pipelines import authors_crops, pyiqa_crops  # noqa: E402
 from hyperiqa_model import TINY, HyperNet, reference_scores  # noqa: E402
-from make_hyperiqa_fixture import splitmix64  # noqa: E402  (iqa-node's documented crop generator)
 
 FIX = os.path.join(ROOT, 'test', 'fixtures', 'hyperiqa-tiny')
 SHARED = os.path.join(os.path.dirname(ROOT), 'shared', 'data', 'calibration', 'dist_dir')
-NORMALIZE = transforms.Normalize(mean=[0.485, 0.456, 0.406], std=[0.229, 0.224, 0.225])
 
 
-def authors(net, path, count=25, seed=0, size=224):
-    img = transforms.Resize((512, 384))(Image.open(path).convert('RGB'))
-    g = splitmix64(seed)
-    crops, pos = [], []
-    for _ in range(count):
-        x = next(g) % (img.width - size + 1)
-        y = next(g) % (img.height - size + 1)
-        pos.append([int(x), int(y)])
-        crops.append(NORMALIZE(transforms.ToTensor()(TF.crop(img, int(y), int(x), size, size))))
+def authors(net, path, count=25, seed=0):
+    crops, pos = authors_crops(path, count, seed)
     with torch.no_grad():
-        s = reference_scores(net, torch.stack(crops)).double()
-    return float(s.mean()), pos
+        return float(reference_scores(net, crops).double().mean()), pos
 
 
-def pyiqa(net, path, count=25, size=224):
-    x = transforms.ToTensor()(Image.open(path).convert('RGB'))[None]
-    h, w = x.shape[2:]
-    if min(h, w) <= size:
-        x = F.interpolate(x, scale_factor=(size + 1) / min(h, w), mode='bilinear')
-        h, w = x.shape[2:]
-    div, side = int(math.sqrt(count)), int(math.ceil(math.sqrt(count)))
-    sh, sw = (h - size) // div, (w - size) // div
-    corners = [(j * sw, i * sh) for i in range(side) for j in range(side)][:count]
-    crops = torch.cat([x[..., y:y + size, xx:xx + size] for xx, y in corners])
+def pyiqa(net, path, count=25):
+    crops, pos = pyiqa_crops(path, count)
     with torch.no_grad():
-        s = reference_scores(net, NORMALIZE(crops)).double()
-    return float(s.mean()), [list(c) for c in corners]
+        return float(reference_scores(net, crops).double().mean()), pos
 
 
 def main():
