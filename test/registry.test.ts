@@ -51,6 +51,14 @@ describe('cards', () => {
     for (const c of registryCards()) expect(section).toContain(`| \`${c.name}\` |`);
   });
 
+  it('a method that cannot be built is listed with the reason, and naming it says why', () => {
+    const card = registryCards().find((c) => c.name === 'transla');
+    expect(card?.available).toMatch(/no public code or weights/);
+    expect(() => resolveMetric('transla')).toThrow(/cannot be used here: no public code or weights/);
+    const r = spawnSync(process.execPath, [join(ROOT, 'dist/cjs/cli/index.js'), 'models'], { encoding: 'utf8' });
+    expect(r.stdout).toMatch(/transla .* unavailable /);
+  });
+
   it('options are validated against the card', () => {
     const ms = metricRegistry['ms-ssim'];
     expect(ms.options({ option: ['method=wtd_sum'] })).toEqual({ method: 'wtd_sum' });

@@ -12,6 +12,7 @@ import { registerQueueCommands } from './queue';
 import { registerTrainNiqe } from './train-niqe';
 import { registerEval } from './eval';
 import { registerVideo } from './video';
+import { registerFace } from './face';
 import { positiveInt } from './parsers';
 
 
@@ -117,6 +118,7 @@ export function buildProgram(): Command {
   registerQueueCommands(program);
   registerModels(program);
   registerVideo(program);
+  registerFace(program);
   return program;
 }
 

@@ -43,14 +43,17 @@ function listCommand(o: { json?: boolean }): number {
   }
   const rows = cards.map((c) => {
     const s = cardStatus(c);
-    return [c.name, c.kind, direction(c), range(c), c.commercialUse ? 'yes' : 'no', s.present ? 'present' : 'missing', c.title];
+    return [c.name, c.kind, direction(c), range(c), c.commercialUse ? 'yes' : 'no', s.present ? 'present' : s.detail.startsWith('unavailable') ? 'unavailable' : 'missing', c.title];
   });
   const head = ['name', 'kind', 'direction', 'range', 'commercial', 'files', 'title'];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (r: string[]) => r.map((v, i) => (i === r.length - 1 ? v : v.padEnd(widths[i]))).join('  ');
-  const found = extra.length
-    ? ['', 'manifests without a card (usable as --metric NAME):', ...extra.map((m) => `  ${m.name}  ${m.task ?? ''}  ${m.path}`)]
-    : [];
+  const models = extra.filter((m) => m.kind !== 'face');
+  const faces = extra.filter((m) => m.kind === 'face');
+  const found = [
+    ...(models.length ? ['', 'manifests without a card (usable as --metric NAME):', ...models.map((m) => `  ${m.name}  ${m.task ?? ''}  ${m.path}`)] : []),
+    ...(faces.length ? ['', 'face descriptors (iqa face score --method NAME):', ...faces.map((m) => `  ${m.name}  ${m.path}`)] : []),
+  ];
   process.stdout.write([line(head), ...rows.map(line), ...found, '', `model directories: ${modelDirs().join(', ')}`, 'iqa models show NAME: the whole card', ''].join('\n'));
   return 0;
 }

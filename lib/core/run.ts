@@ -89,9 +89,9 @@ export function normalize(inputs: readonly ImageInput[]): { natives: NativeInput
   return { natives, bad };
 }
 
-/** Merges input-normalisation errors and native per-item errors into one settled batch. */
-export function settle(result: NativeBatchResult, inputs: readonly ImageInput[], bad: Map<number, IqaError>): SettledBatch {
-  const errors = result.errors.map((e, i) => {
+/** Per-item IqaErrors: an input-normalisation error wins, then the native one, each naming its input. */
+export function settleErrors(native: readonly (object | null)[], inputs: readonly ImageInput[], bad: Map<number, IqaError>): (IqaError | null)[] {
+  return native.map((e, i) => {
     const pre = bad.get(i);
     if (pre) return pre;
     if (!e) return null;
@@ -99,6 +99,11 @@ export function settle(result: NativeBatchResult, inputs: readonly ImageInput[],
     err.input = typeof inputs[i] === 'string' ? (inputs[i] as string) : i;
     return err;
   });
+}
+
+/** Merges input-normalisation errors and native per-item errors into one settled batch. */
+export function settle(result: NativeBatchResult, inputs: readonly ImageInput[], bad: Map<number, IqaError>): SettledBatch {
+  const errors = settleErrors(result.errors, inputs, bad);
   for (const i of bad.keys()) result.scores[i] = NaN;
   return { scores: result.scores, errors };
 }

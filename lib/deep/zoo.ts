@@ -21,6 +21,8 @@ export function zooCards(): Map<string, MetricCard> {
     const card = JSON.parse(readFileSync(join(dir, f), 'utf8')) as MetricCard;
     const errs = validateSchema(card, schema, schema, `models/zoo/${f}`);
     if (card.name !== f.slice(0, -5)) errs.push(`models/zoo/${f}: name '${card.name}' differs from the file name`);
+    // Only a model that cannot be built (available: 'why') may lack the tool that makes its files.
+    if (!card.import && typeof card.available !== 'string') errs.push(`models/zoo/${f}: 'import' is required unless 'available' says why the model cannot be built`);
     if (errs.length) throw new IqaError('ERR_INTERNAL', `invalid model card:\n  ${errs.join('\n  ')}`);
     found.set(card.name, card);
   }

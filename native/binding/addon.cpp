@@ -18,6 +18,7 @@
 #include "fr/fr_common.h"
 #include "image/convert.h"
 #include "image/encode.h"
+#include "face.h"
 #include "image/image.h"
 #include "marshal.h"
 #include "model.h"
@@ -394,7 +395,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("setThreads", Napi::Function::New(env, SetThreads));
   init_fr(env, exports);
   init_video(env, exports);
+  init_video_model(env, exports);
   InitModel(env, exports);
+  InitFace(env, exports);
   return exports;
 }
 

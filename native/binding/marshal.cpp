@@ -98,4 +98,68 @@ iqa::DecodeOptions to_decode_options(const Napi::Value& value) {
   return d;
 }
 
+Napi::Object object_arg(const Napi::Value& v, const char* what) {
+  if (!v.IsObject()) iqa::fail(iqa::ErrorCode::Input, std::string(what) + " must be an object");
+  return v.As<Napi::Object>();
+}
+double number_field(const Napi::Object& o, const char* k, double fallback) {
+  Napi::Value v = o.Get(k);
+  if (v.IsUndefined() || v.IsNull()) return fallback;
+  if (!v.IsNumber()) iqa::fail(iqa::ErrorCode::Input, std::string(k) + " must be a number");
+  return v.As<Napi::Number>().DoubleValue();
+}
+bool bool_field(const Napi::Object& o, const char* k, bool fallback) {
+  Napi::Value v = o.Get(k);
+  if (v.IsUndefined() || v.IsNull()) return fallback;
+  if (!v.IsBoolean()) iqa::fail(iqa::ErrorCode::Input, std::string(k) + " must be a boolean");
+  return v.As<Napi::Boolean>().Value();
+}
+std::string string_field(const Napi::Object& o, const char* k, const std::string& fallback) {
+  Napi::Value v = o.Get(k);
+  if (v.IsUndefined() || v.IsNull()) return fallback;
+  if (!v.IsString()) iqa::fail(iqa::ErrorCode::Input, std::string(k) + " must be a string");
+  return v.As<Napi::String>().Utf8Value();
+}
+std::vector<double> number_list(const Napi::Object& o, const char* k) {
+  std::vector<double> out;
+  Napi::Value v = o.Get(k);
+  if (v.IsUndefined() || v.IsNull()) return out;
+  if (!v.IsArray()) iqa::fail(iqa::ErrorCode::Input, std::string(k) + " must be an array of numbers");
+  Napi::Array a = v.As<Napi::Array>();
+  for (uint32_t i = 0; i < a.Length(); ++i) {
+    Napi::Value e = a.Get(i);
+    if (!e.IsNumber()) iqa::fail(iqa::ErrorCode::Input, std::string(k) + " must be an array of numbers");
+    out.push_back(e.As<Napi::Number>().DoubleValue());
+  }
+  return out;
+}
+std::vector<std::string> string_list(const Napi::Object& o, const char* k) {
+  std::vector<std::string> out;
+  Napi::Value v = o.Get(k);
+  if (v.IsUndefined() || v.IsNull()) return out;
+  if (!v.IsArray()) iqa::fail(iqa::ErrorCode::Input, std::string(k) + " must be an array of strings");
+  Napi::Array a = v.As<Napi::Array>();
+  for (uint32_t i = 0; i < a.Length(); ++i) {
+    Napi::Value e = a.Get(i);
+    if (!e.IsString()) iqa::fail(iqa::ErrorCode::Input, std::string(k) + " must be an array of strings");
+    out.push_back(e.As<Napi::String>().Utf8Value());
+  }
+  return out;
+}
+
+iqa::ort::SessionOptions session_options_of(const Napi::Object& o) {
+  iqa::ort::SessionOptions s;
+  s.device = string_field(o, "device", "cpu");
+  s.strict_device = bool_field(o, "strictDevice", false);
+  s.intra_op_threads = int(number_field(o, "intraOpThreads", 0));
+  s.inter_op_threads = int(number_field(o, "interOpThreads", 0));
+  s.graph_optimization = string_field(o, "graphOptimization", "all");
+  s.cuda_device_id = int(number_field(o, "cudaDeviceId", 0));
+  s.prefer_nhwc = bool_field(o, "preferNhwc", true);
+  s.use_tf32 = bool_field(o, "useTf32", false);
+  s.cuda_copy_in_default_stream = bool_field(o, "cudaCopyInDefaultStream", true);
+  s.library_path = string_field(o, "libraryPath", "");
+  return s;
+}
+
 }  // namespace iqa_node

@@ -20,79 +20,31 @@ ModelPtr unwrap(const Napi::Value& v) {
   return *v.As<ModelHandle>().Data();
 }
 
-Napi::Object obj(const Napi::Value& v, const char* what) {
-  if (!v.IsObject()) iqa::fail(ErrorCode::Input, std::string(what) + " must be an object");
-  return v.As<Napi::Object>();
-}
-double num(const Napi::Object& o, const char* k, double fallback) {
-  Napi::Value v = o.Get(k);
-  if (v.IsUndefined() || v.IsNull()) return fallback;
-  if (!v.IsNumber()) iqa::fail(ErrorCode::Input, std::string(k) + " must be a number");
-  return v.As<Napi::Number>().DoubleValue();
-}
-bool flag(const Napi::Object& o, const char* k, bool fallback) {
-  Napi::Value v = o.Get(k);
-  if (v.IsUndefined() || v.IsNull()) return fallback;
-  if (!v.IsBoolean()) iqa::fail(ErrorCode::Input, std::string(k) + " must be a boolean");
-  return v.As<Napi::Boolean>().Value();
-}
-std::string text(const Napi::Object& o, const char* k, const std::string& fallback) {
-  Napi::Value v = o.Get(k);
-  if (v.IsUndefined() || v.IsNull()) return fallback;
-  if (!v.IsString()) iqa::fail(ErrorCode::Input, std::string(k) + " must be a string");
-  return v.As<Napi::String>().Utf8Value();
-}
-std::vector<double> numbers(const Napi::Object& o, const char* k) {
-  std::vector<double> out;
-  Napi::Value v = o.Get(k);
-  if (v.IsUndefined() || v.IsNull()) return out;
-  if (!v.IsArray()) iqa::fail(ErrorCode::Input, std::string(k) + " must be an array of numbers");
-  Napi::Array a = v.As<Napi::Array>();
-  for (uint32_t i = 0; i < a.Length(); ++i) {
-    Napi::Value e = a.Get(i);
-    if (!e.IsNumber()) iqa::fail(ErrorCode::Input, std::string(k) + " must be an array of numbers");
-    out.push_back(e.As<Napi::Number>().DoubleValue());
-  }
-  return out;
-}
-std::vector<std::string> strings(const Napi::Object& o, const char* k) {
-  std::vector<std::string> out;
-  Napi::Value v = o.Get(k);
-  if (v.IsUndefined() || v.IsNull()) return out;
-  if (!v.IsArray()) iqa::fail(ErrorCode::Input, std::string(k) + " must be an array of strings");
-  Napi::Array a = v.As<Napi::Array>();
-  for (uint32_t i = 0; i < a.Length(); ++i) {
-    Napi::Value e = a.Get(i);
-    if (!e.IsString()) iqa::fail(ErrorCode::Input, std::string(k) + " must be an array of strings");
-    out.push_back(e.As<Napi::String>().Utf8Value());
-  }
-  return out;
-}
-
 iqa::ort::CropPolicy parse_crop(const std::string& s) {
   if (s == "resize") return iqa::ort::CropPolicy::Resize;
   if (s == "center") return iqa::ort::CropPolicy::Center;
   if (s == "random") return iqa::ort::CropPolicy::Random;
+  if (s == "uniform") return iqa::ort::CropPolicy::Uniform;
   if (s == "full") return iqa::ort::CropPolicy::Full;
   if (s == "grid") return iqa::ort::CropPolicy::Grid;
-  iqa::fail(ErrorCode::Input, "crop policy must be 'resize', 'center', 'random', 'full' or 'grid', got '" + s + "'");
+  iqa::fail(ErrorCode::Input, "crop policy must be 'resize', 'center', 'random', 'uniform', 'full' or 'grid', got '" + s + "'");
 }
 
 iqa::ort::ModelSpec to_spec(const Napi::Value& v) {
-  Napi::Object o = obj(v, "model spec");
+  Napi::Object o = object_arg(v, "model spec");
   iqa::ort::ModelSpec s;
-  s.name = text(o, "name", "model");
-  s.model_path = text(o, "modelPath", "");
-  s.input_name = text(o, "inputName", "");
-  s.width = int(num(o, "width", 224));
-  s.height = int(num(o, "height", 224));
-  s.channels = int(num(o, "channels", 3));
-  s.rgb = flag(o, "rgb", true);
-  std::string dtype = text(o, "dtype", "float32"), layout = text(o, "layout", "NCHW");
+  s.name = string_field(o, "name", "model");
+  s.model_path = string_field(o, "modelPath", "");
+  s.input_name = string_field(o, "inputName", "");
+  s.width = int(number_field(o, "width", 224));
+  s.height = int(number_field(o, "height", 224));
+  s.channels = int(number_field(o, "channels", 3));
+  s.rgb = bool_field(o, "rgb", true);
+  std::string dtype = string_field(o, "dtype", "float32"), layout = string_field(o, "layout", "NCHW");
   if (!((dtype == "float32" && layout == "NCHW") || (dtype == "uint8" && layout == "NHWC")))
     iqa::fail(ErrorCode::Model, "supported inputs: float32 NCHW or uint8 NHWC, not " + dtype + " " + layout);
   s.uint8_nhwc = dtype == "uint8";
-  auto mean = numbers(o, "mean"), stdev = numbers(o, "std");
+  auto mean = number_list(o, "mean"), stdev = number_list(o, "std");
   for (int c = 0; c < 3; ++c) {
     if (!mean.empty()) s.mean[c] = float(mean[std::min<size_t>(c, mean.size() - 1)]);
     if (!stdev.empty()) s.stdev[c] = float(stdev[std::min<size_t>(c, stdev.size() - 1)]);
@@ -101,61 +53,56 @@ iqa::ort::ModelSpec to_spec(const Napi::Value& v) {
   if (outs.IsArray()) {
     Napi::Array a = outs.As<Napi::Array>();
     for (uint32_t i = 0; i < a.Length(); ++i) {
-      Napi::Object t = obj(a.Get(i), "output");
+      Napi::Object t = object_arg(a.Get(i), "output");
       iqa::ort::TensorInfo ti;
-      ti.name = text(t, "name", "");
-      for (double d : numbers(t, "shape")) ti.shape.push_back(int64_t(d));
+      ti.name = string_field(t, "name", "");
+      for (double d : number_list(t, "shape")) ti.shape.push_back(int64_t(d));
       s.declared_outputs.push_back(ti);
     }
   }
-  s.resize_width = int(num(o, "resizeWidth", 0));
-  s.resize_height = int(num(o, "resizeHeight", 0));
-  s.interp = iqa::parse_interp(text(o, "interp", "area"));
-  s.crop = parse_crop(text(o, "crop", "center"));
-  s.crop_count = int(num(o, "cropCount", 1));
-  s.crop_seed = uint64_t(num(o, "cropSeed", 0));
-  const std::string grid = text(o, "grid", "floor");
+  s.resize_width = int(number_field(o, "resizeWidth", 0));
+  s.resize_height = int(number_field(o, "resizeHeight", 0));
+  s.interp = iqa::parse_interp(string_field(o, "interp", "area"));
+  s.crop = parse_crop(string_field(o, "crop", "center"));
+  s.crop_count = int(number_field(o, "cropCount", 1));
+  s.crop_seed = uint64_t(number_field(o, "cropSeed", 0));
+  const std::string grid = string_field(o, "grid", "floor");
   if (grid != "floor" && grid != "range-exclusive") iqa::fail(iqa::ErrorCode::Model, "unknown grid rule '" + grid + "' (floor, range-exclusive)");
   s.grid = grid == "floor" ? iqa::ort::GridRule::Floor : iqa::ort::GridRule::RangeExclusive;
-  s.gray = iqa::parse_gray(text(o, "gray", "opencv"));
-  s.local_contrast_window = int(num(o, "localContrastWindow", 0));
-  s.local_contrast_c = num(o, "localContrastConstant", 1);
-  const std::string aggregate = text(o, "aggregate", "mean");
+  s.gray = iqa::parse_gray(string_field(o, "gray", "opencv"));
+  s.local_contrast_window = int(number_field(o, "localContrastWindow", 0));
+  s.local_contrast_c = number_field(o, "localContrastConstant", 1);
+  const std::string aggregate = string_field(o, "aggregate", "mean");
   if (aggregate != "mean" && aggregate != "median" && aggregate != "weighted")
     iqa::fail(iqa::ErrorCode::Model, "unknown score aggregate '" + aggregate + "' (mean, median, weighted)");
   s.aggregate = aggregate == "median" ? iqa::ort::Aggregate::Median : aggregate == "weighted" ? iqa::ort::Aggregate::Weighted : iqa::ort::Aggregate::Mean;
-  s.weight_output = text(o, "weightOutput", "");
-  s.weight_epsilon = num(o, "weightEpsilon", 0);
-  Napi::Object h = obj(o.Get("head"), "head");
-  s.head.type = text(h, "type", "");
-  s.head.outputs = strings(h, "outputs");
-  for (double d : numbers(h, "sizes")) s.head.sizes.push_back(int64_t(d));
-  s.head.bins = numbers(h, "bins");
-  s.head.softmax = flag(h, "softmax", false);
+  s.weight_output = string_field(o, "weightOutput", "");
+  s.weight_epsilon = number_field(o, "weightEpsilon", 0);
+  Napi::Object h = object_arg(o.Get("head"), "head");
+  s.head.type = string_field(h, "type", "");
+  s.head.outputs = string_list(h, "outputs");
+  for (double d : number_list(h, "sizes")) s.head.sizes.push_back(int64_t(d));
+  s.head.bins = number_list(h, "bins");
+  s.head.softmax = bool_field(h, "softmax", false);
   return s;
 }
 
-iqa::ort::EngineOptions to_engine(const Napi::Value& v) {
+}  // namespace
+
+iqa::ort::EngineOptions to_engine_options(const Napi::Value& v) {
   iqa::ort::EngineOptions e;
   if (v.IsUndefined() || v.IsNull()) return e;
-  Napi::Object o = obj(v, "engine options");
-  e.session.device = text(o, "device", "cpu");
-  e.session.strict_device = flag(o, "strictDevice", false);
-  e.session.intra_op_threads = int(num(o, "intraOpThreads", 0));
-  e.session.inter_op_threads = int(num(o, "interOpThreads", 0));
-  e.session.graph_optimization = text(o, "graphOptimization", "all");
-  e.session.cuda_device_id = int(num(o, "cudaDeviceId", 0));
-  e.session.prefer_nhwc = flag(o, "preferNhwc", true);
-  e.session.use_tf32 = flag(o, "useTf32", false);
-  e.session.cuda_copy_in_default_stream = flag(o, "cudaCopyInDefaultStream", true);
-  e.session.library_path = text(o, "libraryPath", "");
-  e.max_batch = size_t(num(o, "maxBatch", 32));
-  e.max_delay_ms = num(o, "maxDelayMs", 2);
-  e.runners = int(num(o, "runners", 0));
+  Napi::Object o = object_arg(v, "engine options");
+  e.session = session_options_of(o);
+  e.max_batch = size_t(number_field(o, "maxBatch", 32));
+  e.max_delay_ms = number_field(o, "maxDelayMs", 2);
+  e.runners = int(number_field(o, "runners", 0));
   Napi::Value pad = o.Get("padBatches");
   if (pad.IsBoolean()) e.pad_batches = pad.As<Napi::Boolean>().Value() ? 1 : 0;
   return e;
 }
+
+namespace {
 
 Napi::Value tensors_to_js(Napi::Env env, const std::vector<iqa::ort::TensorInfo>& ts) {
   Napi::Array a = Napi::Array::New(env, ts.size());
@@ -221,7 +168,7 @@ class ModelScoreWorker : public BatchWorker {
 Napi::Value CreateModel(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
     auto spec = to_spec(info[0]);
-    auto engine = to_engine(info[1]);
+    auto engine = to_engine_options(info[1]);
     auto result = std::make_shared<ModelPtr>();
     auto run = [spec, engine, result]() { *result = std::make_shared<iqa::ort::Model>(spec, engine); };
     auto to_js = [result](Napi::Env env) -> Napi::Value {

@@ -31,7 +31,9 @@ enum class GrayConversion { Matlab, OpenCV, Pil };
 GrayConversion parse_gray(const std::string& name);
 cv::Mat rgb2gray(const cv::Mat& img, GrayConversion how);
 
-enum class Interp { Area, Bilinear, Bicubic, MatlabBicubic };
+// OpenCV's INTER_AREA/LINEAR/CUBIC, MATLAB's antialiased bicubic, and Pillow's filters
+// (image/pil_resize.h: what torchvision's Resize does on PIL images).
+enum class Interp { Area, Bilinear, Bicubic, MatlabBicubic, PilBox, PilBilinear, PilHamming, PilBicubic, PilLanczos };
 Interp parse_interp(const std::string& name);
 
 cv::Mat resize_image(const cv::Mat& img, cv::Size size, Interp interp);
@@ -41,6 +43,11 @@ cv::Mat resize_image(const cv::Mat& img, cv::Size size, Interp interp);
 cv::Mat imresize_matlab(const cv::Mat& img, cv::Size size, bool antialias = true);
 // imresize(img, scale): output size ceil(scale * input) per dimension.
 cv::Mat imresize_matlab(const cv::Mat& img, double scale, bool antialias = true);
+
+// torch.nn.functional.interpolate(x, scale_factor=s, mode='bilinear', align_corners=False):
+// output floor(size * s), source coordinate (dst + 0.5) / s - 0.5 clamped at 0 (the scale
+// itself maps coordinates, not the size ratio). Float images only.
+cv::Mat torch_bilinear_scale(const cv::Mat& img, double scale);
 
 // Checked region of interest (a copy).
 cv::Mat crop(const cv::Mat& img, const cv::Rect& roi);

@@ -1,0 +1,38 @@
+// Five-point face alignment: a similarity transform (rotation, uniform scale, translation)
+// estimated by Umeyama's least squares, as skimage's SimilarityTransform.estimate that the
+// FIQA authors use, then cv::warpAffine (bilinear, zero border) onto a template canvas,
+// optionally resized and cropped afterwards (OFIQ's 616 -> 192 -> 112 step).
+#pragma once
+#include <array>
+#include <string>
+
+#include <opencv2/core.hpp>
+
+namespace iqa::face {
+
+using Points5 = std::array<double, 10>;  // x0, y0, ..., x4, y4
+
+struct AlignSpec {
+  Points5 points{};          // template points on the canvas, in the detector's landmark order
+  int width = 112, height = 112;  // canvas
+  int resize_width = 0, resize_height = 0;  // 0: the canvas is the crop source as is
+  cv::Rect crop{0, 0, 0, 0};               // empty: the whole (resized) canvas
+  cv::Size output_size() const;
+};
+
+// The ArcFace 112x112 template (insightface's 96-wide template with x + 8).
+AlignSpec arcface112();
+// OFIQ's ISO/IEC 29794-5 616x616 alignment, resized to 192 and cropped to 112 at (40, 33) as its
+// unified quality score does.
+AlignSpec ofiq616();
+// By name ("arcface112" | "ofiq616"); ERR_INPUT otherwise.
+AlignSpec align_spec_by_name(const std::string& name);
+
+// 2x3 CV_64F matrix mapping `src` points onto `dst` points (Umeyama with scale; a degenerate
+// configuration, e.g. all points equal, yields ERR_INPUT).
+cv::Mat similarity_transform(const Points5& src, const Points5& dst);
+
+// The aligned crop of an 8-bit BGR image; `matrix` receives the canvas transform when given.
+cv::Mat align_face(const cv::Mat& bgr, const Points5& landmarks, const AlignSpec& spec, cv::Mat* matrix = nullptr);
+
+}  // namespace iqa::face
