@@ -8,6 +8,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include "common/error.h"
+#include "image/exif.h"
 #include "image/image.h"
 
 namespace iqa {
@@ -119,6 +120,12 @@ cv::Mat decode_image(const uint8_t* data, size_t size, const DecodeOptions& opts
   if (img.empty()) fail(ErrorCode::Decode, std::string("cannot decode image (") + (info.known ? info.format : "unrecognised format") + ")");
   check_pixels(uint64_t(img.cols), uint64_t(img.rows), opts);
   if (img.dims != 2) fail(ErrorCode::Decode, "multi-dimensional images are not supported");
+  // imdecode(IMREAD_UNCHANGED) leaves JPEG, PNG and WebP in stored order, but OpenCV's TIFF
+  // decoder (libtiff's RGBA reader and its own strip paths) always turns to the TIFF tag.
+  int orientation = exif_orientation(data, size);
+  bool stored_order = std::strcmp(info.format, "tiff") != 0;
+  if (opts.auto_orient && stored_order) apply_orientation(img, orientation);
+  else if (!opts.auto_orient && !stored_order) apply_orientation(img, inverse_orientation(orientation));
   // Normalise depth to 8U, 16U or 32F in [0,1].
   switch (img.depth()) {
     case CV_8U: case CV_16U: case CV_32F: break;
