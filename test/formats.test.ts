@@ -19,15 +19,19 @@ const golden = JSON.parse(readFileSync(join(ROOT, 'test/golden/decode_formats.js
 const fixture = (name: string) => readFileSync(join(ROOT, 'test/fixtures/formats', name));
 
 // Lossy codecs may round their transforms differently (Pillow bundles its own libjpeg/libwebp;
-// its CMYK->RGB rounds where OpenCV truncates): measured 0 except jpeg-cmyk (1).
-const TOLERANCE: Record<string, number> = { 'jpeg-cmyk.jpg': 1, 'jpeg-420.jpg': 1, 'jpeg-444-progressive.jpg': 1, 'jpeg-grey.jpg': 1, 'webp-lossy.webp': 1 };
+// its CMYK->RGB rounds where OpenCV truncates; pillow-heif bundles libheif 1.23, Pillow libavif):
+// measured 0 except jpeg-cmyk, avif-rgb and avif-alpha (1 each).
+const TOLERANCE: Record<string, number> = {
+  'jpeg-cmyk.jpg': 1, 'jpeg-420.jpg': 1, 'jpeg-444-progressive.jpg': 1, 'jpeg-grey.jpg': 1, 'webp-lossy.webp': 1,
+  'heic-rgb.heic': 1, 'avif-rgb.avif': 1, 'avif-alpha.avif': 1,
+};
 
 describe('decoding against Pillow', () => {
   const names = Object.keys(golden.files);
 
   it('covers PNG palette/grey 1-16 bit/grey+alpha/tRNS/16-bit, JPEG grey/4:2:0/progressive/CMYK, WebP lossy/lossless/alpha/animated, GIF, TIFF 8/16-bit/LZW/multipage, BMP', () => {
     expect(names.length).toBeGreaterThanOrEqual(29);
-    for (const prefix of ['png-palette', 'png-grey1', 'png-grey16', 'png-grey-alpha', 'png-rgba16', 'jpeg-cmyk', 'webp-animated', 'webp-lossless-alpha', 'gif-animated', 'tiff-grey16', 'tiff-multipage', 'bmp-'])
+    for (const prefix of ['heic-', 'avif-alpha', 'png-palette', 'png-grey1', 'png-grey16', 'png-grey-alpha', 'png-rgba16', 'jpeg-cmyk', 'webp-animated', 'webp-lossless-alpha', 'gif-animated', 'tiff-grey16', 'tiff-multipage', 'bmp-'])
       expect(names.some((n) => n.startsWith(prefix)), prefix).toBe(true);
   });
 
@@ -106,6 +110,12 @@ function withDimensions(name: string, w: number, h: number): Buffer {
     // VP8X canvas (the animated fixture): 24-bit width-1, height-1
     b.writeUIntLE(w - 1, 24, 3);
     b.writeUIntLE(h - 1, 27, 3);
+  } else if (name.endsWith('.heic') || name.endsWith('.avif')) {
+    const ispe = b.indexOf('ispe'); // FullBox: version/flags, then 32-bit width and height
+    b.writeUInt32BE(w, ispe + 8);
+    b.writeUInt32BE(h, ispe + 12);
+    const clap = b.indexOf('clap'); // x265's HEIC crops its padded frame: the clean aperture is the size
+    if (clap > 0) [w, 1, h, 1].forEach((v, k) => b.writeUInt32BE(v, clap + 4 + 4 * k));
   } else if (name.endsWith('.tif')) {
     const ifd = b.readUInt32LE(4);
     for (let k = 0; k < b.readUInt16LE(ifd); k++) {
@@ -121,7 +131,7 @@ function withDimensions(name: string, w: number, h: number): Buffer {
 }
 
 describe('hostile input per format', () => {
-  const families = ['png-rgba8.png', 'png-palette.png', 'jpeg-420.jpg', 'jpeg-cmyk.jpg', 'webp-lossless.webp', 'webp-animated.webp', 'gif-palette.gif', 'tiff-rgb8.tif', 'tiff-grey16.tif', 'bmp-rgb24.bmp'];
+  const families = ['png-rgba8.png', 'png-palette.png', 'jpeg-420.jpg', 'jpeg-cmyk.jpg', 'webp-lossless.webp', 'webp-animated.webp', 'gif-palette.gif', 'tiff-rgb8.tif', 'tiff-grey16.tif', 'bmp-rgb24.bmp', 'heic-rgb.heic', 'avif-alpha.avif'];
 
   it.each(families)('%s: truncated, wrong magic, zero-size and huge dimensions give typed errors', async (name) => {
     const bytes = fixture(name);
@@ -133,7 +143,7 @@ describe('hostile input per format', () => {
     magic[0] ^= 0x55;
     expect((await rejection(preprocess(magic))).code, `${name} wrong magic`).toBe('ERR_DECODE');
     expect((await rejection(preprocess(Buffer.alloc(0)))).code).toBe('ERR_INPUT');
-    const huge = withDimensions(name, 60000, 60000);
+    const huge = withDimensions(name, 20000, 20000);
     const err = await rejection(preprocess(huge));
     expect(err.code, `${name} 60000x60000: ${err.message}`).toBe('ERR_TOO_LARGE');
   });
@@ -146,11 +156,14 @@ describe('hostile input per format', () => {
     expect((await rejection(preprocess(gif.subarray(0, 40)))).code).toBe('ERR_DECODE');
   });
 
-  it('recognised but unsupported formats are ERR_DECODE "unsupported format X"', async () => {
+  it('recognised but unsupported formats are ERR_DECODE "unsupported format X"; a bare HEIC/AVIF header is libheif\'s ERR_DECODE', async () => {
     const box = (brand: string) => Buffer.concat([Buffer.from([0, 0, 0, 24]), Buffer.from(`ftyp${brand}\0\0\0\0mif1${brand}`, 'latin1')]);
+    for (const [format, bytes] of [['HEIC', box('heic')], ['AVIF', box('avif')]] as const) {
+      const err = await rejection(preprocess(bytes));
+      expect(err.code, format).toBe('ERR_DECODE');
+      expect(err.message, format).toMatch(new RegExp(`^${format}: `));
+    }
     const cases: [string, Buffer][] = [
-      ['HEIC', box('heic')],
-      ['AVIF', box('avif')],
       ['JPEG XL', Buffer.from([0xff, 0x0a, 0xfa, 0x7f, 0x01, 0x90, 0x08])],
       ['PSD', Buffer.from('8BPS\0\x01\0\0\0\0\0\0\0\x03', 'latin1')],
     ];

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Tiny images in the formats people upload, and what an independent decoder makes of them.
 
-Writes test/fixtures/formats/* (16x12, written by Pillow or OpenCV-Python) and
+Writes test/fixtures/formats/* (16x12, written by Pillow, pillow-heif or OpenCV-Python) and
 test/golden/decode_formats.json: for each file, the pixels Pillow decodes (first frame / page),
 converted to the layout iqa-node returns (OpenCV order: grey, BGR or BGRA, 8- or 16-bit).
 Alpha is kept (BGRA); grey+alpha becomes BGRA with the grey replicated, as OpenCV does.
@@ -12,7 +12,10 @@ import os
 
 import cv2
 import numpy as np
+import pillow_heif
 from PIL import Image
+
+pillow_heif.register_heif_opener()  # HEIC through pillow-heif's own libheif; AVIF is Pillow's
 
 root = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..')
 out_dir = os.path.join(root, 'test', 'fixtures', 'formats')
@@ -74,6 +77,10 @@ pil_save('tiff-grey16.tif', Image.fromarray(grey16))
 pil_save('tiff-multipage.tif', frames[0], save_all=True, append_images=frames[1:])
 pil_save('tiff-rgba8.tif', rgba)
 pil_save('tiff-lzw.tif', Image.fromarray(rgb), compression='tiff_lzw')
+# HEIC, AVIF (lossy: 4:4:4 at high quality, so the decoders differ only by rounding)
+pil_save('heic-rgb.heic', Image.fromarray(rgb), quality=95, chroma=444)
+pil_save('avif-rgb.avif', Image.fromarray(rgb), quality=95, subsampling='4:4:4')
+pil_save('avif-alpha.avif', rgba, quality=95, subsampling='4:4:4')
 # BMP
 pil_save('bmp-rgb24.bmp', Image.fromarray(rgb))
 pil_save('bmp-grey8.bmp', Image.fromarray(grey))

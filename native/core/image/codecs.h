@@ -6,6 +6,7 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -33,5 +34,10 @@ cv::Mat decode_webp_first_frame(const uint8_t* data, size_t size);
 // GIF: the first frame (giflib), BGRA when it has a transparent colour, else BGR.
 bool is_gif(const uint8_t* data, size_t size);
 cv::Mat decode_gif_first_frame(const uint8_t* data, size_t size);
+
+// HEIC and AVIF (libheif with Debian's libde265 and dav1d/aom plugins): the primary image,
+// BGRA when it has alpha, else BGR; `check` sees the header size before decoding.
+bool heif_can_decode(bool avif);
+cv::Mat decode_heif(const uint8_t* data, size_t size, const char* format, const std::function<void(uint64_t, uint64_t)>& check);
 
 }  // namespace iqa

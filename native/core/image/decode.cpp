@@ -124,7 +124,15 @@ static void check_pixels(uint64_t w, uint64_t h, const DecodeOptions& opts) {
 
 cv::Mat decode_image(const uint8_t* data, size_t size, const DecodeOptions& opts) {
   if (data == nullptr || size == 0) fail(ErrorCode::Input, "empty image buffer");
-  if (const char* name = unsupported_format(data, size)) fail(ErrorCode::Decode, std::string("unsupported format ") + name);
+  if (const char* name = unsupported_format(data, size)) {
+    bool heic = std::strcmp(name, "HEIC") == 0, avif = std::strcmp(name, "AVIF") == 0;
+    if ((heic || avif) && heif_can_decode(avif)) {
+      cv::Mat img = decode_heif(data, size, name, [&](uint64_t w, uint64_t h) { check_pixels(w, h, opts); });
+      check_pixels(uint64_t(img.cols), uint64_t(img.rows), opts);
+      return img;
+    }
+    fail(ErrorCode::Decode, std::string("unsupported format ") + name);
+  }
   HeaderInfo info = sniff_header(data, size);
   if (info.known) check_pixels(info.width, info.height, opts);
   if (is_jpeg(data, size) && !jpeg_has_eoi(data, size)) fail(ErrorCode::Decode, "truncated JPEG (no end-of-image marker)");
