@@ -31,17 +31,24 @@ describe('decoding against Pillow', () => {
 
   it('covers PNG palette/grey 1-16 bit/grey+alpha/tRNS/16-bit, JPEG grey/4:2:0/progressive/CMYK, WebP lossy/lossless/alpha/animated, GIF, TIFF 8/16-bit/LZW/multipage, BMP', () => {
     expect(names.length).toBeGreaterThanOrEqual(29);
-    for (const prefix of ['heic-', 'avif-alpha', 'png-palette', 'png-grey1', 'png-grey16', 'png-grey-alpha', 'png-rgba16', 'jpeg-cmyk', 'webp-animated', 'webp-lossless-alpha', 'gif-animated', 'tiff-grey16', 'tiff-multipage', 'bmp-'])
+    for (const prefix of ['heic-', 'avif-alpha', 'png-palette', 'png-grey1', 'png-grey16', 'png-grey-alpha', 'png-rgba16', 'jpeg-cmyk', 'webp-animated', 'webp-lossless-alpha', 'gif-animated', 'tiff-grey16', 'tiff-grey16-tiled', 'tiff-multipage', 'bmp-'])
       expect(names.some((n) => n.startsWith(prefix)), prefix).toBe(true);
   });
 
-  it.each(names.filter((n) => n !== 'tiff-rgba8.tif'))('%s: same size, channels, depth and pixels (first frame / page)', async (name) => {
+  it.each(names.filter((n) => n !== 'tiff-rgba8.tif' && n !== 'tiff-rgb8-tiled.tif'))('%s: same size, channels, depth and pixels (first frame / page)', async (name) => {
     const want = golden.files[name];
     const got = await preprocess(fixture(name), { autoOrient: false });
     expect([got.width, got.height, got.channels, got.data.BYTES_PER_ELEMENT * 8]).toEqual([want.width, want.height, want.channels, want.bits]);
     let max = 0;
     for (let i = 0; i < want.data.length; i++) max = Math.max(max, Math.abs(got.data[i] - want.data[i]));
     expect(max, `${name} vs ${want.reference}`).toBeLessThanOrEqual(TOLERANCE[name] ?? 0);
+  });
+
+  it('tiled 8-bit RGB TIFF: OpenCV 4.6 fails in TIFFReadRGBATile, a typed ERR_DECODE (README known limitation); tiled 16-bit grey decodes', async () => {
+    const err = await rejection(preprocess(fixture('tiff-rgb8-tiled.tif')));
+    expect(err.code).toBe('ERR_DECODE');
+    expect(err.message).toContain('tiff');
+    expect(golden.files['tiff-grey16-tiled.tif'].bits).toBe(16);
   });
 
   it('TIFF with unassociated alpha: alpha exact, colour premultiplied by alpha (OpenCV/libtiff RGBA reader; README known limitation)', async () => {

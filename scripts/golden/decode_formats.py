@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Tiny images in the formats people upload, and what an independent decoder makes of them.
 
-Writes test/fixtures/formats/* (16x12, written by Pillow, pillow-heif or OpenCV-Python) and
+Writes test/fixtures/formats/* (16x12, written by Pillow, pillow-heif, tifffile or OpenCV-Python) and
 test/golden/decode_formats.json: for each file, the pixels Pillow decodes (first frame / page),
 converted to the layout iqa-node returns (OpenCV order: grey, BGR or BGRA, 8- or 16-bit).
 Alpha is kept (BGRA); grey+alpha becomes BGRA with the grey replicated, as OpenCV does.
@@ -13,6 +13,7 @@ import os
 import cv2
 import numpy as np
 import pillow_heif
+import tifffile
 from PIL import Image
 
 pillow_heif.register_heif_opener()  # HEIC through pillow-heif's own libheif; AVIF is Pillow's
@@ -77,6 +78,10 @@ pil_save('tiff-grey16.tif', Image.fromarray(grey16))
 pil_save('tiff-multipage.tif', frames[0], save_all=True, append_images=frames[1:])
 pil_save('tiff-rgba8.tif', rgba)
 pil_save('tiff-lzw.tif', Image.fromarray(rgb), compression='tiff_lzw')
+for name, arr in (('tiff-rgb8-tiled.tif', rgb), ('tiff-grey16-tiled.tif', grey16)):  # 16x16 tiles (tifffile)
+    path = os.path.join(out_dir, name)
+    tifffile.imwrite(path, arr, tile=(16, 16), photometric='rgb' if arr.ndim == 3 else 'minisblack', metadata=None)
+    files[name] = path
 # HEIC, AVIF (lossy: 4:4:4 at high quality, so the decoders differ only by rounding)
 pil_save('heic-rgb.heic', Image.fromarray(rgb), quality=95, chroma=444)
 pil_save('avif-rgb.avif', Image.fromarray(rgb), quality=95, subsampling='4:4:4')
