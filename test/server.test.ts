@@ -8,7 +8,7 @@ import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { encode, registryCards, sharpness, psnr } from '../dist/cjs/index.js';
 import { ROOT, syntheticRgb } from './helpers';
@@ -447,5 +447,48 @@ describe('example server drain', () => {
     } finally {
       await srv.stop();
     }
+  });
+});
+
+describe('example server: /video/score', () => {
+  let srv: Running;
+  const video = readFileSync(join(ROOT, 'test/fixtures/video/testsrc.mp4'));
+  const uploads = () => readdirSync(tmpdir()).filter((d) => d.startsWith('iqa-upload-')).length;
+  beforeAll(async () => {
+    // No model directory has vsfa: the 'not installed' answer is the same on every machine.
+    const empty = mkdtempSync(join(tmpdir(), 'iqa-no-models-'));
+    srv = await startServer({ IQA_VIDEO_BODY_LIMIT: String(video.length + 10), IQA_VIDEO_MAX_SECONDS: '100', IQA_MODEL_DIR: empty, XDG_CACHE_HOME: empty });
+  });
+  afterAll(() => srv?.stop());
+  const post = (query: string, body: Buffer, type = 'video/mp4') => call(srv.base + '/video/score' + query, { method: 'POST', body, headers: { 'content-type': type } });
+
+  it('scores every frame, pools them, and removes the spooled file', async () => {
+    const before = uploads();
+    const r = await post('?metric=sharpness', video);
+    expect(r.status, r.text).toBe(200);
+    expect(r.json).toMatchObject({ metric: 'sharpness', frames: 10, info: { width: 64, height: 48 } });
+    expect(r.json.score).toBeCloseTo(r.json.pooled.mean, 12);
+    const part = await post('?metric=sharpness&step=3&maxFrames=2', video);
+    expect(part.json.frames).toBe(2);
+    expect(uploads()).toBe(before);
+  });
+
+  it('a video model through ?metric=vsfa when it is installed, ERR_MODEL with the import line when not', async () => {
+    const r = await post('?metric=vsfa', video);
+    expect(r.status).toBe(500);
+    expect(r.json.error).toMatchObject({ code: 'ERR_MODEL' });
+    expect(r.json.error.message).toMatch(/iqa models import vsfa/);
+  });
+
+  it('too large, not a video, wrong metric kind, bad query: typed errors, no file left behind', async () => {
+    const before = uploads();
+    const big = Buffer.concat([video, Buffer.alloc(100)]);
+    expect((await post('', big)).json.error.code).toBe('ERR_TOO_LARGE');
+    const junk = await post('?metric=sharpness', Buffer.from('not a video at all'));
+    expect([junk.status, junk.json.error.code]).toEqual([422, 'ERR_DECODE']);
+    expect((await post('?metric=psnr', video)).status).toBe(400);
+    expect((await post('?metric=sharpness&step=0', video)).status).toBe(400);
+    expect((await call(srv.base + '/video/score', { method: 'POST', body: video, headers: { 'content-type': 'application/json' } })).status).toBe(400);
+    expect(uploads()).toBe(before);
   });
 });

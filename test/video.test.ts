@@ -3,7 +3,7 @@
 // scripts/golden/video_ffmpeg.mjs), no-reference scores per frame, and temporal pooling against
 // VSFA's PyTorch pooling (test/golden/vsfa_pool.json, scripts/golden/vsfa_pool.py).
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -134,6 +134,30 @@ describe('containers and raw yuv420p', () => {
     expect(r.ref).toMatchObject({ width: 64, height: 48 });
     expect(r.pooled.psnr_y.min).toBe(Infinity);
     expect(r.pooled.ssim_all.min).toBe(1);
+  });
+
+  it('a stream the consumer leaves early closes its files at once, not at GC', async () => {
+    const path = fixture('testsrc.mkv');
+    const openOn = () => readdirSync('/proc/self/fd').filter((fd) => {
+      try {
+        return readlinkSync(`/proc/self/fd/${fd}`) === path;
+      } catch {
+        return false;
+      }
+    }).length;
+    const before = openOn();
+    for await (const r of videoQuality.stream(path, { metric: 'sharpness', chunk: 2 })) {
+      expect(openOn()).toBe(before + 1);
+      expect(r.index).toBe(0);
+      break;
+    }
+    expect(openOn()).toBe(before);
+    for await (const r of compareVideos.stream(path, path, { metrics: ['psnr'], chunk: 2 })) {
+      expect(openOn()).toBe(before + 2);
+      expect(r.index).toBe(0);
+      break;
+    }
+    expect(openOn()).toBe(before);
   });
 
   it('raw yuv420p: frames, timestamps and PSNR of a known offset', async () => {

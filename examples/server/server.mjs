@@ -4,6 +4,9 @@
 //                                or multipart/form-data with one file field `file`
 //                                -> {"metric":"brisque","score":23.4,"ms":6.1}
 //   POST /compare?metric=psnr    multipart/form-data with file fields `ref` and `dist`
+//   POST /video/score?metric=NAME body: a video file (Content-Type video/*), spooled to a temp file;
+//                                a no-reference metric per frame, or a video model (vsfa); optional
+//                                &step=N &maxFrames=N -> {"metric","frames","score","pooled","info","ms"}
 //   GET  /health                 liveness: 200 {"status":"ok",...} while the process runs
 //   GET  /ready                  readiness: 200 {"ready":true}, 503 {"ready":false} while draining or
 //                                while the admission queue is full
@@ -21,17 +24,19 @@
 // the grace period is aborted (503), then the process exits 0.
 //
 // Run: node examples/server/server.mjs [--port 3000] [--host 127.0.0.1]
-// Env: IQA_BODY_LIMIT (bytes), IQA_TIMEOUT_MS, IQA_LIMIT_PIXELS, IQA_METRIC, IQA_METRICS_RESET=1, IQA_LOG=0,
+// Env: IQA_BODY_LIMIT (bytes), IQA_VIDEO_BODY_LIMIT (bytes), IQA_VIDEO_TIMEOUT_MS, IQA_VIDEO_MAX_SECONDS, IQA_TIMEOUT_MS, IQA_LIMIT_PIXELS, IQA_METRIC, IQA_METRICS_RESET=1, IQA_LOG=0,
 //      IQA_MAX_IN_FLIGHT, IQA_MAX_QUEUED, IQA_GRACE_MS.
 // With --port 0 it prints {"listening":"http://127.0.0.1:PORT"} once it accepts connections.
 //
 // Scoring runs in native threads (iqa-node never scores on the event loop), so the handler only
 // moves bytes; the event-loop delay is measured here and exported on /metrics to show it.
-import { availableParallelism } from 'node:os';
+import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createHistogram, monitorEventLoopDelay, performance, PerformanceObserver } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import Fastify from 'fastify';
-import { ERROR_CODES, IqaError, Limiter, metricRegistry, registryCards, resolveMetric, versions } from 'iqa-node';
+import { ERROR_CODES, IqaError, Limiter, metricRegistry, probeVideo, registryCards, resolveMetric, versions, videoQuality } from 'iqa-node';
 import { parseMultipart } from './multipart.mjs';
 
 /** HTTP status for each IqaError code. */
@@ -227,8 +232,56 @@ function readBody(req, payload, limit, tooLarge, done) {
 }
 
 /**
+ * Streams a request body into a new temp file of at most `limit` bytes (videos are too large to
+ * hold in memory and libavformat reads files): `done(null, {file})`, or a bodyError as readBody.
+ */
+function spoolBody(req, payload, limit, tooLarge, done) {
+  const declared = req.headers['content-length'] === undefined ? NaN : Number(req.headers['content-length']);
+  const dir = mkdtempSync(join(tmpdir(), 'iqa-upload-'));
+  const file = join(dir, 'upload');
+  const remove = () => rmSync(dir, { recursive: true, force: true });
+  let failed = false;
+  const fail = (err) => {
+    failed = true;
+    remove();
+    payload.unpipe();
+    payload.resume(); // drop the rest, so the client reads the answer instead of a reset
+    done(null, { bodyError: err });
+  };
+  if (declared > limit) return fail(tooLarge());
+  const out = createWriteStream(file);
+  let received = 0;
+  payload.on('data', (c) => {
+    if (failed) return;
+    received += c.length;
+    if (received > limit) {
+      out.destroy();
+      fail(tooLarge());
+    }
+  });
+  payload.on('error', (e) => {
+    out.destroy();
+    remove();
+    done(Object.assign(e, { statusCode: 400 }));
+  });
+  out.on('error', (e) => {
+    remove();
+    done(e);
+  });
+  out.on('finish', () => {
+    if (failed) return;
+    done(null, { file, remove });
+  });
+  payload.pipe(out);
+}
+
+/**
  * Builds the Fastify app (not listening). Options:
  *   bodyLimit        largest request body / uploaded file in bytes (default 16 MiB)
+ *   videoBodyLimit   largest uploaded video in bytes (default 256 MiB; spooled to a temp file)
+ *   videoTimeoutMs   per-video scoring deadline (default 120 s)
+ *   videoMaxSeconds  longest video accepted, by its header, and the time range scored (default 600)
+ *   videoMaxFrames   most frames scored per video (default 3000; ?maxFrames= may ask for fewer)
  *   timeoutMs        per-request scoring deadline, wired to the call's AbortSignal; time spent
  *                    queued for admission counts (default 10 s)
  *   limitInputPixels largest decoded image in pixels (default 40 MP): ERR_TOO_LARGE before decoding
@@ -244,6 +297,10 @@ function readBody(req, payload, limit, tooLarge, done) {
  */
 export function buildServer(options = {}) {
   const bodyLimit = options.bodyLimit ?? 16 * 1024 * 1024;
+  const videoBodyLimit = options.videoBodyLimit ?? 256 * 1024 * 1024;
+  const videoTimeoutMs = options.videoTimeoutMs ?? 120_000;
+  const videoMaxSeconds = options.videoMaxSeconds ?? 600;
+  const videoMaxFrames = options.videoMaxFrames ?? 3000;
   const timeoutMs = options.timeoutMs ?? 10_000;
   const limitInputPixels = options.limitInputPixels ?? 40_000_000;
   const defaultMetric = options.defaultMetric ?? DEFAULT_METRIC;
@@ -302,6 +359,9 @@ export function buildServer(options = {}) {
       }
     }),
   );
+
+  const tooLargeVideo = () => new IqaError('ERR_TOO_LARGE', `video larger than the ${videoBodyLimit}-byte limit`);
+  app.addContentTypeParser(/^video\/[\w.+-]+$/, (req, payload, done) => spoolBody(req, payload, videoBodyLimit, tooLargeVideo, done));
 
   const busy = (reply, message) => {
     metrics.error('ERR_BUSY');
@@ -367,9 +427,9 @@ export function buildServer(options = {}) {
    * Runs `call(signal)` under the request deadline; a client that hangs up, or the end of the
    * drain's grace period, aborts it too. Those become ERR_ABORTED (503) with a message that says why.
    */
-  async function withDeadline(reply, call) {
+  async function withDeadline(reply, call, deadlineMs = timeoutMs) {
     const ac = new AbortController();
-    const timer = setTimeout(() => ac.abort('timeout'), timeoutMs);
+    const timer = setTimeout(() => ac.abort('timeout'), deadlineMs);
     const onClose = () => {
       if (!reply.raw.writableEnded) ac.abort('client closed the connection');
     };
@@ -379,7 +439,7 @@ export function buildServer(options = {}) {
     try {
       return await call(ac.signal);
     } catch (e) {
-      if (e?.code === 'ERR_ABORTED' && ac.signal.reason === 'timeout') throw new IqaError('ERR_ABORTED', `scoring exceeded the ${timeoutMs} ms request timeout`);
+      if (e?.code === 'ERR_ABORTED' && ac.signal.reason === 'timeout') throw new IqaError('ERR_ABORTED', `scoring exceeded the ${deadlineMs} ms request timeout`);
       if (e?.code === 'ERR_ABORTED' && ac.signal.reason === 'shutdown') throw new IqaError('ERR_ABORTED', `the server shut down before scoring finished (${graceMs} ms grace period)`);
       throw e;
     } finally {
@@ -437,6 +497,43 @@ export function buildServer(options = {}) {
       const { ref, dist } = formFiles(req.body, ['ref', 'dist']);
       return [ref, dist];
     },
+  });
+
+  const positiveQuery = (req, key) => {
+    const v = req.query[key];
+    if (v === undefined) return undefined;
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 1) throw new IqaError('ERR_INPUT', `?${key}= must be a positive integer`);
+    return n;
+  };
+
+  // One video per request, admitted as one scoring call: its frames are scored in chunks off the
+  // event loop, and the spooled file is removed whatever happens.
+  app.post('/video/score', { config: { scoring: true } }, async (req, reply) => {
+    try {
+      const name = req.query.metric ?? defaultMetric;
+      const card = registryCards().find((c) => c.name === name);
+      if (card?.kind !== 'video') lookup(name, 'nr');
+      if (req.body?.bodyError) throw req.body.bodyError;
+      if (!req.body?.file) throw httpError(req.headers['content-type'] ? 415 : 400, 'ERR_INPUT', 'send the video as the request body with Content-Type video/*');
+      const step = positiveQuery(req, 'step');
+      const maxFrames = Math.min(positiveQuery(req, 'maxFrames') ?? videoMaxFrames, videoMaxFrames);
+      const t0 = performance.now();
+      const r = await withDeadline(
+        reply,
+        (signal) =>
+          limiter.run(signal, async () => {
+            const info = await probeVideo(req.body.file, { limitInputPixels });
+            if (info.duration > videoMaxSeconds) throw new IqaError('ERR_TOO_LARGE', `video is ${info.duration.toFixed(1)} s long; the limit is ${videoMaxSeconds} s`);
+            return videoQuality(req.body.file, { metric: name, step, maxFrames, end: videoMaxSeconds, signal, limitInputPixels });
+          }),
+        videoTimeoutMs,
+      );
+      const pooled = Object.fromEntries(Object.entries(r.pooled).map(([k, x]) => [k, jsonNumber(x)]));
+      return { metric: name, frames: r.frames, score: jsonNumber(r.score), pooled, info: r.info, ms: performance.now() - t0 };
+    } finally {
+      req.body?.remove?.();
+    }
   });
 
   let v; // versions() asks the addon and ONNX Runtime: once is enough
@@ -513,6 +610,9 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const app = buildServer({
     logger: process.env.IQA_LOG !== '0',
     bodyLimit: num(process.env.IQA_BODY_LIMIT),
+    videoBodyLimit: num(process.env.IQA_VIDEO_BODY_LIMIT),
+    videoTimeoutMs: num(process.env.IQA_VIDEO_TIMEOUT_MS),
+    videoMaxSeconds: num(process.env.IQA_VIDEO_MAX_SECONDS),
     timeoutMs: num(process.env.IQA_TIMEOUT_MS),
     limitInputPixels: num(process.env.IQA_LIMIT_PIXELS),
     defaultMetric: process.env.IQA_METRIC || undefined,

@@ -9,6 +9,7 @@ import { compareVideos, probeVideo, VIDEO_FR_METRICS, type VideoFrMetric } from 
 import type { Pooled } from '../video/pooling';
 import { videoQuality } from '../video/quality';
 import type { FrameSelection, VideoInput } from '../video/source';
+import { zooCards } from '../deep/zoo';
 import { resolveMetric } from '../registry';
 import { metricOptionFlags } from './metric-options';
 import { csvField, jsonLine } from './output';
@@ -144,11 +145,19 @@ async function scoreCommand(paths: string[], o: SelectionFlags & { metric: strin
   const sel = selection(o);
   const options = [...(o.option ?? []), ...(['variant', 'model', 'range'] as const).filter((k) => o[k] !== undefined).map((k) => `${k}=${o[k]}`)];
   // The metric and its options are checked once, before any video: a mistake there is a usage error.
-  const entry = resolveMetric(o.metric);
-  if (entry.kind !== 'nr') throw new IqaError('ERR_INPUT', `'${o.metric}' is a full-reference metric: use iqa video compare`);
-  entry.options({ option: options });
+  // A video model (card kind 'video', e.g. vsfa) takes --model as its manifest; an image metric's
+  // options go to its card.
+  const videoModel = zooCards().get(o.metric)?.kind === 'video';
+  if (!videoModel) {
+    const entry = resolveMetric(o.metric);
+    if (entry.kind !== 'nr') throw new IqaError('ERR_INPUT', `'${o.metric}' is a full-reference metric: use iqa video compare`);
+    entry.options({ option: options });
+  } else if (o.option?.length || o.variant !== undefined || o.range !== undefined) {
+    throw new IqaError('ERR_INPUT', `'${o.metric}' is a video model: it takes --model MANIFEST only`);
+  }
   const vsfa = { tau: o.vsfaTau, beta: o.vsfaBeta };
-  const pooledColumns = ['input', 'metric', 'frames', ...POOLED_KEYS, 'vsfa', 'error_code', 'error_message'];
+  const metric = videoModel ? { metric: o.metric, model: o.model } : { metric: o.metric, options };
+  const pooledColumns = ['input', 'metric', 'frames', 'score', ...POOLED_KEYS, 'vsfa', 'error_code', 'error_message'];
   if (!o.perFrame) out.setColumns(pooledColumns);
   let failed = 0;
   const show = (o.progress ?? true) && process.stderr.isTTY === true;
@@ -158,13 +167,13 @@ async function scoreCommand(paths: string[], o: SelectionFlags & { metric: strin
       const bar = await progressBar(input, sel, show);
       try {
         if (o.perFrame) {
-          for await (const f of videoQuality.stream(input, { ...sel, metric: o.metric, options, vsfa, onProgress: (n) => bar?.update(n) })) {
+          for await (const f of videoQuality.stream(input, { ...sel, ...metric, vsfa, onProgress: (n) => bar?.update(n) })) {
             out.write({ input: path, metric: o.metric, frame: f.index, time: f.time, score: f.error ? undefined : f.score, error_code: f.error?.code, error_message: f.error?.message });
             if (f.error) failed++;
           }
         } else {
-          const r = await videoQuality(input, { ...sel, metric: o.metric, options, vsfa, onProgress: (n) => bar?.update(n) });
-          out.write({ input: path, metric: o.metric, frames: r.frames, ...r.pooled });
+          const r = await videoQuality(input, { ...sel, ...metric, vsfa, onProgress: (n) => bar?.update(n) });
+          out.write({ input: path, metric: o.metric, frames: r.frames, score: r.score, ...r.pooled });
         }
       } catch (e) {
         const err = toIqaError(e);
@@ -214,7 +223,7 @@ export function registerVideo(program: Command): void {
         .command('score')
         .description('score the frames of videos with a no-reference metric and pool them over time (mean, harmonic mean, percentiles, VSFA)')
         .argument('<videos...>', 'video files')
-        .option('--metric <name>', 'no-reference metric of the registry', 'brisque')
+        .option('--metric <name>', 'no-reference metric of the registry, or a video model (vsfa)', 'brisque')
         .option('--resume', 'skip videos already recorded in --out (and append)')
         .option('--vsfa-tau <n>', "VSFA pooling's τ (frames)", positiveInt)
         .option('--vsfa-beta <x>', "VSFA pooling's β", nonNegativeNumber),

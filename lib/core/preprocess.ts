@@ -4,6 +4,13 @@ import { toNativeInput } from './input';
 import { native } from './native';
 import { withAbort, type CallOptions } from './run';
 
+/**
+ * Resize backends: OpenCV's INTER_AREA/LINEAR/CUBIC; MATLAB imresize bicubic with antialiasing;
+ * Pillow's Image.resize filters (what torchvision's Resize does on PIL images; antialiased when
+ * shrinking, Pillow's pixels bit for bit on 8-bit images).
+ */
+export type Interp = 'area' | 'bilinear' | 'bicubic' | 'matlab-bicubic' | 'pil-box' | 'pil-bilinear' | 'pil-hamming' | 'pil-bicubic' | 'pil-lanczos';
+
 export interface PreprocessOptions extends CallOptions {
   /** Grey conversion: MATLAB rgb2gray (classical metrics) or OpenCV's BGR2GRAY. */
   gray?: 'matlab' | 'opencv';
@@ -11,8 +18,8 @@ export interface PreprocessOptions extends CallOptions {
   crop?: { x: number; y: number; width: number; height: number };
   /** Then convert to float64 with full scale mapped to this value (e.g. 1 or 255). */
   float?: number;
-  /** Finally resize; 'matlab-bicubic' is MATLAB imresize with antialiasing (always float64 out). */
-  resize?: { width?: number; height?: number; /** matlab-bicubic only: imresize(img, scale) */ scale?: number; interp?: 'area' | 'bilinear' | 'bicubic' | 'matlab-bicubic' };
+  /** Finally resize; 'matlab-bicubic' is MATLAB imresize with antialiasing (always float64 out); 'pil-*' keep the depth. */
+  resize?: { width?: number; height?: number; /** matlab-bicubic only: imresize(img, scale) */ scale?: number; interp?: Interp };
 }
 
 export interface TensorOptions {

@@ -8,8 +8,9 @@ import { packageRoot } from '../core/native';
 import { findManifest, isModelName, modelDirs } from './model-dir';
 import { importHint } from './zoo';
 import { validateSchema, type Schema } from '../core/schema';
+import type { Interp } from '../core/preprocess';
 
-export type CropPolicy = 'resize' | 'center' | 'random' | 'full';
+export type CropPolicy = 'resize' | 'center' | 'random' | 'uniform' | 'full';
 
 export interface ModelManifest {
   $schema?: string;
@@ -30,7 +31,7 @@ export interface ModelManifest {
     normalize?: { scale: 'unit' | 'byte'; mean: number[]; std: number[] };
   };
   preprocess: {
-    resize?: { width: number; height: number; interp?: 'area' | 'bilinear' | 'bicubic' | 'matlab-bicubic' } | null;
+    resize?: { width: number; height: number; interp?: Interp } | null;
     crop: { policy: CropPolicy; count?: number; seed?: number };
   };
   outputs: { name: string; shape: (number | string)[] }[];
@@ -41,8 +42,8 @@ export interface ModelManifest {
 }
 
 /** A manifest with the folder its relative file names resolve against. */
-export interface LoadedManifest {
-  manifest: ModelManifest;
+export interface LoadedManifest<M = ModelManifest> {
+  manifest: M;
   baseDir: string;
   /** Where it was read from (undefined for an object given in code). */
   path?: string;
@@ -82,16 +83,23 @@ export function validateManifest(m: unknown, where = 'manifest'): ModelManifest 
     }
     if (mm.score.range[0] >= mm.score.range[1]) errs.push(`manifest.score.range: must be [low, high] with low < high`);
     const c = mm.preprocess.crop;
-    if (c.policy !== 'random' && c.count !== undefined && c.count !== 1) errs.push(`manifest.preprocess.crop.count: only the 'random' policy takes several crops`);
+    if (c.policy !== 'random' && c.policy !== 'uniform' && c.count !== undefined && c.count !== 1) errs.push(`manifest.preprocess.crop.count: only the 'random' and 'uniform' policies take several crops`);
   }
   if (errs.length) throw new IqaError('ERR_MODEL', `invalid model manifest ${where}:\n  ${errs.join('\n  ')}`);
   return m as ModelManifest;
 }
 
-/** Reads a manifest by path, by model name (searched in modelDirs()) or takes an object. */
-export function readManifest(manifestOrPath: string | ModelManifest, baseDir?: string): LoadedManifest {
+/**
+ * Reads a manifest by path, by model name (searched in modelDirs()) or takes an object; `validate`
+ * checks it (image models by default; video models pass their own).
+ */
+export function readManifest<M = ModelManifest>(
+  manifestOrPath: string | NoInfer<M>,
+  baseDir?: string,
+  validate: (m: unknown, where?: string) => M = validateManifest as unknown as (m: unknown, where?: string) => M,
+): LoadedManifest<M> {
   if (typeof manifestOrPath === 'object' && manifestOrPath !== null) {
-    return { manifest: validateManifest(manifestOrPath), baseDir: resolve(baseDir ?? process.cwd()) };
+    return { manifest: validate(manifestOrPath), baseDir: resolve(baseDir ?? process.cwd()) };
   }
   if (typeof manifestOrPath !== 'string' || manifestOrPath.length === 0)
     throw new IqaError('ERR_INPUT', 'Model.load needs a manifest path, a model name or a manifest object');
@@ -109,10 +117,10 @@ export function readManifest(manifestOrPath: string | ModelManifest, baseDir?: s
   } catch (e) {
     throw new IqaError('ERR_MODEL', `model manifest ${path} is not valid JSON: ${(e as Error).message}`, { cause: e });
   }
-  return { manifest: validateManifest(parsed, path), baseDir: dirname(path), path };
+  return { manifest: validate(parsed, path), baseDir: dirname(path), path };
 }
 
-export function resolveModelFile(lm: LoadedManifest, file: string): string {
+export function resolveModelFile(lm: LoadedManifest<unknown>, file: string): string {
   return isAbsolute(file) ? file : join(lm.baseDir, file);
 }
 
@@ -143,11 +151,11 @@ export function nativeSpec(lm: LoadedManifest, modelPath: string, o: CropOverrid
   const k = n.scale === 'byte' ? 1 / 255 : 1; // native normalises values in [0,1]
   const per = (a: number[]) => [0, 1, 2].map((i) => a[Math.min(i, a.length - 1)] * k);
   const policy = o.crop ?? m.preprocess.crop.policy;
-  const count = o.crops ?? (policy === 'random' ? (m.preprocess.crop.count ?? 1) : 1);
+  const count = o.crops ?? (policy === 'random' || policy === 'uniform' ? (m.preprocess.crop.count ?? 1) : 1);
   const seed = o.seed ?? m.preprocess.crop.seed ?? 0;
   if (!Number.isInteger(count) || count < 1 || count > 4096) throw new IqaError('ERR_INPUT', `crops must be an integer in 1..4096, got ${count}`);
   if (!Number.isSafeInteger(seed) || seed < 0) throw new IqaError('ERR_INPUT', `seed must be a non-negative safe integer, got ${seed}`);
-  if (!['resize', 'center', 'random', 'full'].includes(policy)) throw new IqaError('ERR_INPUT', `crop must be resize, center, random or full, got '${String(policy)}'`);
+  if (!['resize', 'center', 'random', 'uniform', 'full'].includes(policy)) throw new IqaError('ERR_INPUT', `crop must be resize, center, random, uniform or full, got '${String(policy)}'`);
   const headOutputs = m.head.type === 'hyperiqa-target' ? (m.head.outputs ?? m.outputs.map((x) => x.name)) : [m.head.output as string];
   return {
     name: m.name,

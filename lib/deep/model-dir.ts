@@ -46,11 +46,12 @@ export interface InstalledManifest {
   description?: string;
 }
 
-/** Reads the manifest-shaped JSON at `path` (schemaVersion + model.file), or undefined. */
+/** Reads the manifest-shaped JSON at `path` (schemaVersion + model.file or features.file), or undefined. */
 function peekManifest(path: string): { task?: string; description?: string } | undefined {
   try {
-    const m = JSON.parse(readFileSync(path, 'utf8')) as { schemaVersion?: unknown; model?: { file?: unknown }; task?: unknown; description?: unknown };
-    if (typeof m.schemaVersion !== 'number' || typeof m.model?.file !== 'string') return undefined;
+    const m = JSON.parse(readFileSync(path, 'utf8')) as { schemaVersion?: unknown; model?: { file?: unknown }; features?: { file?: unknown }; task?: unknown; description?: unknown };
+    // An image model names model.file; a video model features.file.
+    if (typeof m.schemaVersion !== 'number' || (typeof m.model?.file !== 'string' && typeof m.features?.file !== 'string')) return undefined;
     return { task: typeof m.task === 'string' ? m.task : undefined, description: typeof m.description === 'string' ? m.description : undefined };
   } catch {
     return undefined; // unreadable or not JSON: not a manifest

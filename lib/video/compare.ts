@@ -66,10 +66,15 @@ async function openSession(ref: VideoInput, dist: VideoInput, o: CompareVideosOp
     throw toIqaError(e);
   });
   async function* chunks() {
-    for (;;) {
-      const c = await withAbort(o?.signal, (flag) => n.videoCompareNext(opened.handle, chunk, flag));
-      yield c;
-      if (c.done) return;
+    try {
+      for (;;) {
+        const c = await withAbort(o?.signal, (flag) => n.videoCompareNext(opened.handle, chunk, flag));
+        yield c;
+        if (c.done) return;
+      }
+    } finally {
+      // Also when the consumer stops early: both files and decoders go now, not at GC.
+      n.videoCompareClose(opened.handle);
     }
   }
   return { ref: opened.ref, dist: opened.dist, columns: opened.columns, chunks: chunks() };

@@ -24,6 +24,13 @@ export interface VideoAddon {
   videoCompareNext(handle: unknown, n: number, abort?: unknown): Promise<NativeCompareChunk>;
   videoReaderOpen(spec: NativeVideoSpec, read: object): Promise<{ handle: unknown; info: VideoInfo }>;
   videoReaderNext(handle: unknown, n: number, abort?: unknown): Promise<NativeFrameChunk>;
+  videoReaderClose(handle: unknown): void;
+  videoCompareClose(handle: unknown): void;
+  videoModelOpen(spec: object): Promise<{ handle: unknown; device: string }>;
+  videoModelClose(handle: unknown): void;
+  videoScorerOpen(model: unknown, spec: NativeVideoSpec, read: object): Promise<{ handle: unknown; info: VideoInfo }>;
+  videoScorerNext(handle: unknown, n: number, abort?: unknown): Promise<{ index: Float64Array; time: Float64Array; quality: Float64Array; done: boolean }>;
+  videoScorerClose(handle: unknown): void;
 }
 
 export function videoNative(): VideoAddon {

@@ -395,6 +395,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("setThreads", Napi::Function::New(env, SetThreads));
   init_fr(env, exports);
   init_video(env, exports);
+  init_video_model(env, exports);
   InitModel(env, exports);
   return exports;
 }

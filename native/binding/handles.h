@@ -24,7 +24,17 @@ Napi::Value wrap_handle(Napi::Env env, std::shared_ptr<T> ptr) {
 template <typename T>
 std::shared_ptr<T> unwrap_handle(const Napi::Value& v, const char* what) {
   if (!v.IsExternal()) iqa::fail(iqa::ErrorCode::Input, std::string("expected a ") + what + " handle");
-  return *v.As<Handle<T>>().Data();
+  std::shared_ptr<T> p = *v.As<Handle<T>>().Data();
+  if (!p) iqa::fail(iqa::ErrorCode::Input, std::string("the ") + what + " is closed");
+  return p;
+}
+
+// Drops the handle's reference now instead of at garbage collection; a worker still running on
+// it keeps its own reference, so the object goes when that worker ends. Closing twice is a no-op.
+template <typename T>
+void close_handle(const Napi::Value& v, const char* what) {
+  if (!v.IsExternal()) iqa::fail(iqa::ErrorCode::Input, std::string("expected a ") + what + " handle");
+  v.As<Handle<T>>().Data()->reset();
 }
 
 inline std::shared_ptr<std::atomic<bool>> abort_flag_of(const Napi::Value& v) {

@@ -4,6 +4,7 @@
 
 #include "image/image.h"
 #include "marshal.h"
+#include "object_fields.h"
 #include "metric/metric.h"
 #include "ort/model.h"
 #include "workers.h"
@@ -20,59 +21,11 @@ ModelPtr unwrap(const Napi::Value& v) {
   return *v.As<ModelHandle>().Data();
 }
 
-Napi::Object obj(const Napi::Value& v, const char* what) {
-  if (!v.IsObject()) iqa::fail(ErrorCode::Input, std::string(what) + " must be an object");
-  return v.As<Napi::Object>();
-}
-double num(const Napi::Object& o, const char* k, double fallback) {
-  Napi::Value v = o.Get(k);
-  if (v.IsUndefined() || v.IsNull()) return fallback;
-  if (!v.IsNumber()) iqa::fail(ErrorCode::Input, std::string(k) + " must be a number");
-  return v.As<Napi::Number>().DoubleValue();
-}
-bool flag(const Napi::Object& o, const char* k, bool fallback) {
-  Napi::Value v = o.Get(k);
-  if (v.IsUndefined() || v.IsNull()) return fallback;
-  if (!v.IsBoolean()) iqa::fail(ErrorCode::Input, std::string(k) + " must be a boolean");
-  return v.As<Napi::Boolean>().Value();
-}
-std::string text(const Napi::Object& o, const char* k, const std::string& fallback) {
-  Napi::Value v = o.Get(k);
-  if (v.IsUndefined() || v.IsNull()) return fallback;
-  if (!v.IsString()) iqa::fail(ErrorCode::Input, std::string(k) + " must be a string");
-  return v.As<Napi::String>().Utf8Value();
-}
-std::vector<double> numbers(const Napi::Object& o, const char* k) {
-  std::vector<double> out;
-  Napi::Value v = o.Get(k);
-  if (v.IsUndefined() || v.IsNull()) return out;
-  if (!v.IsArray()) iqa::fail(ErrorCode::Input, std::string(k) + " must be an array of numbers");
-  Napi::Array a = v.As<Napi::Array>();
-  for (uint32_t i = 0; i < a.Length(); ++i) {
-    Napi::Value e = a.Get(i);
-    if (!e.IsNumber()) iqa::fail(ErrorCode::Input, std::string(k) + " must be an array of numbers");
-    out.push_back(e.As<Napi::Number>().DoubleValue());
-  }
-  return out;
-}
-std::vector<std::string> strings(const Napi::Object& o, const char* k) {
-  std::vector<std::string> out;
-  Napi::Value v = o.Get(k);
-  if (v.IsUndefined() || v.IsNull()) return out;
-  if (!v.IsArray()) iqa::fail(ErrorCode::Input, std::string(k) + " must be an array of strings");
-  Napi::Array a = v.As<Napi::Array>();
-  for (uint32_t i = 0; i < a.Length(); ++i) {
-    Napi::Value e = a.Get(i);
-    if (!e.IsString()) iqa::fail(ErrorCode::Input, std::string(k) + " must be an array of strings");
-    out.push_back(e.As<Napi::String>().Utf8Value());
-  }
-  return out;
-}
-
 iqa::ort::CropPolicy parse_crop(const std::string& s) {
   if (s == "resize") return iqa::ort::CropPolicy::Resize;
   if (s == "center") return iqa::ort::CropPolicy::Center;
   if (s == "random") return iqa::ort::CropPolicy::Random;
+  if (s == "uniform") return iqa::ort::CropPolicy::Uniform;
   if (s == "full") return iqa::ort::CropPolicy::Full;
   iqa::fail(ErrorCode::Input, "crop policy must be 'resize', 'center', 'random' or 'full', got '" + s + "'");
 }
@@ -129,16 +82,7 @@ iqa::ort::EngineOptions to_engine(const Napi::Value& v) {
   iqa::ort::EngineOptions e;
   if (v.IsUndefined() || v.IsNull()) return e;
   Napi::Object o = obj(v, "engine options");
-  e.session.device = text(o, "device", "cpu");
-  e.session.strict_device = flag(o, "strictDevice", false);
-  e.session.intra_op_threads = int(num(o, "intraOpThreads", 0));
-  e.session.inter_op_threads = int(num(o, "interOpThreads", 0));
-  e.session.graph_optimization = text(o, "graphOptimization", "all");
-  e.session.cuda_device_id = int(num(o, "cudaDeviceId", 0));
-  e.session.prefer_nhwc = flag(o, "preferNhwc", true);
-  e.session.use_tf32 = flag(o, "useTf32", false);
-  e.session.cuda_copy_in_default_stream = flag(o, "cudaCopyInDefaultStream", true);
-  e.session.library_path = text(o, "libraryPath", "");
+  e.session = session_options_of(o);
   e.max_batch = size_t(num(o, "maxBatch", 32));
   e.max_delay_ms = num(o, "maxDelayMs", 2);
   e.runners = int(num(o, "runners", 0));

@@ -23,8 +23,10 @@ double num(const Napi::Object& o, const char* key, double fallback) {
   return d;
 }
 
+}  // namespace
+
 // {path, raw?: {width, height, fps}}
-iqa::VideoSpec to_spec(const Napi::Value& v) {
+iqa::VideoSpec video_spec_of(const Napi::Value& v) {
   if (!v.IsObject()) iqa::fail(ErrorCode::Input, "video source must be an object");
   Napi::Object o = v.As<Napi::Object>();
   if (!o.Get("path").IsString()) iqa::fail(ErrorCode::Input, "video path must be a string");
@@ -41,7 +43,7 @@ iqa::VideoSpec to_spec(const Napi::Value& v) {
 }
 
 // {start, end, step, maxFrames, timeoutMs, maxPixels, threads}
-iqa::VideoReadOptions to_read(const Napi::Value& v) {
+iqa::VideoReadOptions video_read_of(const Napi::Value& v) {
   iqa::VideoReadOptions r;
   if (!v.IsObject()) return r;
   Napi::Object o = v.As<Napi::Object>();
@@ -55,7 +57,7 @@ iqa::VideoReadOptions to_read(const Napi::Value& v) {
   return r;
 }
 
-Napi::Object info_js(Napi::Env env, const iqa::VideoInfo& i) {
+Napi::Object video_info_js(Napi::Env env, const iqa::VideoInfo& i) {
   Napi::Object o = Napi::Object::New(env);
   o.Set("width", i.width);
   o.Set("height", i.height);
@@ -67,29 +69,24 @@ Napi::Object info_js(Napi::Env env, const iqa::VideoInfo& i) {
   return o;
 }
 
-template <typename T>
-Napi::Float64Array f64(Napi::Env env, const std::vector<T>& v) {
-  Napi::Float64Array a = Napi::Float64Array::New(env, v.size());
-  for (size_t i = 0; i < v.size(); ++i) a[i] = double(v[i]);
-  return a;
-}
-
-size_t chunk_arg(const Napi::Value& v) {
+size_t video_chunk_arg(const Napi::Value& v) {
   if (!v.IsNumber()) iqa::fail(ErrorCode::Input, "chunk size must be a number");
   const double d = v.As<Napi::Number>().DoubleValue();
   if (!(d >= 1 && d <= 4096)) iqa::fail(ErrorCode::Input, "chunk size must be between 1 and 4096 frames");
   return size_t(d);
 }
 
+namespace {
+
 // videoProbe(spec, read) -> Promise<info>
 Napi::Value Probe(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
-    iqa::VideoSpec spec = to_spec(info[0]);
-    iqa::VideoReadOptions read = to_read(info[1]);
+    iqa::VideoSpec spec = video_spec_of(info[0]);
+    iqa::VideoReadOptions read = video_read_of(info[1]);
     auto out = std::make_shared<iqa::VideoInfo>();
     auto* w = new TaskWorker(
         info.Env(), [=]() { *out = iqa::FrameSource(spec, read, iqa::FrameLayout::Yuv420).info(); },
-        [out](Napi::Env env) -> Napi::Value { return info_js(env, *out); }, {});
+        [out](Napi::Env env) -> Napi::Value { return video_info_js(env, *out); }, {});
     w->Queue();
     return w->promise();
   });
@@ -98,8 +95,8 @@ Napi::Value Probe(const Napi::CallbackInfo& info) {
 // videoCompareOpen(refSpec, distSpec, read, {psnr, ssim, msssim, gmsd}) -> Promise<{handle, ref, dist, columns}>
 Napi::Value CompareOpen(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
-    iqa::VideoSpec ref = to_spec(info[0]), dist = to_spec(info[1]);
-    iqa::VideoReadOptions read = to_read(info[2]);
+    iqa::VideoSpec ref = video_spec_of(info[0]), dist = video_spec_of(info[1]);
+    iqa::VideoReadOptions read = video_read_of(info[2]);
     iqa::VideoMetricSet set;
     if (!info[3].IsObject()) iqa::fail(ErrorCode::Input, "metrics must be an object");
     Napi::Object m = info[3].As<Napi::Object>();
@@ -112,8 +109,8 @@ Napi::Value CompareOpen(const Napi::CallbackInfo& info) {
         info.Env(), [=]() { *out = std::make_shared<iqa::VideoComparison>(ref, dist, read, set); },
         [out](Napi::Env env) -> Napi::Value {
           Napi::Object o = Napi::Object::New(env);
-          o.Set("ref", info_js(env, (*out)->ref_info()));
-          o.Set("dist", info_js(env, (*out)->dist_info()));
+          o.Set("ref", video_info_js(env, (*out)->ref_info()));
+          o.Set("dist", video_info_js(env, (*out)->dist_info()));
           Napi::Array cols = Napi::Array::New(env, (*out)->columns().size());
           for (size_t i = 0; i < (*out)->columns().size(); ++i) cols.Set(uint32_t(i), (*out)->columns()[i]);
           o.Set("columns", cols);
@@ -130,7 +127,7 @@ Napi::Value CompareOpen(const Napi::CallbackInfo& info) {
 Napi::Value CompareNext(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
     auto cmp = unwrap_handle<iqa::VideoComparison>(info[0], "video comparison");
-    const size_t n = chunk_arg(info[1]);
+    const size_t n = video_chunk_arg(info[1]);
     AbortFlag abort = abort_flag_of(info[2]);
     auto out = std::make_shared<iqa::CompareChunk>();
     auto* w = new TaskWorker(
@@ -163,14 +160,14 @@ struct FrameReader {
 // videoReaderOpen(spec, read) -> Promise<{handle, info}>
 Napi::Value ReaderOpen(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
-    iqa::VideoSpec spec = to_spec(info[0]);
-    iqa::VideoReadOptions read = to_read(info[1]);
+    iqa::VideoSpec spec = video_spec_of(info[0]);
+    iqa::VideoReadOptions read = video_read_of(info[1]);
     auto out = std::make_shared<std::shared_ptr<FrameReader>>();
     auto* w = new TaskWorker(
         info.Env(), [=]() { *out = std::make_shared<FrameReader>(spec, read); },
         [out](Napi::Env env) -> Napi::Value {
           Napi::Object o = Napi::Object::New(env);
-          o.Set("info", info_js(env, (*out)->source.info()));
+          o.Set("info", video_info_js(env, (*out)->source.info()));
           o.Set("handle", wrap_handle(env, *out));
           return o;
         },
@@ -184,7 +181,7 @@ Napi::Value ReaderOpen(const Napi::CallbackInfo& info) {
 Napi::Value ReaderNext(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
     auto reader = unwrap_handle<FrameReader>(info[0], "video reader");
-    const size_t n = chunk_arg(info[1]);
+    const size_t n = video_chunk_arg(info[1]);
     AbortFlag abort = abort_flag_of(info[2]);
     auto frames = std::make_shared<std::vector<iqa::VideoFrame>>();
     auto done = std::make_shared<bool>(false);
@@ -228,6 +225,21 @@ Napi::Value ReaderNext(const Napi::CallbackInfo& info) {
   });
 }
 
+// videoReaderClose(handle), videoCompareClose(handle): release the decoder(s) and file(s) now.
+Napi::Value ReaderClose(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    close_handle<FrameReader>(info[0], "video reader");
+    return info.Env().Undefined();
+  });
+}
+
+Napi::Value CompareClose(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    close_handle<iqa::VideoComparison>(info[0], "video comparison");
+    return info.Env().Undefined();
+  });
+}
+
 }  // namespace
 
 void init_video(Napi::Env env, Napi::Object exports) {
@@ -236,6 +248,8 @@ void init_video(Napi::Env env, Napi::Object exports) {
   exports.Set("videoCompareNext", Napi::Function::New(env, CompareNext));
   exports.Set("videoReaderOpen", Napi::Function::New(env, ReaderOpen));
   exports.Set("videoReaderNext", Napi::Function::New(env, ReaderNext));
+  exports.Set("videoReaderClose", Napi::Function::New(env, ReaderClose));
+  exports.Set("videoCompareClose", Napi::Function::New(env, CompareClose));
 }
 
 }  // namespace iqa_node

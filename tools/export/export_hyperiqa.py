@@ -22,7 +22,6 @@ Examples:
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import sys
@@ -31,18 +30,12 @@ import numpy as np
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from export_common import sha256  # noqa: E402
 from hyperiqa_model import FULL, TINY, HyperNet, HyperNetForExport, IMAGENET_MEAN, IMAGENET_STD, OUTPUT_NAMES, reference_scores  # noqa: E402
 
 AUTHORS_URL = 'https://drive.google.com/file/d/1OOUmnbvpGea0LIGpIWEbOyxfWx6UCiiE/view (koniq_pretrained.pkl, linked from https://github.com/SSL92/hyperIQA)'
 PYIQA_URL = 'https://huggingface.co/chaofengc/IQA-PyTorch-Weights/resolve/main/HyperIQA-resnet50-koniq10k-c96c41b1.pth'
 
-
-def sha256(path):
-    h = hashlib.sha256()
-    with open(path, 'rb') as f:
-        for chunk in iter(lambda: f.read(1 << 20), b''):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def pyiqa_to_authors(sd):
@@ -168,6 +161,20 @@ def check(net, cfg, path, names, fuse, half, static_batch, tol, uint8_input=Fals
     return worst
 
 
+# Test-time preprocessing, by whose procedure:
+#   authors  SSL92/hyperIQA (KonIQ): torchvision Resize((512, 384)) on the PIL image (height 512,
+#            width 384: Pillow bilinear, antialiased), RandomCrop(224) x 25, ImageNet normalisation.
+#            The crops are seeded (splitmix64, seed 0) where the authors' are unseeded.
+#   pyiqa    pyiqa's hyperiqa: the full image, uniform_crop 25 (a regular grid; images whose short
+#            side is at most 224 first enlarged by 225 / short side, torch bilinear).
+#   opencv   this project's earlier default: OpenCV area resize to 384x512, the same seeded crops.
+PIPELINES = {
+    'authors': {'resize': {'width': 384, 'height': 512, 'interp': 'pil-bilinear'}, 'crop': {'policy': 'random', 'count': 25, 'seed': 0}},
+    'pyiqa': {'resize': None, 'crop': {'policy': 'uniform', 'count': 25}},
+    'opencv': {'resize': {'width': 384, 'height': 512, 'interp': 'area'}, 'crop': {'policy': 'random', 'count': 25, 'seed': 0}},
+}
+
+
 def manifest(args, cfg, names, files, src, fuse):
     t = cfg.target
     outputs = [{'name': 'score', 'shape': ['batch']}] if fuse else [
@@ -189,14 +196,12 @@ def manifest(args, cfg, names, files, src, fuse):
                  {'name': 'input', 'layout': 'NCHW', 'width': cfg.input_size, 'height': cfg.input_size, 'channels': 3,
                   'colorOrder': 'rgb', 'dtype': 'float32', 'batch': args.static_batch or 'dynamic',
                   'normalize': {'scale': 'unit', 'mean': IMAGENET_MEAN, 'std': IMAGENET_STD}},
-        # The authors' test transform: Resize((512, 384)) (height 512, width 384), RandomCrop(224), 25 crops.
-        'preprocess': {'resize': {'width': 384, 'height': 512, 'interp': 'area'},
-                       'crop': {'policy': 'random', 'count': 25, 'seed': 0}},
+        'preprocess': PIPELINES[args.pipeline],
         'outputs': outputs,
         'head': head,
         'score': {'range': [0, 100], 'higherIsBetter': True, 'aggregate': 'mean'},
         'source': {k: v for k, v in src.items() if v is not None},
-        'export': {'tool': 'tools/export/export_hyperiqa.py', 'weights': args.weights, 'config': cfg.to_dict(),
+        'export': {'tool': 'tools/export/export_hyperiqa.py', 'weights': args.weights, 'pipeline': args.pipeline, 'config': cfg.to_dict(),
                    'torch': torch.__version__, 'opset': args.opset},
     }
 
@@ -209,6 +214,8 @@ def main():
     ap.add_argument('--seed', type=int, default=0)
     ap.add_argument('--out-dir', required=True)
     ap.add_argument('--name', default='hyperiqa')
+    ap.add_argument('--pipeline', choices=sorted(PIPELINES), default='authors',
+                    help="test-time preprocessing: the authors' (default), pyiqa's, or OpenCV area resize")
     ap.add_argument('--fuse-target', action='store_true', help="target net inside the graph (head 'scalar')")
     ap.add_argument('--fp16', action='store_true', help='also write an fp16 variant (CUDA)')
     ap.add_argument('--static-batch', type=int, default=0, help='fixed batch size (CUDA graphs); 0 = dynamic')

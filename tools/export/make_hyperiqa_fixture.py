@@ -91,6 +91,17 @@ def main():
         m['score']['range'] = [-10, 10]
         json.dump(m, open(mpath, 'w'), indent=2)
         open(mpath, 'a').write('\n')
+    # The same graph under the 'authors' and 'pyiqa' pipelines of export_hyperiqa.py (golden:
+    # scripts/golden/hyperiqa_pipelines.py).
+    sys.path.insert(0, HERE)
+    from export_hyperiqa import PIPELINES  # noqa: E402
+    for pipeline in ('authors', 'pyiqa'):
+        m = json.load(open(os.path.join(OUT, 'model.json')))
+        m['name'] = f'hyperiqa-tiny-{pipeline}'
+        m['preprocess'] = PIPELINES[pipeline]
+        with open(os.path.join(OUT, f'model-{pipeline}.json'), 'w') as f:
+            json.dump(m, f, indent=2)
+            f.write('\n')
     manifest = json.load(open(os.path.join(OUT, 'model.json')))
 
     net = HyperNet(cfg)

@@ -7,6 +7,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include "common/error.h"
+#include "image/pil_resize.h"
 
 namespace iqa {
 
@@ -62,12 +63,25 @@ Interp parse_interp(const std::string& name) {
   if (name == "bilinear") return Interp::Bilinear;
   if (name == "bicubic") return Interp::Bicubic;
   if (name == "matlab" || name == "matlab-bicubic") return Interp::MatlabBicubic;
-  fail(ErrorCode::Input, "unknown interpolation '" + name + "' (area, bilinear, bicubic, matlab-bicubic)");
+  if (name == "pil-box") return Interp::PilBox;
+  if (name == "pil-bilinear") return Interp::PilBilinear;
+  if (name == "pil-hamming") return Interp::PilHamming;
+  if (name == "pil-bicubic") return Interp::PilBicubic;
+  if (name == "pil-lanczos") return Interp::PilLanczos;
+  fail(ErrorCode::Input, "unknown interpolation '" + name + "' (area, bilinear, bicubic, matlab-bicubic, pil-box, pil-bilinear, pil-hamming, pil-bicubic, pil-lanczos)");
 }
 
 cv::Mat resize_image(const cv::Mat& img, cv::Size size, Interp interp) {
   if (size.width <= 0 || size.height <= 0) fail(ErrorCode::Input, "resize target must be positive");
   if (interp == Interp::MatlabBicubic) return imresize_matlab(img, size, true);
+  switch (interp) {
+    case Interp::PilBox: return pil_resize(img, size, PilFilter::Box);
+    case Interp::PilBilinear: return pil_resize(img, size, PilFilter::Bilinear);
+    case Interp::PilHamming: return pil_resize(img, size, PilFilter::Hamming);
+    case Interp::PilBicubic: return pil_resize(img, size, PilFilter::Bicubic);
+    case Interp::PilLanczos: return pil_resize(img, size, PilFilter::Lanczos);
+    default: break;
+  }
   int flag = interp == Interp::Area ? cv::INTER_AREA : interp == Interp::Bilinear ? cv::INTER_LINEAR : cv::INTER_CUBIC;
   cv::Mat out;
   cv::resize(img, out, size, 0, 0, flag);
@@ -179,6 +193,47 @@ cv::Mat imresize_matlab(const cv::Mat& img, double scale, bool antialias) {
   if (!(scale > 0)) fail(ErrorCode::Input, "resize scale must be positive");
   cv::Size size(int(std::ceil(img.cols * scale)), int(std::ceil(img.rows * scale)));
   return imresize_impl(img, size, scale, scale, antialias);
+}
+
+cv::Mat torch_bilinear_scale(const cv::Mat& img, double scale) {
+  if (img.depth() != CV_32F) fail(ErrorCode::Internal, "torch_bilinear_scale takes float32 images");
+  if (!(scale > 0)) fail(ErrorCode::Input, "scale must be positive");
+  const int out_h = int(std::floor(img.rows * scale)), out_w = int(std::floor(img.cols * scale));
+  if (out_h < 1 || out_w < 1) fail(ErrorCode::Input, "scaled image is empty");
+  const int cn = img.channels();
+  // Per output index along one axis: the two source indices and the weight of the second
+  // (torch's area_pixel_compute_source_index with align_corners false; float as torch's CPU kernel).
+  auto axis = [&](int in_len, int out_len, std::vector<int>& i0, std::vector<int>& i1, std::vector<float>& w1) {
+    i0.resize(out_len), i1.resize(out_len), w1.resize(out_len);
+    const float inv = float(1.0 / scale);
+    for (int o = 0; o < out_len; ++o) {
+      float src = std::max(0.f, inv * (o + 0.5f) - 0.5f);
+      int a = std::min(int(src), in_len - 1);
+      i0[o] = a;
+      i1[o] = a + (a < in_len - 1 ? 1 : 0);
+      w1[o] = src - float(a);
+    }
+  };
+  std::vector<int> y0, y1, x0, x1;
+  std::vector<float> wy, wx;
+  axis(img.rows, out_h, y0, y1, wy);
+  axis(img.cols, out_w, x0, x1, wx);
+  cv::Mat out(out_h, out_w, img.type());
+  for (int y = 0; y < out_h; ++y) {
+    const float* r0 = img.ptr<float>(y0[y]);
+    const float* r1 = img.ptr<float>(y1[y]);
+    float* d = out.ptr<float>(y);
+    const float b = wy[y], a = 1.f - b;
+    for (int x = 0; x < out_w; ++x) {
+      const float q = wx[x], p = 1.f - q;
+      for (int c = 0; c < cn; ++c) {
+        const float top = p * r0[x0[x] * cn + c] + q * r0[x1[x] * cn + c];
+        const float bottom = p * r1[x0[x] * cn + c] + q * r1[x1[x] * cn + c];
+        d[x * cn + c] = a * top + b * bottom;
+      }
+    }
+  }
+  return out;
 }
 
 cv::Mat crop(const cv::Mat& img, const cv::Rect& roi) {

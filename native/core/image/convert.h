@@ -21,7 +21,9 @@ cv::Mat rgb2gray_matlab(const cv::Mat& img);
 // OpenCV's cvtColor BGR(A)2GRAY (ITU-R 601 0.299/0.587/0.114, fixed-point for 8-bit).
 cv::Mat rgb2gray_opencv(const cv::Mat& img);
 
-enum class Interp { Area, Bilinear, Bicubic, MatlabBicubic };
+// OpenCV's INTER_AREA/LINEAR/CUBIC, MATLAB's antialiased bicubic, and Pillow's filters
+// (image/pil_resize.h: what torchvision's Resize does on PIL images).
+enum class Interp { Area, Bilinear, Bicubic, MatlabBicubic, PilBox, PilBilinear, PilHamming, PilBicubic, PilLanczos };
 Interp parse_interp(const std::string& name);
 
 cv::Mat resize_image(const cv::Mat& img, cv::Size size, Interp interp);
@@ -31,6 +33,11 @@ cv::Mat resize_image(const cv::Mat& img, cv::Size size, Interp interp);
 cv::Mat imresize_matlab(const cv::Mat& img, cv::Size size, bool antialias = true);
 // imresize(img, scale): output size ceil(scale * input) per dimension.
 cv::Mat imresize_matlab(const cv::Mat& img, double scale, bool antialias = true);
+
+// torch.nn.functional.interpolate(x, scale_factor=s, mode='bilinear', align_corners=False):
+// output floor(size * s), source coordinate (dst + 0.5) / s - 0.5 clamped at 0 (the scale
+// itself maps coordinates, not the size ratio). Float images only.
+cv::Mat torch_bilinear_scale(const cv::Mat& img, double scale);
 
 // Checked region of interest (a copy).
 cv::Mat crop(const cv::Mat& img, const cv::Rect& roi);

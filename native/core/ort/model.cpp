@@ -47,6 +47,16 @@ std::vector<cv::Rect> crop_rects(cv::Size image, cv::Size crop, CropPolicy polic
   if (policy == CropPolicy::Center)
     return {cv::Rect((image.width - crop.width) / 2, (image.height - crop.height) / 2, crop.width, crop.height)};
   if (count <= 0) fail(ErrorCode::Input, "crop count must be positive");
+  if (policy == CropPolicy::Uniform) {
+    // A ceil(sqrt(n)) x ceil(sqrt(n)) grid of corners, steps (W - w) / floor(sqrt(n)) and
+    // (H - h) / floor(sqrt(n)), row by row, the first n kept (pyiqa's uniform_crop).
+    const int side = int(std::ceil(std::sqrt(double(count)))), div = int(std::floor(std::sqrt(double(count))));
+    const int step_x = (image.width - crop.width) / div, step_y = (image.height - crop.height) / div;
+    std::vector<cv::Rect> out;
+    for (int i = 0; i < side && int(out.size()) < count; ++i)
+      for (int j = 0; j < side && int(out.size()) < count; ++j) out.emplace_back(j * step_x, i * step_y, crop.width, crop.height);
+    return out;
+  }
   SplitMix64 g{seed};
   std::vector<cv::Rect> out;
   const uint64_t rx = uint64_t(image.width - crop.width) + 1, ry = uint64_t(image.height - crop.height) + 1;
@@ -162,6 +172,12 @@ cv::Mat Model::prepare(const cv::Mat& img) const {
     m = resize_image(m, cv::Size(spec_.resize_width, spec_.resize_height), spec_.interp);
   if (spec_.crop == CropPolicy::Resize && (m.cols != spec_.width || m.rows != spec_.height))
     m = resize_image(m, cv::Size(spec_.width, spec_.height), spec_.interp == Interp::MatlabBicubic ? Interp::MatlabBicubic : spec_.interp);
+  const int crop_side = std::max(spec_.width, spec_.height);
+  if (spec_.crop == CropPolicy::Uniform && std::min(m.rows, m.cols) <= crop_side) {
+    // pyiqa's uniform_crop first enlarges an image whose short side is at most the crop by
+    // (crop + 1) / short side (torch bilinear on [0, 1] floats).
+    m = torch_bilinear_scale(to_float(m, 1.0, CV_32F), double(crop_side + 1) / std::min(m.rows, m.cols));
+  }
   return m;
 }
 
@@ -226,7 +242,7 @@ ModelInfo Model::info() const {
   i.outputs = session_->outputs();
   i.max_batch = batcher_->max_batch();
   i.max_delay_ms = opts_.max_delay_ms;
-  i.crops = spec_.crop == CropPolicy::Random ? spec_.crop_count : 1;
+  i.crops = spec_.crop == CropPolicy::Random || spec_.crop == CropPolicy::Uniform ? spec_.crop_count : 1;
   auto st = batcher_->stats();
   i.batches = st.batches;
   i.rows = st.rows;

@@ -21,6 +21,7 @@ enum class CropPolicy {
   Resize,  // the whole (pre-resized) image resized to the input size: one sample
   Center,  // one centre crop of the input size
   Random,  // `count` crops at seeded positions (see crop_rects)
+  Uniform, // `count` crops on a regular grid (pyiqa's uniform_crop; see crop_rects)
   Full,    // the whole image at its own size (fully convolutional models; batch of 1)
 };
 

@@ -188,21 +188,34 @@ void Session::free_host(uint8_t* p) const {
 
 void Session::run(const void* input, int elem_type, const std::vector<int64_t>& shape, const std::vector<std::string>& output_names,
                   const std::function<void(const std::vector<OutputView>&)>& consume) const {
+  run({InputTensor{input, elem_type, shape}}, output_names, consume);
+}
+
+void Session::run(const std::vector<InputTensor>& inputs, const std::vector<std::string>& output_names,
+                  const std::function<void(const std::vector<OutputView>&)>& consume) const {
   const std::vector<std::string>& names = output_names.empty() ? impl_->all_outputs : output_names;
-  size_t count = 1;
-  for (int64_t d : shape) count *= size_t(d);
+  if (inputs.size() != inputs_.size())
+    fail(ErrorCode::Model, "the model takes " + std::to_string(inputs_.size()) + " input(s), " + std::to_string(inputs.size()) + " given");
   std::vector<Ort::Value> outs;
   try {
     Ort::MemoryInfo cpu = Ort::MemoryInfo::CreateCpu(OrtDeviceAllocator, OrtMemTypeDefault);
-    const Ort::MemoryInfo& in_info = impl_->pinned ? *impl_->pinned_info : cpu;
-    size_t elem = elem_type == ONNX_TENSOR_ELEMENT_DATA_TYPE_UINT8 ? 1 : sizeof(float);
-    Ort::Value in = Ort::Value::CreateTensor(in_info, const_cast<void*>(input), count * elem, shape.data(), shape.size(),
-                                             ONNXTensorElementDataType(elem_type));
-    const char* in_name = inputs_.at(0).name.c_str();
+    std::vector<Ort::Value> ins;
+    std::vector<const char*> in_names;
+    for (size_t k = 0; k < inputs.size(); ++k) {
+      const InputTensor& t = inputs[k];
+      size_t count = 1;
+      for (int64_t d : t.shape) count *= size_t(d);
+      // Only the first input lives in the (pinned) batch buffers alloc_host hands out.
+      const Ort::MemoryInfo& in_info = impl_->pinned && k == 0 ? *impl_->pinned_info : cpu;
+      size_t elem = t.elem_type == ONNX_TENSOR_ELEMENT_DATA_TYPE_UINT8 ? 1 : sizeof(float);
+      ins.push_back(Ort::Value::CreateTensor(in_info, const_cast<void*>(t.data), count * elem, t.shape.data(), t.shape.size(),
+                                             ONNXTensorElementDataType(t.elem_type)));
+      in_names.push_back(inputs_[k].name.c_str());
+    }
     if (impl_->cuda) {
       // IO binding: ORT copies the (pinned) input to the device once and writes outputs to host memory.
       Ort::IoBinding binding(*impl_->session);
-      binding.BindInput(in_name, in);
+      for (size_t k = 0; k < ins.size(); ++k) binding.BindInput(in_names[k], ins[k]);
       for (const auto& n : names) binding.BindOutput(n.c_str(), cpu);
       impl_->session->Run(Ort::RunOptions{nullptr}, binding);
       binding.SynchronizeOutputs();
@@ -210,7 +223,7 @@ void Session::run(const void* input, int elem_type, const std::vector<int64_t>& 
     } else {
       std::vector<const char*> out_names;
       for (const auto& n : names) out_names.push_back(n.c_str());
-      outs = impl_->session->Run(Ort::RunOptions{nullptr}, &in_name, &in, 1, out_names.data(), out_names.size());
+      outs = impl_->session->Run(Ort::RunOptions{nullptr}, in_names.data(), ins.data(), ins.size(), out_names.data(), out_names.size());
     }
   } catch (const Ort::Exception& e) {
     fail(e.GetOrtErrorCode() == ORT_INVALID_ARGUMENT ? ErrorCode::Model : impl_->cuda ? ErrorCode::Device : ErrorCode::Internal,

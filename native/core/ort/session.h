@@ -30,6 +30,13 @@ struct TensorInfo {
   std::vector<int64_t> shape;   // -1 where symbolic/dynamic
 };
 
+// One input tensor of a run: host memory (float32 or uint8 `elem_type`), read during the run.
+struct InputTensor {
+  const void* data = nullptr;
+  int elem_type = 1;  // ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT
+  std::vector<int64_t> shape;
+};
+
 // One output tensor of a run: a float view valid while the run result lives.
 struct OutputView {
   const float* data = nullptr;
@@ -57,6 +64,10 @@ class Session {
   // Runs the model on one input tensor (the first input; float32 or uint8 `elem_type`) and hands
   // the float outputs named `output_names` (all, if empty) to `consume` while they are alive.
   void run(const void* input, int elem_type, const std::vector<int64_t>& shape, const std::vector<std::string>& output_names,
+           const std::function<void(const std::vector<OutputView>&)>& consume) const;
+  // The same with one tensor per model input, in the order of inputs() (recurrent models take
+  // their state as a second input).
+  void run(const std::vector<InputTensor>& inputs, const std::vector<std::string>& output_names,
            const std::function<void(const std::vector<OutputView>&)>& consume) const;
 
  private:
