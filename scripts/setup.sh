@@ -11,11 +11,14 @@ $SUDO apt-get update -qq
 # opencv-data: BRISQUE LIVE model; libopencv-contrib-dev: quality module (reference tools);
 # libzip/matio: NIQE model files (.npz, .mat); mate-backgrounds: photographs for the samples;
 # redis-server: the BullMQ queue tests; chromium: the eval report rendering test;
-# libav*-dev: video frames (native/core/video); ffmpeg: the video goldens and benchmarks.
+# libav*-dev: video frames (native/core/video); ffmpeg: the video goldens and benchmarks;
+# libjpeg62-turbo-dev libpng-dev libwebp-dev libgif-dev libheif-dev: JPEG, PNG, animated WebP, GIF,
+# HEIC and AVIF decoded directly
+# (native/core/image/codec_*.cpp).
 $SUDO apt-get install -y -qq --no-install-recommends \
   build-essential cmake pkg-config ca-certificates \
   libopencv-dev libopencv-contrib-dev libsvm-dev opencv-data libzip-dev libmatio-dev \
-  libavformat-dev libavcodec-dev libavutil-dev libswscale-dev ffmpeg \
+  libavformat-dev libavcodec-dev libavutil-dev libswscale-dev ffmpeg libjpeg62-turbo-dev libpng-dev libwebp-dev libgif-dev libheif-dev \
   mate-backgrounds redis-server chromium >/dev/null
 export ONNXRUNTIME_NODE_INSTALL=skip
 npm ci --no-audit --no-fund

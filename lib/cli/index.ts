@@ -16,10 +16,10 @@ import { registerFace } from './face';
 import { positiveInt } from './parsers';
 
 
-async function compareCommand(ref: string, dist: string, o: MetricCliOptions & { metric: string; format: 'json' | 'text' }): Promise<number> {
+async function compareCommand(ref: string, dist: string, o: MetricCliOptions & { metric: string; format: 'json' | 'text'; autoOrient?: boolean }): Promise<number> {
   const entry = resolveMetric(o.metric);
   if (entry.kind !== 'fr') throw new IqaError('ERR_INPUT', `'${o.metric}' is a no-reference metric: use iqa score`);
-  const score = await entry.fn(ref, dist, entry.options(o));
+  const score = await entry.fn(ref, dist, { ...entry.options(o), autoOrient: o.autoOrient });
   if (o.format === 'json') process.stdout.write(JSON.stringify({ metric: o.metric, score: Number.isFinite(score) ? score : String(score) }) + '\n');
   else process.stdout.write(`${o.metric}: ${score}\n`);
   return 0;
@@ -64,7 +64,8 @@ export function buildProgram(): Command {
       .option('--batch <n>', 'images per native call', positiveInt)
       .option('--resume', 'skip inputs already recorded in --out (and append)')
       .option('--no-progress', 'no progress bar (it is shown only on a TTY anyway)')
-      .option('--limit-input-pixels <n>', 'largest image in pixels (0: no limit)', (v) => Number(v)),
+      .option('--limit-input-pixels <n>', 'largest image in pixels (0: no limit)', (v) => Number(v))
+      .option('--no-auto-orient', 'score the stored pixel order, not the EXIF orientation'),
   ).action(async (paths: string[], o: ScoreCommandOptions) => {
     process.exitCode = await scoreCommand(paths, o);
   });
@@ -75,8 +76,9 @@ export function buildProgram(): Command {
       .argument('<ref>', 'reference image')
       .argument('<dist>', 'distorted image')
       .requiredOption('--metric <name>', 'full-reference metric')
-      .addOption(new Option('--format <format>', 'output format').choices(['json', 'text']).default('json')),
-  ).action(async (ref: string, dist: string, o: MetricCliOptions & { metric: string; format: 'json' | 'text' }) => {
+      .addOption(new Option('--format <format>', 'output format').choices(['json', 'text']).default('json'))
+      .option('--no-auto-orient', 'compare the stored pixel order, not the EXIF orientation'),
+  ).action(async (ref: string, dist: string, o: MetricCliOptions & { metric: string; format: 'json' | 'text'; autoOrient?: boolean }) => {
     process.exitCode = await compareCommand(ref, dist, o);
   });
   const train = program.command('train').description('fit a model from images');

@@ -16,6 +16,7 @@ export interface ScoreCommandOptions extends MetricCliOptions {
   out?: string;
   concurrency?: number;
   limitInputPixels?: number;
+  autoOrient?: boolean;
   resume?: boolean;
   progress?: boolean;
   batch?: number;
@@ -100,6 +101,7 @@ export async function scoreCommand(paths: string[], o: ScoreCommandOptions): Pro
       concurrency: 2,
       metricOptions: entry.options(o),
       limitInputPixels: o.limitInputPixels,
+      autoOrient: o.autoOrient,
     });
     for await (const r of results) {
       const rec: ScoreRecord = r.error

@@ -25,15 +25,24 @@ export function limitInputPixels(pixels?: number | boolean): number {
 export interface DecodeOptions {
   /** Overrides the process-wide pixel limit for this call. */
   limitInputPixels?: number | boolean;
+  /**
+   * Turn encoded images to their EXIF orientation (JPEG, PNG, WebP, TIFF), as cv::imread,
+   * browsers and sharp's rotate() do. Default true; false scores the stored pixel order.
+   * Raw pixels and Mats are never turned.
+   */
+  autoOrient?: boolean;
 }
 
-export function decodeOptions(opts?: DecodeOptions): { limitInputPixels: number } {
+export function decodeOptions(opts?: DecodeOptions): { limitInputPixels: number; autoOrient: boolean } {
+  const orient = opts?.autoOrient;
+  if (orient !== undefined && typeof orient !== 'boolean') throw new IqaError('ERR_INPUT', 'autoOrient must be a boolean');
+  const autoOrient = orient ?? true;
   const v = opts?.limitInputPixels;
-  if (v === undefined) return { limitInputPixels: limitPixels };
-  if (v === false) return { limitInputPixels: 0 };
-  if (v === true) return { limitInputPixels: DEFAULT_LIMIT_INPUT_PIXELS };
+  if (v === undefined) return { limitInputPixels: limitPixels, autoOrient };
+  if (v === false) return { limitInputPixels: 0, autoOrient };
+  if (v === true) return { limitInputPixels: DEFAULT_LIMIT_INPUT_PIXELS, autoOrient };
   if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new IqaError('ERR_INPUT', 'limitInputPixels must be a non-negative number or a boolean');
-  return { limitInputPixels: Math.floor(v) };
+  return { limitInputPixels: Math.floor(v), autoOrient };
 }
 
 /** Threads used inside one batch call (OpenCV's pool). Returns the current count. */

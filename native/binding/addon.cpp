@@ -372,7 +372,7 @@ void silence_native_stderr() {
   const char* debug = std::getenv("IQA_DEBUG");
   if (debug && *debug) return;
   std::cerr.rdbuf(null_stream.rdbuf());
-  cv::utils::logging::setLogLevel(cv::utils::logging::LOG_LEVEL_ERROR);
+  cv::utils::logging::setLogLevel(cv::utils::logging::LOG_LEVEL_SILENT);
 }
 
 }  // namespace

@@ -95,6 +95,9 @@ iqa::DecodeOptions to_decode_options(const Napi::Value& value) {
   } else if (limit.IsBoolean() && !limit.As<Napi::Boolean>().Value()) {
     d.max_pixels = 0;
   }
+  Napi::Value orient = value.As<Napi::Object>().Get("autoOrient");
+  if (orient.IsBoolean()) d.auto_orient = orient.As<Napi::Boolean>().Value();
+  else if (!orient.IsUndefined()) iqa::fail(ErrorCode::Input, "autoOrient must be a boolean");
   return d;
 }
 

@@ -5,8 +5,8 @@
 //   opencv_brisque_ref MODEL RANGE [PREFIX] < list-of-image-paths
 // prints one JSON object {"opencv": version, "scores": {"<path without PREFIX>": score, ...},
 // "nanFeatures": [paths whose QualityBRISQUE::computeFeatures holds NaN (flat images)]}.
-// Images are read with cv::imread(IMREAD_COLOR | IMREAD_IGNORE_ORIENTATION): the stored pixels,
-// as iqa-node decodes them (it does not apply EXIF orientation). Paths may contain spaces.
+// Images are read with cv::imread(IMREAD_COLOR), which turns JPEG and PNG to their EXIF
+// orientation, as iqa-node does by default. Paths may contain spaces.
 #include <cstdio>
 #include <iostream>
 #include <string>
@@ -44,7 +44,7 @@ int main(int argc, char** argv) {
   std::printf("{\n\"opencv\": \"%s\",\n\"scores\": {\n", CV_VERSION);
   while (std::getline(std::cin, path)) {
     if (path.empty()) continue;
-    cv::Mat img = cv::imread(path, cv::IMREAD_COLOR | cv::IMREAD_IGNORE_ORIENTATION);
+    cv::Mat img = cv::imread(path, cv::IMREAD_COLOR);
     if (img.empty()) {
       std::fprintf(stderr, "cannot read %s\n", path.c_str());
       return 1;

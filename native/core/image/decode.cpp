@@ -8,6 +8,8 @@
 #include <opencv2/imgproc.hpp>
 
 #include "common/error.h"
+#include "image/codecs.h"
+#include "image/exif.h"
 #include "image/image.h"
 
 namespace iqa {
@@ -71,6 +73,20 @@ void sniff_tiff(const uint8_t* d, size_t n, HeaderInfo& info) {
   if (info.width && info.height) { info.known = true; info.format = "tiff"; }
 }
 
+// Formats recognised by their signature that this build cannot decode.
+const char* unsupported_format(const uint8_t* d, size_t n) {
+  if (n >= 12 && std::memcmp(d + 4, "ftyp", 4) == 0) {
+    const char* brand = reinterpret_cast<const char*>(d + 8);
+    for (const char* b : {"heic", "heix", "hevc", "hevx", "heim", "heis", "mif1", "msf1"})
+      if (std::memcmp(brand, b, 4) == 0) return "HEIC";
+    for (const char* b : {"avif", "avis"})
+      if (std::memcmp(brand, b, 4) == 0) return "AVIF";
+  }
+  if ((n >= 2 && d[0] == 0xFF && d[1] == 0x0A) || (n >= 12 && std::memcmp(d, "\0\0\0\x0cJXL \r\n\x87\n", 12) == 0)) return "JPEG XL";
+  if (n >= 4 && std::memcmp(d, "8BPS", 4) == 0) return "PSD";
+  return nullptr;
+}
+
 }  // namespace
 
 HeaderInfo sniff_header(const uint8_t* d, size_t n) {
@@ -79,6 +95,8 @@ HeaderInfo sniff_header(const uint8_t* d, size_t n) {
     info = {true, "png", be32(d + 16), be32(d + 20)};
   } else if (is_jpeg(d, n)) {
     jpeg_walk(d, n, &info);
+  } else if (n >= 10 && (std::memcmp(d, "GIF87a", 6) == 0 || std::memcmp(d, "GIF89a", 6) == 0)) {
+    info = {true, "gif", le16(d + 6), le16(d + 8)};
   } else if (n >= 26 && d[0] == 'B' && d[1] == 'M') {
     int32_t w = int32_t(le32(d + 18)), h = int32_t(le32(d + 22));
     info = {true, "bmp", uint64_t(std::llabs(w)), uint64_t(std::llabs(h))};
@@ -106,19 +124,46 @@ static void check_pixels(uint64_t w, uint64_t h, const DecodeOptions& opts) {
 
 cv::Mat decode_image(const uint8_t* data, size_t size, const DecodeOptions& opts) {
   if (data == nullptr || size == 0) fail(ErrorCode::Input, "empty image buffer");
+  if (const char* name = unsupported_format(data, size)) {
+    bool heic = std::strcmp(name, "HEIC") == 0, avif = std::strcmp(name, "AVIF") == 0;
+    if ((heic || avif) && heif_can_decode(avif)) {
+      cv::Mat img = decode_heif(data, size, name, [&](uint64_t w, uint64_t h) { check_pixels(w, h, opts); });
+      check_pixels(uint64_t(img.cols), uint64_t(img.rows), opts);
+      return img;
+    }
+    fail(ErrorCode::Decode, std::string("unsupported format ") + name);
+  }
   HeaderInfo info = sniff_header(data, size);
   if (info.known) check_pixels(info.width, info.height, opts);
   if (is_jpeg(data, size) && !jpeg_has_eoi(data, size)) fail(ErrorCode::Decode, "truncated JPEG (no end-of-image marker)");
   cv::Mat img;
+  CodecWarnings warnings;  // kept off stderr; a decode that still succeeds drops them
+  bool is_png = size >= 8 && std::memcmp(data, "\x89PNG\r\n\x1a\n", 8) == 0;
   try {
-    cv::Mat buf(1, int(std::min<size_t>(size, size_t(INT32_MAX))), CV_8U, const_cast<uint8_t*>(data));
-    img = cv::imdecode(buf, cv::IMREAD_UNCHANGED | cv::IMREAD_ANYDEPTH);
+    if (is_jpeg(data, size)) {
+      img = decode_jpeg(data, size, warnings);
+    } else if (is_png) {
+      img = decode_png(data, size, warnings);
+    } else if (is_gif(data, size)) {
+      img = decode_gif_first_frame(data, size);
+    } else if (is_animated_webp(data, size)) {
+      img = decode_webp_first_frame(data, size);
+    } else {
+      cv::Mat buf(1, int(std::min<size_t>(size, size_t(INT32_MAX))), CV_8U, const_cast<uint8_t*>(data));
+      img = cv::imdecode(buf, cv::IMREAD_UNCHANGED | cv::IMREAD_ANYDEPTH);
+    }
   } catch (const cv::Exception& e) {
     fail(ErrorCode::Decode, std::string("cannot decode image: ") + e.what());
   }
   if (img.empty()) fail(ErrorCode::Decode, std::string("cannot decode image (") + (info.known ? info.format : "unrecognised format") + ")");
   check_pixels(uint64_t(img.cols), uint64_t(img.rows), opts);
   if (img.dims != 2) fail(ErrorCode::Decode, "multi-dimensional images are not supported");
+  // imdecode(IMREAD_UNCHANGED) leaves JPEG, PNG and WebP in stored order, but OpenCV's TIFF
+  // decoder (libtiff's RGBA reader and its own strip paths) always turns to the TIFF tag.
+  int orientation = exif_orientation(data, size);
+  bool stored_order = std::strcmp(info.format, "tiff") != 0;
+  if (opts.auto_orient && stored_order) apply_orientation(img, orientation);
+  else if (!opts.auto_orient && !stored_order) apply_orientation(img, inverse_orientation(orientation));
   // Normalise depth to 8U, 16U or 32F in [0,1].
   switch (img.depth()) {
     case CV_8U: case CV_16U: case CV_32F: break;

@@ -15,6 +15,9 @@ constexpr uint64_t kDefaultMaxPixels = 268402689ULL;
 
 struct DecodeOptions {
   uint64_t max_pixels = kDefaultMaxPixels;  // 0 disables the limit
+  // Turn decoded files to their EXIF orientation (as cv::imread, browsers, sharp's rotate());
+  // false keeps the stored pixel order. Raw pixels and Mats are never turned.
+  bool auto_orient = true;
 };
 
 enum class PixelOrder { Gray, RGB, BGR, RGBA, BGRA };
