@@ -88,7 +88,9 @@ def manifest(a, onnx_file: str, digest: str) -> dict:
 
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    common_args(p, None)
+    # Ten 3x3 convolutions up to 512 channels in float32: ORT and torch sum in different orders,
+    # 1.2e-5 of the output's scale on noise patches for seed 0 (the image scores agree far closer).
+    common_args(p, None, tolerance=1e-4)
     p.add_argument('--divisor', type=int, default=1, help='widths / divisor (small test fixtures; the authors\' nets have 1)')
     p.add_argument('--top', choices=['weighted', 'patchwise'], default='weighted')
     p.add_argument('--dataset', choices=['live', 'tid2013'], default='live')
