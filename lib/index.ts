@@ -16,6 +16,7 @@ export { brisque, type BrisqueOptions, type BrisqueFunction } from './nr/brisque
 export { trainBrisque, type TrainBrisqueOptions, type TrainBrisqueResult } from './nr/brisque-train';
 export * as metrics from './evaluation';
 export * as datasets from './evaluation/datasets';
+export { faceErc, ercCurves, pairsFromIdentities, thresholdAtFmr, pairDistance, type FacePair, type FaceErcOptions, type FaceErcCurve, type FaceErcResult, type FaceDistance } from './evaluation/face-erc';
 export { ssim, type SsimOptions } from './fr/ssim';
 export { msssim, type MsSsimOptions } from './fr/ms-ssim';
 export { gmsd, type GmsdOptions } from './fr/gmsd';

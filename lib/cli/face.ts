@@ -8,6 +8,7 @@ import { IqaError } from '../core/errors';
 import { expandPaths } from '../pipelines/files';
 import { faceQuality, type FaceOptions, type FaceResult } from '../face/quality';
 import { csvField, jsonLine } from './output';
+import { registerFaceEval } from './face-eval';
 import { nonNegativeInt, nonNegativeNumber, positiveInt } from './parsers';
 
 type FaceFormat = 'jsonl' | 'csv' | 'table';
@@ -114,4 +115,5 @@ export function registerFace(program: Command): void {
     .action(async (paths: string[], o: FaceScoreFlags) => {
       process.exitCode = await faceScoreCommand(paths, o);
     });
+  registerFaceEval(face);
 }
