@@ -1,8 +1,10 @@
 // Shared test helpers. Data under ../shared is not part of the repository: tests that need it
 // call sharedPath() and are skipped with a clear message when it is absent.
-import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import type { IqaError } from '../lib/core/errors';
+import type { ModelManifest } from '../lib/deep/manifest';
 
 export const ROOT = resolve(__dirname, '..');
 export const SHARED = resolve(ROOT, '..', 'shared');
@@ -49,4 +51,46 @@ export async function rejection(p: Promise<unknown>): Promise<IqaError> {
     return e as IqaError;
   }
   throw new Error('expected a rejection');
+}
+
+/** A Python (IQA_PYTHON, then /work/pyenv's) that imports every one of `modules`, else undefined. */
+export function pythonWith(modules: string[]): string | undefined {
+  return [process.env.IQA_PYTHON, '/work/pyenv/bin/python'].find((p) => p && spawnSync(p, ['-c', `import ${modules.join(', ')}`], { encoding: 'utf8' }).status === 0);
+}
+
+/**
+ * Writes an edited copy of the manifest at `manifestPath` to `dir`/`name`.json next to a copy of
+ * its ONNX file (or of `onnxFile`, under the manifest's file name); returns the copy's path.
+ */
+export function manifestVariant(manifestPath: string, dir: string, name: string, edit: (m: ModelManifest) => void, onnxFile?: string): string {
+  const m = JSON.parse(readFileSync(manifestPath, 'utf8')) as ModelManifest;
+  edit(m);
+  copyFileSync(onnxFile ?? join(dirname(manifestPath), m.model.file), join(dir, basename(m.model.file)));
+  if (onnxFile) delete m.model.sha256;
+  const p = join(dir, `${name}.json`);
+  writeFileSync(p, JSON.stringify(m));
+  return p;
+}
+
+/**
+ * Largest |score - golden| of `scoreMany` over golden sets of shared images: the calibration set
+ * (names without extension, dist_dir BMPs) and the BIQ2021 set (file names), both ../shared.
+ */
+export async function worstSharedDelta(
+  scorer: { scoreMany(paths: string[]): Promise<ArrayLike<number>> },
+  calibration: Record<string, { score: number }>,
+  biq2021: Record<string, { score: number }>,
+): Promise<{ worst: number; images: number }> {
+  let worst = 0;
+  let images = 0;
+  for (const [set, path] of [
+    [calibration, (n: string) => sharedPath('data/calibration/dist_dir', `${n}.bmp`)],
+    [biq2021, (n: string) => sharedPath('data/biq2021/images', n)],
+  ] as const) {
+    const names = Object.keys(set);
+    const scores = await scorer.scoreMany(names.map(path));
+    for (let i = 0; i < names.length; i++) worst = Math.max(worst, Math.abs(scores[i] - set[names[i]].score));
+    images += names.length;
+  }
+  return { worst, images };
 }

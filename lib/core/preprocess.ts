@@ -12,8 +12,8 @@ import { withAbort, type CallOptions } from './run';
 export type Interp = 'area' | 'bilinear' | 'bicubic' | 'matlab-bicubic' | 'pil-box' | 'pil-bilinear' | 'pil-hamming' | 'pil-bicubic' | 'pil-lanczos';
 
 export interface PreprocessOptions extends CallOptions {
-  /** Grey conversion: MATLAB rgb2gray (classical metrics) or OpenCV's BGR2GRAY. */
-  gray?: 'matlab' | 'opencv';
+  /** Grey conversion: MATLAB rgb2gray (classical metrics), OpenCV's BGR2GRAY or Pillow's convert('L'). */
+  gray?: 'matlab' | 'opencv' | 'pil';
   /** Crop first (x, y, width, height in pixels). */
   crop?: { x: number; y: number; width: number; height: number };
   /** Then convert to float64 with full scale mapped to this value (e.g. 1 or 255). */

@@ -10,7 +10,7 @@ import { importHint } from './zoo';
 import { validateSchema, type Schema } from '../core/schema';
 import type { Interp } from '../core/preprocess';
 
-export type CropPolicy = 'resize' | 'center' | 'random' | 'uniform' | 'full';
+export type CropPolicy = 'resize' | 'center' | 'random' | 'uniform' | 'full' | 'grid';
 
 export interface ModelManifest {
   $schema?: string;
@@ -32,11 +32,21 @@ export interface ModelManifest {
   };
   preprocess: {
     resize?: { width: number; height: number; interp?: Interp } | null;
-    crop: { policy: CropPolicy; count?: number; seed?: number };
+    /** Colour to grey for 1-channel inputs (default 'opencv'). */
+    gray?: 'opencv' | 'pil' | 'matlab';
+    crop: { policy: CropPolicy; count?: number; seed?: number; grid?: 'floor' | 'range-exclusive' };
+    /** Per-patch local contrast normalisation after input.normalize. */
+    localContrast?: { window: number; constant: number };
   };
   outputs: { name: string; shape: (number | string)[] }[];
   head: { type: 'scalar' | 'distribution-mean' | 'hyperiqa-target'; output?: string; outputs?: string[]; sizes?: number[]; bins?: number[]; softmax?: boolean };
-  score: { range: [number, number]; higherIsBetter: boolean; aggregate?: 'mean' | 'median' };
+  score: {
+    range: [number, number];
+    higherIsBetter: boolean;
+    aggregate?: 'mean' | 'median' | 'weighted';
+    /** aggregate 'weighted': sum(q w) / sum(w) with w = max(output, 0) + epsilon per crop. */
+    weight?: { output: string; epsilon: number };
+  };
   source: { url?: string; sha256?: string; license: string; citation?: string; note?: string };
   export?: Record<string, unknown>;
 }
@@ -84,8 +94,16 @@ export function validateManifest(m: unknown, where = 'manifest'): ModelManifest 
       if (h.type === 'distribution-mean' && !h.bins) errs.push(`manifest.head.bins: required for distribution-mean`);
     }
     if (mm.score.range[0] >= mm.score.range[1]) errs.push(`manifest.score.range: must be [low, high] with low < high`);
+    const wt = mm.score.weight;
+    if ((mm.score.aggregate === 'weighted') !== (wt !== undefined)) errs.push(`manifest.score.weight: required with aggregate 'weighted', and only with it`);
+    if (wt && !outNames.has(wt.output)) errs.push(`manifest.score.weight.output: '${wt.output}' is not a declared output`);
     const c = mm.preprocess.crop;
     if (c.policy !== 'random' && c.policy !== 'uniform' && c.count !== undefined && c.count !== 1) errs.push(`manifest.preprocess.crop.count: only the 'random' and 'uniform' policies take several crops`);
+    if (c.policy !== 'grid' && c.grid !== undefined) errs.push(`manifest.preprocess.crop.grid: only the 'grid' policy has a grid rule`);
+    const lc = mm.preprocess.localContrast;
+    if (lc && u8) errs.push(`manifest.preprocess.localContrast: needs a float32 input`);
+    if (lc && lc.window % 2 === 0) errs.push(`manifest.preprocess.localContrast.window: must be odd, got ${lc.window}`);
+    if (mm.preprocess.gray && mm.input.channels !== 1) errs.push(`manifest.preprocess.gray: only 1-channel inputs are converted to grey`);
   }
   if (errs.length) throw new IqaError('ERR_MODEL', `invalid model manifest ${where}:\n  ${errs.join('\n  ')}`);
   return m as ModelManifest;
@@ -157,7 +175,7 @@ export function nativeSpec(lm: LoadedManifest, modelPath: string, o: CropOverrid
   const seed = o.seed ?? m.preprocess.crop.seed ?? 0;
   if (!Number.isInteger(count) || count < 1 || count > 4096) throw new IqaError('ERR_INPUT', `crops must be an integer in 1..4096, got ${count}`);
   if (!Number.isSafeInteger(seed) || seed < 0) throw new IqaError('ERR_INPUT', `seed must be a non-negative safe integer, got ${seed}`);
-  if (!['resize', 'center', 'random', 'uniform', 'full'].includes(policy)) throw new IqaError('ERR_INPUT', `crop must be resize, center, random, uniform or full, got '${String(policy)}'`);
+  if (!['resize', 'center', 'random', 'uniform', 'full', 'grid'].includes(policy)) throw new IqaError('ERR_INPUT', `crop must be resize, center, random, uniform, full or grid, got '${String(policy)}'`);
   const headOutputs = m.head.type === 'hyperiqa-target' ? (m.head.outputs ?? m.outputs.map((x) => x.name)) : [m.head.output as string];
   return {
     name: m.name,
@@ -178,7 +196,13 @@ export function nativeSpec(lm: LoadedManifest, modelPath: string, o: CropOverrid
     crop: policy,
     cropCount: count,
     cropSeed: seed,
+    grid: m.preprocess.crop.grid ?? 'floor',
+    gray: m.preprocess.gray ?? 'opencv',
+    localContrastWindow: m.preprocess.localContrast?.window ?? 0,
+    localContrastConstant: m.preprocess.localContrast?.constant ?? 1,
     aggregate: m.score.aggregate ?? 'mean',
+    weightOutput: m.score.weight?.output ?? '',
+    weightEpsilon: m.score.weight?.epsilon ?? 0,
     head: { type: m.head.type, outputs: headOutputs, sizes: m.head.sizes ?? [], bins: m.head.bins ?? [], softmax: m.head.softmax ?? false },
   };
 }

@@ -157,7 +157,7 @@ Napi::Value ScoreFr(const Napi::CallbackInfo& info) {
 
 // preprocess(input, decodeOptions, ops) -> raw pixels after the conversion path; used by tests
 // against independent references and by users who want the decoded pixels.
-// ops: {gray?: 'matlab'|'opencv', resize?: {width,height,interp}, crop?: {x,y,width,height},
+// ops: {gray?: 'matlab'|'opencv'|'pil', resize?: {width,height,interp}, crop?: {x,y,width,height},
 //       float?: number (convert to float64 with this full-scale value, before resizing)}
 // Order: decode, gray, crop, float, resize.
 Napi::Value Preprocess(const Napi::CallbackInfo& info) {
@@ -169,7 +169,7 @@ Napi::Value Preprocess(const Napi::CallbackInfo& info) {
     if (!info[2].IsObject()) iqa::fail(ErrorCode::Input, "ops must be an object");
     Napi::Object ops = info[2].As<Napi::Object>();
     std::string gray = ops.Get("gray").IsString() ? ops.Get("gray").As<Napi::String>().Utf8Value() : "";
-    if (!gray.empty() && gray != "matlab" && gray != "opencv") iqa::fail(ErrorCode::Input, "gray must be 'matlab' or 'opencv'");
+    if (!gray.empty() && gray != "matlab" && gray != "opencv" && gray != "pil") iqa::fail(ErrorCode::Input, "gray must be 'matlab', 'opencv' or 'pil'");
     bool do_resize = ops.Get("resize").IsObject(), do_crop = ops.Get("crop").IsObject();
     cv::Size size;
     double scale = 0;
@@ -213,8 +213,7 @@ Napi::Value Preprocess(const Napi::CallbackInfo& info) {
     auto tensor_shape = std::make_shared<std::array<int, 3>>();
     auto run = [=]() {
       cv::Mat img = iqa::load_image(src, decode);
-      if (gray == "matlab") img = iqa::rgb2gray_matlab(img);
-      if (gray == "opencv") img = iqa::rgb2gray_opencv(img);
+      if (!gray.empty()) img = iqa::rgb2gray(img, iqa::parse_gray(gray));
       if (do_crop) img = iqa::crop(img, roi);
       if (to_float > 0) img = iqa::to_float(img, to_float);
       if (do_resize) img = scale > 0 ? iqa::imresize_matlab(img, scale) : iqa::resize_image(img, size, interp);

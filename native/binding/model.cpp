@@ -26,7 +26,8 @@ iqa::ort::CropPolicy parse_crop(const std::string& s) {
   if (s == "random") return iqa::ort::CropPolicy::Random;
   if (s == "uniform") return iqa::ort::CropPolicy::Uniform;
   if (s == "full") return iqa::ort::CropPolicy::Full;
-  iqa::fail(ErrorCode::Input, "crop policy must be 'resize', 'center', 'random', 'uniform' or 'full', got '" + s + "'");
+  if (s == "grid") return iqa::ort::CropPolicy::Grid;
+  iqa::fail(ErrorCode::Input, "crop policy must be 'resize', 'center', 'random', 'uniform', 'full' or 'grid', got '" + s + "'");
 }
 
 iqa::ort::ModelSpec to_spec(const Napi::Value& v) {
@@ -65,9 +66,18 @@ iqa::ort::ModelSpec to_spec(const Napi::Value& v) {
   s.crop = parse_crop(string_field(o, "crop", "center"));
   s.crop_count = int(number_field(o, "cropCount", 1));
   s.crop_seed = uint64_t(number_field(o, "cropSeed", 0));
+  const std::string grid = string_field(o, "grid", "floor");
+  if (grid != "floor" && grid != "range-exclusive") iqa::fail(iqa::ErrorCode::Model, "unknown grid rule '" + grid + "' (floor, range-exclusive)");
+  s.grid = grid == "floor" ? iqa::ort::GridRule::Floor : iqa::ort::GridRule::RangeExclusive;
+  s.gray = iqa::parse_gray(string_field(o, "gray", "opencv"));
+  s.local_contrast_window = int(number_field(o, "localContrastWindow", 0));
+  s.local_contrast_c = number_field(o, "localContrastConstant", 1);
   const std::string aggregate = string_field(o, "aggregate", "mean");
-  if (aggregate != "mean" && aggregate != "median") iqa::fail(iqa::ErrorCode::Model, "unknown score aggregate '" + aggregate + "' (mean, median)");
-  s.aggregate = aggregate == "median" ? iqa::ort::Aggregate::Median : iqa::ort::Aggregate::Mean;
+  if (aggregate != "mean" && aggregate != "median" && aggregate != "weighted")
+    iqa::fail(iqa::ErrorCode::Model, "unknown score aggregate '" + aggregate + "' (mean, median, weighted)");
+  s.aggregate = aggregate == "median" ? iqa::ort::Aggregate::Median : aggregate == "weighted" ? iqa::ort::Aggregate::Weighted : iqa::ort::Aggregate::Mean;
+  s.weight_output = string_field(o, "weightOutput", "");
+  s.weight_epsilon = number_field(o, "weightEpsilon", 0);
   Napi::Object h = object_arg(o.Get("head"), "head");
   s.head.type = string_field(h, "type", "");
   s.head.outputs = string_list(h, "outputs");

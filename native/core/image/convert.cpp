@@ -58,6 +58,44 @@ cv::Mat rgb2gray_opencv(const cv::Mat& img) {
   return out;
 }
 
+cv::Mat rgb2gray_pil(const cv::Mat& img) {
+  if (img.channels() == 1) return img;
+  const int cn = img.channels();
+  if (img.depth() != CV_8U) {
+    // BGR(A) storage: weights in B, G, R order; the alpha column gets 0.
+    cv::Matx<float, 1, 4> w(0.114f, 0.587f, 0.299f, 0.f);
+    cv::Mat f, out;
+    img.convertTo(f, CV_32F);
+    cv::transform(f, out, cn == 4 ? cv::Mat(w) : cv::Mat(w).colRange(0, 3));
+    if (img.depth() == CV_16U) out.convertTo(out, CV_16U);  // saturate_cast rounds
+    else if (img.depth() == CV_64F) out.convertTo(out, CV_64F);
+    return out;
+  }
+  cv::Mat out(img.rows, img.cols, CV_8U);
+  for (int y = 0; y < img.rows; ++y) {
+    const uint8_t* s = img.ptr<uint8_t>(y);
+    uint8_t* d = out.ptr<uint8_t>(y);
+    for (int x = 0; x < img.cols; ++x, s += cn)
+      d[x] = uint8_t((uint32_t(s[2]) * 19595u + uint32_t(s[1]) * 38470u + uint32_t(s[0]) * 7471u + 0x8000u) >> 16);
+  }
+  return out;
+}
+
+GrayConversion parse_gray(const std::string& name) {
+  if (name == "matlab") return GrayConversion::Matlab;
+  if (name == "opencv") return GrayConversion::OpenCV;
+  if (name == "pil") return GrayConversion::Pil;
+  fail(ErrorCode::Input, "unknown grey conversion '" + name + "' (matlab, opencv, pil)");
+}
+
+cv::Mat rgb2gray(const cv::Mat& img, GrayConversion how) {
+  switch (how) {
+    case GrayConversion::Matlab: return rgb2gray_matlab(img);
+    case GrayConversion::Pil: return rgb2gray_pil(img);
+    default: return rgb2gray_opencv(img);
+  }
+}
+
 Interp parse_interp(const std::string& name) {
   if (name == "area") return Interp::Area;
   if (name == "bilinear") return Interp::Bilinear;
@@ -249,8 +287,12 @@ void pack_nchw(const cv::Mat& img, float* dst, int out_channels, bool rgb, const
   if (cn == 4 && out_channels == 3) return pack_nchw(drop_alpha(img), dst, out_channels, rgb, mean, stdev);
   if (cn != 1 && cn != 3) fail(ErrorCode::Input, "cannot pack a " + std::to_string(cn) + "-channel image");
   if (cn == 3 && out_channels == 1) fail(ErrorCode::Input, "convert colour images to grey before packing one channel");
+  // Unscaled float32 (exact for 8/16-bit), then a float32 division by the full scale: the value
+  // torchvision's to_tensor (img.float().div(255)) gives, bit for bit, where a multiplication by
+  // 1/255 can be one ulp off (enough to move scores of locally normalised flat patches).
   cv::Mat f;
-  img.convertTo(f, CV_32F, 1.0 / full_scale(img));
+  img.convertTo(f, CV_32F);
+  const float full = float(full_scale(img));
   const size_t plane = size_t(img.rows) * img.cols;
   for (int c = 0; c < out_channels; ++c) {
     // Source channel for output channel c: BGR storage, so RGB output reverses the order.
@@ -259,8 +301,26 @@ void pack_nchw(const cv::Mat& img, float* dst, int out_channels, bool rgb, const
     float* out = dst + c * plane;
     for (int y = 0; y < f.rows; ++y) {
       const float* s = f.ptr<float>(y);
-      for (int x = 0; x < f.cols; ++x) out[size_t(y) * f.cols + x] = (s[x * cn + src_c] - m) * inv;
+      for (int x = 0; x < f.cols; ++x) out[size_t(y) * f.cols + x] = (s[x * cn + src_c] / full - m) * inv;
     }
+  }
+}
+
+void local_contrast_normalize(float* plane, int rows, int cols, int window, double c) {
+  if (window < 1 || window % 2 == 0) fail(ErrorCode::Model, "local contrast window must be a positive odd number, got " + std::to_string(window));
+  // As numpy on the authors' float32 patch: the square in float32, the box means in double.
+  const cv::Mat xf(rows, cols, CV_32F, plane);
+  cv::Mat x, x2;
+  xf.convertTo(x, CV_64F);
+  cv::Mat(xf.mul(xf)).convertTo(x2, CV_64F);
+  cv::Mat mu, sq;
+  const cv::Size k(window, window);
+  cv::boxFilter(x, mu, CV_64F, k, cv::Point(-1, -1), true, cv::BORDER_REFLECT);
+  cv::boxFilter(x2, sq, CV_64F, k, cv::Point(-1, -1), true, cv::BORDER_REFLECT);
+  for (int y = 0; y < rows; ++y) {
+    const double *xv = x.ptr<double>(y), *m = mu.ptr<double>(y), *s = sq.ptr<double>(y);
+    float* out = plane + size_t(y) * cols;
+    for (int i = 0; i < cols; ++i) out[i] = float((xv[i] - m[i]) / (std::sqrt(std::max(s[i] - m[i] * m[i], 0.0)) + c));
   }
 }
 

@@ -21,6 +21,16 @@ cv::Mat rgb2gray_matlab(const cv::Mat& img);
 // OpenCV's cvtColor BGR(A)2GRAY (ITU-R 601 0.299/0.587/0.114, fixed-point for 8-bit).
 cv::Mat rgb2gray_opencv(const cv::Mat& img);
 
+// Pillow's Image.convert('L') (ITU-R 601-2): for 8-bit (R*19595 + G*38470 + B*7471 + 0x8000) >> 16,
+// Pillow's fixed point (equal to Pillow 13 on all 2^24 colours; OpenCV's rounding differs by 1 on
+// 21,745 of them). Other depths: 0.299 R + 0.587 G + 0.114 B unrounded. Alpha is ignored.
+cv::Mat rgb2gray_pil(const cv::Mat& img);
+
+// Which of the conversions above a model or a metric was trained with.
+enum class GrayConversion { Matlab, OpenCV, Pil };
+GrayConversion parse_gray(const std::string& name);
+cv::Mat rgb2gray(const cv::Mat& img, GrayConversion how);
+
 // OpenCV's INTER_AREA/LINEAR/CUBIC, MATLAB's antialiased bicubic, and Pillow's filters
 // (image/pil_resize.h: what torchvision's Resize does on PIL images).
 enum class Interp { Area, Bilinear, Bicubic, MatlabBicubic, PilBox, PilBilinear, PilHamming, PilBicubic, PilLanczos };
@@ -46,5 +56,11 @@ cv::Mat crop(const cv::Mat& img, const cv::Rect& roi);
 // channels in RGB order when `rgb` (else BGR). 1-channel input is repeated to 3 channels when
 // `out_channels` is 3. `dst` holds out_channels * rows * cols floats.
 void pack_nchw(const cv::Mat& img, float* dst, int out_channels, bool rgb, const float mean[3], const float stdev[3]);
+
+// Local contrast normalisation of one H x W float plane, in place: (x - mu) / (sigma + c) with
+// mu, sigma the mean and standard deviation over a window x window box, sigma =
+// sqrt(max(E[x^2] - mu^2, 0)), symmetric border (scipy convolve2d boundary='symm' = OpenCV
+// BORDER_REFLECT). As numpy on a float32 patch: x^2 in float32, the box means and the rest in double.
+void local_contrast_normalize(float* plane, int rows, int cols, int window, double c);
 
 }  // namespace iqa

@@ -16,8 +16,9 @@ struct Batcher::Batch {
   std::string message;
 };
 
-Batcher::Batcher(size_t sample_bytes, size_t max_batch, double max_delay_ms, int runners, RunFn run, AllocFn alloc, FreeFn free)
+Batcher::Batcher(size_t sample_bytes, size_t max_batch, double max_delay_ms, int runners, RunFn run, AllocFn alloc, FreeFn free, size_t values_per_row)
     : sample_bytes_(sample_bytes), max_batch_(std::max<size_t>(1, max_batch)), max_alive_(size_t(std::max(1, runners)) + 2),
+      values_per_row_(std::max<size_t>(1, values_per_row)),
       max_delay_(std::chrono::nanoseconds(int64_t(std::max(0.0, max_delay_ms) * 1e6))), run_(std::move(run)),
       alloc_(std::move(alloc)), free_(std::move(free)) {
   for (int i = 0; i < std::max(1, runners); ++i) threads_.emplace_back([this] { runner_loop(); });
@@ -146,8 +147,9 @@ void Batcher::wait(const Ticket& t, double* scores) {
   for (const Part& p : t.parts) {
     done_cv_.wait(lk, [&] { return p.batch->done; });
     if (p.batch->failed) fail(p.batch->code, p.batch->message);
-    std::copy(p.batch->scores.begin() + p.offset, p.batch->scores.begin() + p.offset + p.count, scores + o);
-    o += p.count;
+    const size_t k = values_per_row_;
+    std::copy(p.batch->scores.begin() + long(p.offset * k), p.batch->scores.begin() + long((p.offset + p.count) * k), scores + o);
+    o += p.count * k;
   }
 }
 
@@ -183,7 +185,7 @@ void Batcher::runner_loop() {
     }
     // Only one runner may take a batch; a second one can take the next while this one runs.
     work_cv_.notify_all();
-    b->scores.assign(b->reserved, 0.0);
+    b->scores.assign(b->reserved * values_per_row_, 0.0);
     try {
       run_(b->buffer, b->reserved, b->scores.data());
     } catch (const Error& e) {

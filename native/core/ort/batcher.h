@@ -24,7 +24,8 @@ namespace iqa::ort {
 
 class Batcher {
  public:
-  // Runs the model + head on rows [0, n) of `input` and writes n scores.
+  // Runs the model + head on rows [0, n) of `input` and writes n * values_per_row values
+  // (row by row: a score, then e.g. its pooling weight).
   using RunFn = std::function<void(const uint8_t* input, size_t n, double* scores)>;
   using AllocFn = std::function<uint8_t*(size_t bytes)>;
   using FreeFn = std::function<void(uint8_t*)>;
@@ -41,14 +42,14 @@ class Batcher {
     size_t n = 0;
   };
 
-  Batcher(size_t sample_bytes, size_t max_batch, double max_delay_ms, int runners, RunFn run, AllocFn alloc, FreeFn free);
+  Batcher(size_t sample_bytes, size_t max_batch, double max_delay_ms, int runners, RunFn run, AllocFn alloc, FreeFn free, size_t values_per_row = 1);
   ~Batcher();
   Batcher(const Batcher&) = delete;
   Batcher& operator=(const Batcher&) = delete;
 
   // Reserves n rows, packs them with `pack` (on the calling thread) and queues them.
   Ticket submit(size_t n, const PackFn& pack);
-  // Blocks until every row of the ticket ran; writes its n scores (throws the batch's error).
+  // Blocks until every row of the ticket ran; writes its n * values_per_row values (throws the batch's error).
   void wait(const Ticket& t, double* scores);
 
   void close();
@@ -66,7 +67,7 @@ class Batcher {
   void runner_loop();
   std::shared_ptr<Batch> new_batch_locked(std::unique_lock<std::mutex>& lk);
 
-  const size_t sample_bytes_, max_batch_, max_alive_;
+  const size_t sample_bytes_, max_batch_, max_alive_, values_per_row_;
   const std::chrono::nanoseconds max_delay_;
   RunFn run_;
   AllocFn alloc_;

@@ -38,12 +38,25 @@ struct SplitMix64 {
 
 }  // namespace
 
-std::vector<cv::Rect> crop_rects(cv::Size image, cv::Size crop, CropPolicy policy, int count, uint64_t seed) {
+std::vector<cv::Rect> crop_rects(cv::Size image, cv::Size crop, CropPolicy policy, int count, uint64_t seed, GridRule grid) {
   if (policy == CropPolicy::Full || policy == CropPolicy::Resize) return {cv::Rect(0, 0, image.width, image.height)};
   if (image.width < crop.width || image.height < crop.height)
     fail(ErrorCode::Input, "image " + std::to_string(image.width) + "x" + std::to_string(image.height) + " is smaller than the " +
                                std::to_string(crop.width) + "x" + std::to_string(crop.height) +
                                " crop (give the manifest a resize or use crop policy 'resize')");
+  if (policy == CropPolicy::Grid) {
+    auto cells = [grid](int length, int patch) { return grid == GridRule::Floor ? length / patch : (length - 1) / patch; };
+    const int rows = cells(image.height, crop.height), cols = cells(image.width, crop.width);
+    if (rows == 0 || cols == 0)
+      fail(ErrorCode::Input, "image " + std::to_string(image.width) + "x" + std::to_string(image.height) + " has no " + std::to_string(crop.width) + "x" +
+                                 std::to_string(crop.height) + " patch under the model's grid rule range(0, L - patch, patch): it needs at least " +
+                                 std::to_string(crop.width + 1) + "x" + std::to_string(crop.height + 1) + " pixels");
+    std::vector<cv::Rect> out;
+    out.reserve(size_t(rows) * cols);
+    for (int i = 0; i < rows; ++i)
+      for (int j = 0; j < cols; ++j) out.emplace_back(j * crop.width, i * crop.height, crop.width, crop.height);
+    return out;
+  }
   if (policy == CropPolicy::Center)
     return {cv::Rect((image.width - crop.width) / 2, (image.height - crop.height) / 2, crop.width, crop.height)};
   if (count <= 0) fail(ErrorCode::Input, "crop count must be positive");
@@ -73,6 +86,7 @@ Model::Model(ModelSpec spec, EngineOptions opts) : spec_(std::move(spec)), opts_
   if (spec_.width <= 0 || spec_.height <= 0) fail(ErrorCode::Model, "input width and height must be positive");
   for (int c = 0; c < 3; ++c)
     if (!(spec_.stdev[c] > 0)) fail(ErrorCode::Model, "normalisation std must be positive");
+  if (spec_.local_contrast_window > 0 && spec_.uint8_nhwc) fail(ErrorCode::Model, "local contrast normalisation needs a float32 input (uint8 inputs are normalised inside the graph)");
   session_ = std::make_unique<Session>(spec_.model_path, opts_.session);
 
   // The image input: the only input, float32, [N, C, H, W] with C/H/W as declared where static.
@@ -106,6 +120,14 @@ Model::Model(ModelSpec spec, EngineOptions opts) : spec_(std::move(spec)), opts_
   }
   head_ = make_head(spec_.head);
   head_->validate(session_->outputs());
+  run_outputs_ = head_->outputs();
+  if (spec_.aggregate == Aggregate::Weighted) {
+    if (spec_.weight_output.empty()) fail(ErrorCode::Model, "weighted pooling needs the name of the weight output");
+    if (!(spec_.weight_epsilon >= 0)) fail(ErrorCode::Model, "the pooling weight epsilon must be non-negative");
+    weight_head_ = make_head(HeadSpec{"scalar", {spec_.weight_output}, {}, {}, false});
+    weight_head_->validate(session_->outputs());
+    run_outputs_.push_back(spec_.weight_output);
+  }
 
   int runners = opts_.runners > 0 ? opts_.runners : (session_->device() == "cuda" ? 2 : 1);
   opts_.runners = runners;
@@ -117,11 +139,11 @@ Model::Model(ModelSpec spec, EngineOptions opts) : spec_(std::move(spec)), opts_
       [this, h, w](const uint8_t* in, size_t n, double* scores) {
         if (!opts_.pad_batches || n == opts_.max_batch) return run_batch(in, n, scores, h, w);
         // Rows past n hold stale or uninitialised data: samples are independent, their scores are dropped.
-        std::vector<double> all(opts_.max_batch);
+        std::vector<double> all(opts_.max_batch * row_values());
         run_batch(in, opts_.max_batch, all.data(), h, w);
-        std::copy(all.begin(), all.begin() + long(n), scores);
+        std::copy(all.begin(), all.begin() + long(n * row_values()), scores);
       },
-      [s](size_t bytes) { return s->alloc_host(bytes); }, [s](uint8_t* p) { s->free_host(p); });
+      [s](size_t bytes) { return s->alloc_host(bytes); }, [s](uint8_t* p) { s->free_host(p); }, row_values());
 }
 
 size_t Model::sample_bytes() const {
@@ -129,7 +151,14 @@ size_t Model::sample_bytes() const {
 }
 
 void Model::pack(const cv::Mat& roi, uint8_t* dst) const {
-  if (!spec_.uint8_nhwc) return pack_nchw(roi, reinterpret_cast<float*>(dst), spec_.channels, spec_.rgb, spec_.mean, spec_.stdev);
+  if (!spec_.uint8_nhwc) {
+    float* f = reinterpret_cast<float*>(dst);
+    pack_nchw(roi, f, spec_.channels, spec_.rgb, spec_.mean, spec_.stdev);
+    if (spec_.local_contrast_window > 0)
+      for (int c = 0; c < spec_.channels; ++c)
+        local_contrast_normalize(f + size_t(c) * roi.rows * roi.cols, roi.rows, roi.cols, spec_.local_contrast_window, spec_.local_contrast_c);
+    return;
+  }
   // Raw 8-bit HWC straight into the batch tensor (cvtColor/convertTo write into `out` in place).
   cv::Mat src = roi;
   if (src.depth() != CV_8U) src.convertTo(src, CV_8U, 255.0 / full_scale(src));
@@ -152,21 +181,29 @@ void Model::pack(const cv::Mat& roi, uint8_t* dst) const {
 
 Model::~Model() = default;
 
-void Model::run_batch(const uint8_t* input, size_t n, double* scores, int height, int width) const {
+void Model::run_batch(const uint8_t* input, size_t n, double* values, int height, int width) const {
   std::vector<int64_t> shape = spec_.uint8_nhwc ? std::vector<int64_t>{int64_t(n), height, width, spec_.channels}
                                                 : std::vector<int64_t>{int64_t(n), spec_.channels, height, width};
-  session_->run(input, spec_.uint8_nhwc ? ONNX_TENSOR_ELEMENT_DATA_TYPE_UINT8 : ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT, shape, head_->outputs(), [&](const std::vector<OutputView>& outs) {
+  session_->run(input, spec_.uint8_nhwc ? ONNX_TENSOR_ELEMENT_DATA_TYPE_UINT8 : ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT, shape, run_outputs_, [&](const std::vector<OutputView>& outs) {
     for (size_t i = 0; i < outs.size(); ++i)
       if (outs[i].shape.empty() || outs[i].shape[0] != int64_t(n))
-        fail(ErrorCode::Model, "output '" + head_->outputs()[i] + "' has shape " + dims_text(outs[i].shape) + " for a batch of " + std::to_string(n));
-    head_->compute(outs, n, scores);
+        fail(ErrorCode::Model, "output '" + run_outputs_[i] + "' has shape " + dims_text(outs[i].shape) + " for a batch of " + std::to_string(n));
+    if (!weight_head_) return head_->compute(outs, n, values);
+    // Rows of (score, weight): the batcher hands each image its rows.
+    std::vector<double> q(n), w(n);
+    head_->compute(outs, n, q.data());
+    weight_head_->compute({outs.back()}, n, w.data());
+    for (size_t i = 0; i < n; ++i) {
+      values[2 * i] = q[i];
+      values[2 * i + 1] = std::max(w[i], 0.0) + spec_.weight_epsilon;
+    }
   });
 }
 
 cv::Mat Model::prepare(const cv::Mat& img) const {
   if (img.empty()) fail(ErrorCode::Input, "empty image");
   cv::Mat m = drop_alpha(img);
-  if (spec_.channels == 1 && m.channels() == 3) m = rgb2gray_opencv(m);
+  if (spec_.channels == 1 && m.channels() == 3) m = rgb2gray(m, spec_.gray);
   if (spec_.interp == Interp::MatlabBicubic) m = to_float(m, 1.0, CV_32F);  // imresize_matlab returns CV_64F: keep a [0,1] scale
   if (spec_.resize_width > 0 && spec_.resize_height > 0 && (m.cols != spec_.resize_width || m.rows != spec_.resize_height))
     m = resize_image(m, cv::Size(spec_.resize_width, spec_.resize_height), spec_.interp);
@@ -188,23 +225,32 @@ Model::Pending Model::submit(const cv::Mat& img) const {
     // Whole image at its own size: shapes differ per image, so it runs alone (still thread-safe).
     std::vector<float> tensor(size_t(spec_.channels) * m.rows * m.cols);  // float-sized: fits uint8 too
     pack(m, reinterpret_cast<uint8_t*>(tensor.data()));
-    p.direct_scores.resize(1);
+    p.direct_scores.resize(row_values());  // one row: its score (and weight)
     run_batch(reinterpret_cast<const uint8_t*>(tensor.data()), 1, p.direct_scores.data(), m.rows, m.cols);
     return p;
   }
-  std::vector<cv::Rect> rects = crop_rects(m.size(), cv::Size(spec_.width, spec_.height), spec_.crop, spec_.crop_count, spec_.crop_seed);
+  std::vector<cv::Rect> rects = crop_rects(m.size(), cv::Size(spec_.width, spec_.height), spec_.crop, spec_.crop_count, spec_.crop_seed, spec_.grid);
   p.ticket = batcher_->submit(rects.size(), [&](size_t i, uint8_t* dst) { pack(m(rects[i]), dst); });
   return p;
 }
 
-double Model::wait(const Pending& p, std::vector<double>* crop_scores) const {
-  std::vector<double> local;
+double Model::wait(const Pending& p, std::vector<double>* crop_scores, std::vector<double>* crop_weights) const {
+  std::vector<double> local, local_w;
   std::vector<double>& s = crop_scores ? *crop_scores : local;
+  std::vector<double>& w = crop_weights ? *crop_weights : local_w;
   if (!p.direct_scores.empty()) {
     s = p.direct_scores;
   } else {
-    s.assign(p.ticket.n, 0.0);
+    s.assign(p.ticket.n * row_values(), 0.0);
     batcher_->wait(p.ticket, s.data());
+  }
+  if (row_values() == 2) {  // split the (score, weight) rows
+    w.resize(s.size() / 2);
+    for (size_t i = 0; i < w.size(); ++i) {
+      w[i] = s[2 * i + 1];
+      s[i] = s[2 * i];
+    }
+    s.resize(w.size());
   }
   if (s.empty()) fail(ErrorCode::Internal, "no crops were scored");
   // Checked per image, not per batch: a NaN from one image must not fail its batch-mates.
@@ -212,6 +258,20 @@ double Model::wait(const Pending& p, std::vector<double>* crop_scores) const {
     if (!std::isfinite(s[i]))
       fail(ErrorCode::Model, "model '" + spec_.name + "' produced a non-finite score (" + std::to_string(s[i]) + ") for crop " + std::to_string(i + 1) + " of " +
                                  std::to_string(s.size()) + " (head '" + spec_.head.type + "' on output '" + head_->outputs()[0] + "'): broken weights or a graph that is not a quality model");
+  if (spec_.aggregate == Aggregate::Weighted) {
+    double sw = 0, sqw = 0;
+    for (size_t i = 0; i < w.size(); ++i) {
+      if (!std::isfinite(w[i]))
+        fail(ErrorCode::Model, "model '" + spec_.name + "' produced a non-finite pooling weight (" + std::to_string(w[i]) + ") on output '" + spec_.weight_output + "' for crop " +
+                                   std::to_string(i + 1) + " of " + std::to_string(w.size()));
+      sw += w[i];
+      sqw += s[i] * w[i];
+    }
+    if (!(sw > 0))
+      fail(ErrorCode::Model, "model '" + spec_.name + "': every pooling weight of the image is 0 (output '" + spec_.weight_output + "' is <= 0 on all " + std::to_string(w.size()) +
+                                 " crops and the weight epsilon is 0)");
+    return sqw / sw;
+  }
   if (spec_.aggregate == Aggregate::Median) {
     std::vector<double> v = s;
     const size_t mid = v.size() / 2;
@@ -227,7 +287,10 @@ void Model::score_tensor(const void* samples, size_t n, double* scores) const {
   const size_t sample = sample_bytes();
   const uint8_t* src = static_cast<const uint8_t*>(samples);
   Batcher::Ticket t = batcher_->submit(n, [&](size_t i, uint8_t* dst) { std::memcpy(dst, src + i * sample, sample); });
-  batcher_->wait(t, scores);
+  if (row_values() == 1) return batcher_->wait(t, scores);
+  std::vector<double> rows(n * row_values());
+  batcher_->wait(t, rows.data());
+  for (size_t i = 0; i < n; ++i) scores[i] = rows[i * row_values()];
 }
 
 ModelInfo Model::info() const {
@@ -242,7 +305,7 @@ ModelInfo Model::info() const {
   i.outputs = session_->outputs();
   i.max_batch = batcher_->max_batch();
   i.max_delay_ms = opts_.max_delay_ms;
-  i.crops = spec_.crop == CropPolicy::Random || spec_.crop == CropPolicy::Uniform ? spec_.crop_count : 1;
+  i.crops = spec_.crop == CropPolicy::Random || spec_.crop == CropPolicy::Uniform ? spec_.crop_count : spec_.crop == CropPolicy::Grid ? 0 : 1;  // 0: per image (grid)
   auto st = batcher_->stats();
   i.batches = st.batches;
   i.rows = st.rows;

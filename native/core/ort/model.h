@@ -1,6 +1,6 @@
 // A deep no-reference quality model: preprocessing (resize, crops, normalisation into NCHW
 // float32), an ORT session shared by all callers, a dynamic batcher and a head that turns the
-// outputs of each crop into a score; an image's score is the mean over its crops.
+// outputs of each crop into a score; an image's score is the mean (or median) over its crops.
 // The spec comes from a model manifest (models/*.json, parsed and validated in lib/manifest.ts).
 #pragma once
 #include <cstdint>
@@ -23,12 +23,21 @@ enum class CropPolicy {
   Random,  // `count` crops at seeded positions (see crop_rects)
   Uniform, // `count` crops on a regular grid (pyiqa's uniform_crop; see crop_rects)
   Full,    // the whole image at its own size (fully convolutional models; batch of 1)
+  Grid,    // every cell of a non-overlapping grid of input-size patches (see GridRule), row by row
+};
+
+// How many patches a grid has along a side of length L for a patch of size p.
+enum class GridRule {
+  Floor,           // floor(L / p): every whole patch
+  RangeExclusive,  // len(range(0, L - p, p)) = ceil((L - p) / p): Python loops that stop before
+                   // L - p, dropping the last whole patch when p divides L (lidq92's CNNIQA)
 };
 
 // How an image's crop (or patch) scores become its score.
 enum class Aggregate {
   Mean,
   Median,  // even count: mean of the two middle values (numpy.median)
+  Weighted,  // sum(q_i w_i) / sum(w_i), w_i = max(weight output, 0) + epsilon (WaDIQaM)
 };
 
 struct ModelSpec {
@@ -46,10 +55,17 @@ struct ModelSpec {
   // Preprocessing
   int resize_width = 0, resize_height = 0;           // 0: no resize before cropping
   Interp interp = Interp::Area;
+  GrayConversion gray = GrayConversion::OpenCV;  // colour to grey for 1-channel inputs
   CropPolicy crop = CropPolicy::Center;
+  GridRule grid = GridRule::Floor;
+  // Per-patch local contrast normalisation after the mean/std normalisation (0: none).
+  int local_contrast_window = 0;
+  double local_contrast_c = 1;
   int crop_count = 1;
   uint64_t crop_seed = 0;
   Aggregate aggregate = Aggregate::Mean;
+  std::string weight_output;    // Weighted: the per-crop weight output ([N] or [N, 1])
+  double weight_epsilon = 0;    // Weighted: added after the ReLU
   HeadSpec head;
 };
 
@@ -78,7 +94,8 @@ struct ModelInfo {
 // Crop rectangles of `policy` for an image of `size` (after the optional resize).
 // Random: splitmix64 seeded with `seed`; for each crop x = next() % (W - w + 1), then
 // y = next() % (H - h + 1). The same positions for every image of the same size.
-std::vector<cv::Rect> crop_rects(cv::Size image, cv::Size crop, CropPolicy policy, int count, uint64_t seed);
+// Grid: patches at (j w, i h) for i, j below the counts of `grid`, row by row.
+std::vector<cv::Rect> crop_rects(cv::Size image, cv::Size crop, CropPolicy policy, int count, uint64_t seed, GridRule grid = GridRule::Floor);
 
 class Model {
  public:
@@ -95,8 +112,9 @@ class Model {
   };
   // Resizes/crops/packs `img` (canonical cv::Mat) into the batcher; thread-safe.
   Pending submit(const cv::Mat& img) const;
-  // Waits for a pending image; fills per-crop scores if asked; returns their mean or median (spec.aggregate).
-  double wait(const Pending& p, std::vector<double>* crop_scores = nullptr) const;
+  // Waits for a pending image; fills per-crop scores if asked (and their pooling weights for
+  // Aggregate::Weighted); returns their mean, median or weighted mean (spec.aggregate).
+  double wait(const Pending& p, std::vector<double>* crop_scores = nullptr, std::vector<double>* crop_weights = nullptr) const;
   double score(const cv::Mat& img, std::vector<double>* crop_scores = nullptr) const { return wait(submit(img), crop_scores); }
 
   // Crops/s path for benchmarks: scores `n` pre-packed samples (sample_bytes() each).
@@ -107,7 +125,8 @@ class Model {
   void drain();
 
  private:
-  void run_batch(const uint8_t* input, size_t n, double* scores, int height, int width) const;
+  void run_batch(const uint8_t* input, size_t n, double* values, int height, int width) const;
+  size_t row_values() const { return spec_.aggregate == Aggregate::Weighted ? 2 : 1; }
   void pack(const cv::Mat& roi, uint8_t* dst) const;
   cv::Mat prepare(const cv::Mat& img) const;
 
@@ -115,6 +134,8 @@ class Model {
   EngineOptions opts_;
   std::unique_ptr<Session> session_;
   std::unique_ptr<Head> head_;
+  std::unique_ptr<Head> weight_head_;  // Weighted: a scalar head on spec_.weight_output
+  std::vector<std::string> run_outputs_;  // head_'s outputs, then the weight output
   std::unique_ptr<Batcher> batcher_;  // destroyed first: its runners use session_ and head_
 };
 

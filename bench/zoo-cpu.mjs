@@ -1,0 +1,93 @@
+// Deep no-reference zoo on CPU: each model's PyTorch reference (the authors' test-time procedure,
+// eager, image by image: bench/zoo_torch.py) against ours (Model.scoreMany: native decode, grey,
+// patches/crops, normalisation, ORT with patches of several images batched) on the same files
+// with the same threads, in one run; prints images/s, the ratio, peak memory and the score
+// agreement. Models: cnniqa (the authors' LIVE weights when ../shared has them, else seeded) and
+// wadiqam-nr (seeded full-size weights: no authors' checkpoint is reachable here; ~0.1 GFLOP per
+// patch, so it gets `--wadiqam-images` images, default 10).
+//
+//   node bench/zoo-cpu.mjs [--images 100] [--wadiqam-images 10] [--threads 2] [--max-batch N (default: the library's)] [--only NAME]
+// Needs dist/ (npm run build:ts), /work/pyenv (or IQA_PYTHON) with torch + onnx + onnxruntime,
+// and ../shared/data/biq2021. Exports are cached in $IQA_BENCH_CACHE (/tmp/iqa-bench).
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const { values: o } = parseArgs({
+  options: { images: { type: 'string', default: '100' }, 'wadiqam-images': { type: 'string', default: '10' }, threads: { type: 'string', default: '2' }, 'max-batch': { type: 'string', default: '0' }, only: { type: 'string' } },
+});
+const N = Number(o.images);
+const THREADS = Number(o.threads);
+const MAX_BATCH = Number(o['max-batch']); // 0: the library's default (16 on CPU)
+const { Model } = await import(join(root, 'dist/esm/index.mjs'));
+const python = process.env.IQA_PYTHON ?? (existsSync('/work/pyenv/bin/python') ? '/work/pyenv/bin/python' : 'python3');
+const cache = process.env.IQA_BENCH_CACHE ?? join(tmpdir(), 'iqa-bench');
+const shared = join(root, '..', 'shared');
+const imagesDir = join(shared, 'data', 'biq2021', 'images');
+if (!existsSync(imagesDir)) {
+  console.error(`no ${imagesDir}: the benchmark needs the shared BIQ2021 images`);
+  process.exit(1);
+}
+const allFiles = readdirSync(imagesDir).filter((f) => f.endsWith('.jpg')).sort().map((f) => join(imagesDir, f));
+
+const models = [
+  {
+    name: 'cnniqa',
+    images: N,
+    checkpoint: join(shared, 'models', 'cnniqa', 'CNNIQA-LIVE'),
+    export: (dir, ck) => [join(root, 'tools/export/export_cnniqa.py'), ...(ck ? ['--checkpoint', ck] : ['--weights', 'random', '--seed', '0']), '--out-dir', dir],
+  },
+  {
+    name: 'wadiqam',
+    images: Number(o['wadiqam-images']),
+    checkpoint: '', // none reachable: seeded full-size weights
+    export: (dir) => [join(root, 'tools/export/export_wadiqam.py'), '--weights', 'random', '--seed', '0', '--out-dir', dir],
+  },
+].filter((m) => !o.only || m.name === o.only);
+
+const rows = [];
+for (const m of models) {
+  const files = allFiles.slice(0, m.images);
+  const ck = m.checkpoint && existsSync(m.checkpoint) ? m.checkpoint : undefined;
+  const dir = join(cache, `${m.name}-${ck ? 'authors' : 'seed0'}`);
+  if (!existsSync(join(dir, 'manifest.json'))) {
+    mkdirSync(dir, { recursive: true });
+    execFileSync(python, m.export(dir, ck), { stdio: ['ignore', 'ignore', 'inherit'] });
+  }
+  const torchArgs = [join(root, 'bench/zoo_torch.py'), '--model', m.name, ...(ck ? ['--checkpoint', ck] : ['--seed', '0']), '--threads', String(THREADS), ...files];
+  const ref = JSON.parse(execFileSync(python, torchArgs, { encoding: 'utf8', maxBuffer: 1 << 26, stdio: ['ignore', 'pipe', 'ignore'] }).trim().split('\n').pop());
+
+  const rssBefore = process.memoryUsage().rss;
+  const model = await Model.load(join(dir, 'manifest.json'), { intraOpThreads: THREADS, ...(MAX_BATCH ? { maxBatch: MAX_BATCH } : {}) });
+  await model.scoreMany(files.slice(0, 2)); // warm-up, as the reference's
+  const t = performance.now();
+  const ours = await model.scoreMany(files);
+  const seconds = (performance.now() - t) / 1000;
+  const rssAfter = process.memoryUsage().rss;
+  await model.close();
+  const maxDelta = Math.max(...ours.map((s, i) => Math.abs(s - ref.scores[i])));
+  rows.push({
+    model: m.name,
+    weights: ck ? 'authors' : 'seeded',
+    images: files.length,
+    threads: THREADS,
+    torchImagesPerSecond: ref.imagesPerSecond,
+    oursImagesPerSecond: files.length / seconds,
+    ratio: files.length / seconds / ref.imagesPerSecond,
+    torchPeakRssMiB: ref.maxRssMiB,
+    oursRssGrowthMiB: (rssAfter - rssBefore) / 2 ** 20,
+    maxScoreDelta: maxDelta,
+  });
+}
+
+console.log(`BIQ2021 images (512x512 JPEG), ${THREADS} threads, decode included on both sides`);
+console.log('model    weights  images  pytorch img/s  ours img/s  ratio   pytorch peak RSS  ours RSS growth  max |score delta|');
+for (const r of rows)
+  console.log(
+    `${r.model.padEnd(8)} ${r.weights.padEnd(8)} ${String(r.images).padStart(6)} ${r.torchImagesPerSecond.toFixed(2).padStart(13)} ${r.oursImagesPerSecond.toFixed(2).padStart(11)} ${(r.ratio.toFixed(2) + 'x').padStart(6)}   ${(r.torchPeakRssMiB.toFixed(0) + ' MiB').padStart(16)} ${(r.oursRssGrowthMiB.toFixed(0) + ' MiB').padStart(16)}  ${r.maxScoreDelta.toExponential(1)}`,
+  );
+console.log(JSON.stringify(rows));
