@@ -30,7 +30,16 @@ export interface FaceManifest {
   model: { file: string; sha256?: string };
   align: { template: FaceTemplate; resize?: [number, number]; crop?: [number, number, number, number] };
   input: { colorOrder: 'rgb' | 'bgr'; layout: 'NCHW' | 'NHWC'; normalize: { mean: number[]; std: number[] } };
-  readout: { type: 'norm' | 'scalar' | 'softmax'; output?: string; index?: number };
+  readout: {
+    type: 'norm' | 'scalar' | 'softmax' | 'stochastic';
+    output?: string;
+    index?: number;
+    head?: { file: string; sha256?: string; features: string; mask: string; output?: string };
+    passes?: number;
+    dropout?: number;
+    mask?: 'channel' | 'element';
+    seed?: number;
+  };
   mapping: FaceMapping;
   source: { paper?: string; code?: string; checkpoint?: string; license: string; commercialUse: boolean; weights?: 'official' | 'seeded-random' };
 }
@@ -57,6 +66,9 @@ export function validateFaceManifest(m: unknown, where = 'face descriptor'): Fac
     if (map.type === 'sigmoid' && (map.x0 === undefined || map.w === undefined)) errs.push(`descriptor.mapping: sigmoid needs x0 and w`);
     if (map.type !== 'linear' && map.from) errs.push(`descriptor.mapping.from: only for 'linear'`);
     if (fm.readout.type === 'norm' && fm.readout.index !== undefined) errs.push(`descriptor.readout.index: not used by 'norm'`);
+    const r = fm.readout;
+    if ((r.type === 'stochastic') !== (r.head !== undefined)) errs.push(`descriptor.readout.head: required by 'stochastic' and only by it`);
+    if (r.type === 'stochastic' && r.dropout === undefined) errs.push(`descriptor.readout.dropout: required by 'stochastic'`);
     const t = fm.align.template;
     if (typeof t === 'object' && t.points.some((v) => !Number.isFinite(v))) errs.push(`descriptor.align.template.points: must be finite`);
   }
@@ -123,5 +135,17 @@ export function nativeFaceSpec(lm: LoadedFaceManifest) {
     readout: m.readout.type,
     output: m.readout.output,
     index: m.readout.index,
+    ...(m.readout.head
+      ? {
+          headPath: isAbsolute(m.readout.head.file) ? m.readout.head.file : join(lm.baseDir, m.readout.head.file),
+          headFeatures: m.readout.head.features,
+          headMask: m.readout.head.mask,
+          headOutput: m.readout.head.output ?? '',
+          passes: m.readout.passes ?? 100,
+          dropout: m.readout.dropout,
+          maskKind: m.readout.mask ?? 'channel',
+          maskSeed: m.readout.seed ?? 0,
+        }
+      : {}),
   };
 }

@@ -150,6 +150,14 @@ async function pipelineFor(o: FaceOptions): Promise<Pipeline> {
           });
           if (digest !== sha) throw new IqaError('ERR_MODEL', `face model file ${file} has sha256 ${digest}, the descriptor says ${sha}`);
         }
+        const head = method.manifest.readout.head;
+        const headPath = nativeFaceSpec(method).headPath;
+        if ((o.verify ?? true) && head?.sha256 && headPath) {
+          const digest = await sha256File(headPath).catch(() => {
+            throw new IqaError('ERR_MODEL', `face model file not found: ${headPath}`);
+          });
+          if (digest !== head.sha256) throw new IqaError('ERR_MODEL', `face model file ${headPath} has sha256 ${digest}, the descriptor says ${head.sha256}`);
+        }
         spec.model = nativeFaceSpec(method);
       }
       try {

@@ -63,7 +63,18 @@ iqa::face::FaceModelSpec to_face_model(const Napi::Value& v) {
   if (readout == "norm") s.readout = iqa::face::Readout::Norm;
   else if (readout == "scalar") s.readout = iqa::face::Readout::Scalar;
   else if (readout == "softmax") s.readout = iqa::face::Readout::Softmax;
-  else iqa::fail(ErrorCode::Model, "face readout must be 'norm', 'scalar' or 'softmax', not '" + readout + "'");
+  else if (readout == "stochastic") s.readout = iqa::face::Readout::Stochastic;
+  else iqa::fail(ErrorCode::Model, "face readout must be 'norm', 'scalar', 'softmax' or 'stochastic', not '" + readout + "'");
+  if (s.readout == iqa::face::Readout::Stochastic) {
+    s.head.path = string_field(o, "headPath", "");
+    s.head.features_input = string_field(o, "headFeatures", "");
+    s.head.mask_input = string_field(o, "headMask", "");
+    s.head.output = string_field(o, "headOutput", "");
+    s.head.passes = int(number_field(o, "passes", 100));
+    s.head.dropout = number_field(o, "dropout", 0.5);
+    s.head.channel_mask = string_field(o, "maskKind", "channel") == "channel";
+    s.head.seed = uint64_t(number_field(o, "maskSeed", 0));
+  }
   s.output = string_field(o, "output", "");
   s.index = int(number_field(o, "index", 0));
   if (s.index < 0) iqa::fail(ErrorCode::Model, "face readout index must be >= 0");

@@ -102,7 +102,7 @@ def main():
     x = torch.randn(3, 3, s, s, generator=torch.Generator().manual_seed(7))
     with torch.no_grad():
         ref = net(x)[:, 0].numpy().astype(np.float64)
-    torch.onnx.export(Scores(net), (torch.randn(2, 3, s, s),), path, input_names=['input'], output_names=['score'],
+    torch.onnx.export(Scores(net).eval(), (torch.randn(2, 3, s, s),), path, input_names=['input'], output_names=['score'],
                       dynamic_axes={'input': {0: 'batch'}, 'score': {0: 'batch'}}, opset_version=args.opset, dynamo=False)
     if args.save_state:
         torch.save(net.state_dict(), args.save_state)

@@ -38,6 +38,85 @@ FaceModel::FaceModel(FaceModelSpec spec, const ort::SessionOptions& opts)
   bool found = false;
   for (const auto& o : session_->outputs()) found = found || o.name == spec_.output;
   if (!found) fail(ErrorCode::Model, "face model has no output '" + spec_.output + "'");
+  if (spec_.readout == Readout::Stochastic) {
+    const StochasticHead& h = spec_.head;
+    if (h.passes < 2 || h.passes > 1000) fail(ErrorCode::Model, "stochastic readout: passes must be 2..1000");
+    if (!(h.dropout >= 0 && h.dropout < 1)) fail(ErrorCode::Model, "stochastic readout: dropout must be in [0, 1)");
+    head_ = std::make_unique<ort::Session>(h.path, opts);
+    const auto& hi = head_->inputs();
+    // Session::run feeds inputs in the graph's order: the descriptor's must be that order.
+    if (hi.size() != 2 || hi[0].name != h.features_input || hi[1].name != h.mask_input)
+      fail(ErrorCode::Model, "stochastic head '" + h.path + "' must take exactly the inputs ('" + h.features_input + "', '" + h.mask_input + "') in that order");
+    for (const auto& t : hi)
+      if (t.elem_type != 1) fail(ErrorCode::Model, "stochastic head input '" + t.name + "' must be float32");
+    if (spec_.head.output.empty()) spec_.head.output = head_->outputs().at(0).name;
+    bool has = false;
+    for (const auto& o : head_->outputs()) has = has || o.name == spec_.head.output;
+    if (!has) fail(ErrorCode::Model, "stochastic head has no output '" + spec_.head.output + "'");
+  }
+}
+
+namespace {
+
+// iqa-node's documented generator (as the crop positions): uniform doubles in [0, 1).
+struct SplitMix64 {
+  uint64_t state;
+  double next() {
+    uint64_t z = (state += 0x9E3779B97F4A7C15ULL);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    return double((z ^ (z >> 31)) >> 11) * 0x1.0p-53;
+  }
+};
+
+}  // namespace
+
+double FaceModel::stochastic_score(const float* features, const std::vector<int64_t>& shape, std::vector<float>* embedding) const {
+  const StochasticHead& h = spec_.head;
+  size_t size = 1;
+  for (int64_t d : shape) size *= size_t(d);
+  const size_t channels = size_t(shape.at(0)), mask_len = h.channel_mask ? channels : size;
+  if (h.channel_mask && shape.size() < 2) fail(ErrorCode::Model, "a channel mask needs a C x H x W model output");
+  const size_t rows = size_t(h.passes) + 1;  // row 0: no dropout (the embedding a recogniser uses)
+  std::vector<float> x(rows * size), mask(rows * mask_len);
+  for (size_t r = 0; r < rows; ++r) std::copy(features, features + size, x.begin() + r * size);
+  std::fill(mask.begin(), mask.begin() + mask_len, 1.f);
+  SplitMix64 g{h.seed};
+  const float keep = float(1.0 / (1.0 - h.dropout));
+  for (size_t i = mask_len; i < mask.size(); ++i) mask[i] = g.next() >= h.dropout ? keep : 0.f;
+  std::vector<int64_t> xshape{int64_t(rows)}, mshape{int64_t(rows), int64_t(mask_len)};
+  xshape.insert(xshape.end(), shape.begin(), shape.end());
+  double q = 0;
+  head_->run({ort::InputTensor{x.data(), 1, xshape}, ort::InputTensor{mask.data(), 1, mshape}}, {h.output}, [&](const std::vector<ort::OutputView>& outs) {
+    const ort::OutputView& v = outs.at(0);
+    if (v.shape.size() < 2 || v.shape[0] != int64_t(rows)) fail(ErrorCode::Model, "stochastic head output '" + h.output + "' has no batch axis of " + std::to_string(rows));
+    size_t d = 1;
+    for (size_t k = 1; k < v.shape.size(); ++k) d *= size_t(v.shape[k]);
+    if (embedding) embedding->assign(v.data, v.data + d);
+    // Unit embeddings of the T passes, then the mean Euclidean distance over the T(T-1)/2 pairs.
+    std::vector<double> u(size_t(h.passes) * d);
+    for (int t = 0; t < h.passes; ++t) {
+      const float* e = v.data + (size_t(t) + 1) * d;
+      double n = 0;
+      for (size_t k = 0; k < d; ++k) n += double(e[k]) * e[k];
+      n = std::sqrt(n);
+      if (!(n > 0) || !std::isfinite(n)) fail(ErrorCode::Model, "stochastic head produced a zero or non-finite embedding");
+      for (size_t k = 0; k < d; ++k) u[size_t(t) * d + k] = e[k] / n;
+    }
+    double sum = 0;
+    for (int i = 0; i < h.passes; ++i)
+      for (int j = i + 1; j < h.passes; ++j) {
+        double s = 0;
+        for (size_t k = 0; k < d; ++k) {
+          const double diff = u[size_t(i) * d + k] - u[size_t(j) * d + k];
+          s += diff * diff;
+        }
+        sum += std::sqrt(s);
+      }
+    const double mean = sum / (double(h.passes) * (h.passes - 1) / 2);
+    q = 2.0 / (1.0 + std::exp(mean));
+  });
+  return q;
 }
 
 std::vector<double> FaceModel::run(const std::vector<cv::Mat>& crops, std::vector<std::vector<float>>* rows) const {
@@ -71,12 +150,20 @@ std::vector<double> FaceModel::run(const std::vector<cv::Mat>& crops, std::vecto
       if (v.shape.empty() || v.shape[0] != int64_t(n)) fail(ErrorCode::Model, "face model output '" + spec_.output + "' has no batch axis of " + std::to_string(n));
       size_t row = 1;
       for (size_t k = 1; k < v.shape.size(); ++k) row *= size_t(v.shape[k]);
-      if (spec_.readout != Readout::Norm && size_t(spec_.index) >= row)
+      if ((spec_.readout == Readout::Scalar || spec_.readout == Readout::Softmax) && size_t(spec_.index) >= row)
         fail(ErrorCode::Model, "face model output '" + spec_.output + "' has " + std::to_string(row) + " values per face, index " + std::to_string(spec_.index) + " asked");
       for (size_t b = 0; b < n; ++b) {
         const float* r = v.data + b * row;
-        if (rows) rows->emplace_back(r, r + row);
         double q = 0;
+        if (spec_.readout == Readout::Stochastic) {
+          std::vector<float> emb;
+          q = stochastic_score(r, std::vector<int64_t>(v.shape.begin() + 1, v.shape.end()), rows ? &emb : nullptr);
+          if (rows) rows->push_back(std::move(emb));
+          if (!std::isfinite(q)) fail(ErrorCode::Model, "face model produced a non-finite score");
+          out.push_back(q);
+          continue;
+        }
+        if (rows) rows->emplace_back(r, r + row);
         if (spec_.readout == Readout::Norm) {
           for (size_t k = 0; k < row; ++k) q += double(r[k]) * r[k];
           q = std::sqrt(q);

@@ -18,6 +18,18 @@ enum class Readout {
   Norm,     // L2 norm of the output row (MagFace, OFIQ UQS)
   Scalar,   // element `index` of the output row as is
   Softmax,  // softmax over the output row, element `index`
+  Stochastic,  // SER-FIQ: the output through `head` T times with dropout masks (StochasticHead)
+};
+
+// SER-FIQ's stochastic passes without running the network T times: the model (the trunk) runs
+// once per face, the head graph (features, mask) -> embedding on T copies with dropout masks from
+// splitmix64(seed), the same T masks for every face. Kept values are scaled by 1 / (1 - p).
+struct StochasticHead {
+  std::string path, features_input, mask_input, output;
+  int passes = 100;
+  double dropout = 0.5;
+  bool channel_mask = true;  // Dropout2d: one draw per channel of an N x C x H x W map
+  uint64_t seed = 0;
 };
 
 struct FaceModelSpec {
@@ -29,6 +41,7 @@ struct FaceModelSpec {
   Readout readout = Readout::Norm;
   std::string output;  // "" = the first output
   int index = 0;
+  StochasticHead head;  // readout Stochastic only
 };
 
 // A face-quality network on aligned crops, batched per call.
@@ -42,8 +55,11 @@ class FaceModel {
 
  private:
   FaceModelSpec spec_;
-  std::unique_ptr<ort::Session> session_;
+  std::unique_ptr<ort::Session> session_, head_;
   bool fixed_batch_one_ = false;
+  // Stochastic: SER-FIQ's score of one face's trunk output (`shape` without the batch axis);
+  // `embedding`, when given, receives the head's output with all-ones masks (no dropout).
+  double stochastic_score(const float* features, const std::vector<int64_t>& shape, std::vector<float>* embedding) const;
 };
 
 enum class FaceStatus { Ok, TooSmall, LandmarksOutside };
