@@ -220,6 +220,9 @@ cv::Mat Model::prepare(const cv::Mat& img) const {
 
 Model::Pending Model::submit(const cv::Mat& img) const {
   cv::Mat m = prepare(img);
+  if (spec_.max_pixels > 0 && int64_t(m.total()) > spec_.max_pixels)
+    fail(ErrorCode::TooLarge, "image of " + std::to_string(m.cols) + "x" + std::to_string(m.rows) + " = " + std::to_string(m.total()) + " pixels is over the " +
+                                  std::to_string(spec_.max_pixels) + "-pixel limit of model '" + spec_.name + "' (its memory grows with the image; resize it first)");
   Pending p;
   if (spec_.crop == CropPolicy::Full) {
     // Whole image at its own size: shapes differ per image, so it runs alone (still thread-safe).
