@@ -11,3 +11,15 @@ def sha256(path: str) -> str:
         for chunk in iter(lambda: f.read(1 << 20), b''):
             h.update(chunk)
     return h.hexdigest()
+
+
+def seed_batchnorm_stats(net, seed: int) -> None:
+    """Non-trivial BatchNorm2d running statistics for a seeded test model (mean ~ N(0, 0.1), var in
+    [0.5, 1.5)), from torch.Generator(seed), so that the graph's BN folding is exercised and a
+    seeded model's outputs vary with its input like a trained one's."""
+    import torch
+    g = torch.Generator().manual_seed(seed)
+    for m in net.modules():
+        if isinstance(m, torch.nn.BatchNorm2d):
+            m.running_mean.copy_(torch.randn(m.running_mean.shape, generator=g) * 0.1)
+            m.running_var.copy_(torch.rand(m.running_var.shape, generator=g) + 0.5)

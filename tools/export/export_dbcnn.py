@@ -30,7 +30,7 @@ import torch.nn as nn
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from dbcnn_model import DBCNN, FULL, TINY  # noqa: E402
-from export_common import sha256  # noqa: E402
+from export_common import seed_batchnorm_stats, sha256  # noqa: E402
 
 MEAN = [0.485, 0.456, 0.406]
 STD = [0.229, 0.224, 0.225]
@@ -50,11 +50,7 @@ def build(args):
         if missing or unexpected:
             sys.exit(f'{args.checkpoint} is not a DB-CNN state dict: missing {missing[:6]}, unexpected {unexpected[:6]}')
     else:
-        g = torch.Generator().manual_seed(args.seed + 1)
-        for m in net.modules():
-            if isinstance(m, nn.BatchNorm2d):
-                m.running_mean.copy_(torch.randn(m.running_mean.shape, generator=g) * 0.1)
-                m.running_var.copy_(torch.rand(m.running_var.shape, generator=g) + 0.5)
+        seed_batchnorm_stats(net, args.seed + 1)
         if args.scnn:
             sd = {k[len('features.'):]: v for k, v in strip(torch.load(args.scnn, map_location='cpu', weights_only=True)).items() if k.startswith('features.')}
             net.features2.load_state_dict(sd)
