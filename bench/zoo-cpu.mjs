@@ -6,7 +6,10 @@
 // wadiqam-nr (seeded full-size weights: no authors' checkpoint is reachable here; ~0.1 GFLOP per
 // patch, so it gets `--wadiqam-images` images, default 10).
 //
-//   node bench/zoo-cpu.mjs [--images 100] [--wadiqam-images 10] [--threads 2] [--max-batch N (default: the library's)] [--only NAME]
+// Also dbcnn (seeded full-size, the whole 512x512 image, --dbcnn-images, default 5) and nima (idealo's
+// MobileNet with Keras' seeded weights; the reference is Keras itself, torch backend).
+//
+//   node bench/zoo-cpu.mjs [--images 100] [--wadiqam-images 10] [--dbcnn-images 5] [--threads 2] [--max-batch N (default: the library's)] [--only NAME]
 // Needs dist/ (npm run build:ts), /work/pyenv (or IQA_PYTHON) with torch + onnx + onnxruntime,
 // and ../shared/data/biq2021. Exports are cached in $IQA_BENCH_CACHE (/tmp/iqa-bench).
 import { execFileSync } from 'node:child_process';
@@ -18,7 +21,7 @@ import { parseArgs } from 'node:util';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const { values: o } = parseArgs({
-  options: { images: { type: 'string', default: '100' }, 'wadiqam-images': { type: 'string', default: '10' }, threads: { type: 'string', default: '2' }, 'max-batch': { type: 'string', default: '0' }, only: { type: 'string' } },
+  options: { images: { type: 'string', default: '100' }, 'wadiqam-images': { type: 'string', default: '10' }, 'dbcnn-images': { type: 'string', default: '5' }, threads: { type: 'string', default: '2' }, 'max-batch': { type: 'string', default: '0' }, only: { type: 'string' } },
 });
 const N = Number(o.images);
 const THREADS = Number(o.threads);
@@ -47,6 +50,19 @@ const models = [
     checkpoint: '', // none reachable: seeded full-size weights
     export: (dir) => [join(root, 'tools/export/export_wadiqam.py'), '--weights', 'random', '--seed', '0', '--out-dir', dir],
   },
+  {
+    name: 'dbcnn',
+    images: Number(o['dbcnn-images']),
+    checkpoint: '', // no fine-tuned weights reachable: seeded full-size VGG-16 + S-CNN
+    export: (dir) => [join(root, 'tools/export/export_dbcnn.py'), '--weights', 'random', '--seed', '0', '--out-dir', dir, '--name', 'manifest'],
+  },
+  {
+    name: 'nima',
+    images: N,
+    // Keras' seeded idealo model: the reference writes its weights file (h5) that ours is exported from.
+    keras: true,
+    export: (dir) => [join(root, 'tools/export/export_nima.py'), '--checkpoint', join(dir, 'weights.h5'), '--out-dir', dir, '--name', 'manifest'],
+  },
 ].filter((m) => !o.only || m.name === o.only);
 
 const rows = [];
@@ -54,11 +70,15 @@ for (const m of models) {
   const files = allFiles.slice(0, m.images);
   const ck = m.checkpoint && existsSync(m.checkpoint) ? m.checkpoint : undefined;
   const dir = join(cache, `${m.name}-${ck ? 'authors' : 'seed0'}`);
+  const torchArgs = [join(root, 'bench/zoo_torch.py'), '--model', m.name, ...(ck ? ['--checkpoint', ck] : m.keras ? ['--checkpoint', join(dir, 'weights.h5')] : ['--seed', '0']), '--threads', String(THREADS), ...files];
+  if (m.keras && !existsSync(join(dir, 'weights.h5'))) {
+    mkdirSync(dir, { recursive: true });
+    execFileSync(python, [...torchArgs.slice(0, -files.length), files[0]], { stdio: ['ignore', 'ignore', 'inherit'] }); // writes the weights
+  }
   if (!existsSync(join(dir, 'manifest.json'))) {
     mkdirSync(dir, { recursive: true });
     execFileSync(python, m.export(dir, ck), { stdio: ['ignore', 'ignore', 'inherit'] });
   }
-  const torchArgs = [join(root, 'bench/zoo_torch.py'), '--model', m.name, ...(ck ? ['--checkpoint', ck] : ['--seed', '0']), '--threads', String(THREADS), ...files];
   const ref = JSON.parse(execFileSync(python, torchArgs, { encoding: 'utf8', maxBuffer: 1 << 26, stdio: ['ignore', 'pipe', 'ignore'] }).trim().split('\n').pop());
 
   const rssBefore = process.memoryUsage().rss;

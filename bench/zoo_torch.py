@@ -9,7 +9,14 @@ eagerly image by image; prints one JSON line: images, seconds, images/s, peak RS
            patches, the net on all patches of an image, sum(q a) / sum(a)); seeded full-size weights
            or a Chainer HDF5 checkpoint
 
-  python bench/zoo_torch.py --model cnniqa|wadiqam (--checkpoint FILE | --seed 0) --threads 2 IMAGE...
+  dbcnn    the authors' test procedure (PIL RGB, ToTensor, ImageNet Normalize, the whole image) with
+           tools/export/dbcnn_model.py, seeded (export_dbcnn.py --weights random --seed 0)
+
+  nima     idealo's procedure in Keras itself (keras 3, torch backend): load_img(target_size=(224, 224)),
+           mobilenet.preprocess_input, predict, sum p_k k; the seeded model of scripts/golden/nima_keras.py
+           at alpha 1 (its weights file, --checkpoint, is what ours is exported from)
+
+  python bench/zoo_torch.py --model cnniqa|wadiqam|dbcnn|nima (--checkpoint FILE | --seed 0) --threads 2 IMAGE...
 """
 import argparse
 import json
@@ -52,9 +59,43 @@ def wadiqam(a):
     return lambda path: wadiqam_reference.score(net, path)['score']
 
 
+def dbcnn(a):
+    import export_dbcnn
+    from PIL import Image
+    from torchvision import transforms
+    args = argparse.Namespace(seed=a.seed, config='full', checkpoint=None, scnn=None)
+    net = export_dbcnn.build(args)[1]
+    t = transforms.Compose([transforms.ToTensor(), transforms.Normalize(mean=(0.485, 0.456, 0.406), std=(0.229, 0.224, 0.225))])
+
+    def score(path):
+        with torch.no_grad():
+            return float(net(t(Image.open(path).convert('RGB'))[None])[0, 0])
+    return score
+
+
+def nima(a):
+    os.environ.setdefault('KERAS_BACKEND', 'torch')
+    import keras
+    import numpy as np
+    import nima_keras
+    nima_keras.ALPHA = 1.0
+    m = nima_keras.model()
+    if a.checkpoint:
+        import h5py
+        from keras.src.legacy.saving import legacy_h5_format
+        with h5py.File(a.checkpoint, 'w') as f:
+            legacy_h5_format.save_weights_to_hdf5_group(f, m)
+
+    def score(path):
+        x = np.asarray(keras.utils.load_img(path, target_size=(224, 224)), dtype='float32')[None]
+        p = np.asarray(m.predict(keras.applications.mobilenet.preprocess_input(x), verbose=0))[0].astype(np.float64)
+        return float((p / p.sum() * np.arange(1, 11)).sum())
+    return score
+
+
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument('--model', choices=['cnniqa', 'wadiqam'], required=True)
+    ap.add_argument('--model', choices=['cnniqa', 'wadiqam', 'dbcnn', 'nima'], required=True)
     ap.add_argument('--checkpoint')
     ap.add_argument('--seed', type=int, default=0)
     ap.add_argument('--threads', type=int, default=0)
@@ -63,7 +104,7 @@ def main():
     a = ap.parse_args()
     if a.threads:
         torch.set_num_threads(a.threads)
-    score = {'cnniqa': cnniqa, 'wadiqam': wadiqam}[a.model](a)
+    score = {'cnniqa': cnniqa, 'wadiqam': wadiqam, 'dbcnn': dbcnn, 'nima': nima}[a.model](a)
     for p in a.images[:a.warmup]:
         score(p)
     t = time.perf_counter()
