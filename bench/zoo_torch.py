@@ -9,7 +9,10 @@ eagerly image by image; prints one JSON line: images, seconds, images/s, peak RS
            patches, the net on all patches of an image, sum(q a) / sum(a)); seeded full-size weights
            or a Chainer HDF5 checkpoint
 
-  python bench/zoo_torch.py --model cnniqa|wadiqam (--checkpoint FILE | --seed 0) --threads 2 IMAGE...
+  wadiqam-fr  scripts/golden/wadiqam_fr_reference.py's procedure on REF:DIST pairs (the same
+           floor grid on both, features of both, the FR head, sum(q a) / sum(a)); seeded full-size weights
+
+  python bench/zoo_torch.py --model cnniqa|wadiqam|wadiqam-fr (--checkpoint FILE | --seed 0) --threads 2 IMAGE|REF:DIST...
 """
 import argparse
 import json
@@ -24,6 +27,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, '..', 'scripts', 'golden'))
 import cnniqa_reference  # noqa: E402  (also puts tools/export on the path)
 import wadiqam_reference  # noqa: E402
+import wadiqam_fr_reference  # noqa: E402
 import wadiqam_model  # noqa: E402
 from export_cnniqa import CNNIQA, seeded_model  # noqa: E402
 
@@ -52,9 +56,19 @@ def wadiqam(a):
     return lambda path: wadiqam_reference.score(net, path)['score']
 
 
+def wadiqam_fr(a):
+    if a.checkpoint:
+        net = wadiqam_model.WaDIQaMFR(True)
+        wadiqam_model.load_chainer_hdf5(net, a.checkpoint)
+    else:
+        net = wadiqam_model.seeded_fr_model(a.seed, True)
+    net.eval()
+    return lambda pair: wadiqam_fr_reference.score(net, *pair.split(':'))['score']
+
+
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument('--model', choices=['cnniqa', 'wadiqam'], required=True)
+    ap.add_argument('--model', choices=['cnniqa', 'wadiqam', 'wadiqam-fr'], required=True)
     ap.add_argument('--checkpoint')
     ap.add_argument('--seed', type=int, default=0)
     ap.add_argument('--threads', type=int, default=0)
@@ -63,7 +77,7 @@ def main():
     a = ap.parse_args()
     if a.threads:
         torch.set_num_threads(a.threads)
-    score = {'cnniqa': cnniqa, 'wadiqam': wadiqam}[a.model](a)
+    score = {'cnniqa': cnniqa, 'wadiqam': wadiqam, 'wadiqam-fr': wadiqam_fr}[a.model](a)
     for p in a.images[:a.warmup]:
         score(p)
     t = time.perf_counter()
