@@ -3,8 +3,10 @@
 // the floor grid on both images and the weighted / mean pooling. Goldens: the PIL + numpy +
 // PyTorch reference of the authors' evaluate.py with a reference image
 // (scripts/golden/wadiqam_fr_golden.py -> test/golden/wadiqam_fr.json).
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -146,6 +148,50 @@ describe('full-reference patch pairs', () => {
   });
 });
 
+describe('wadiqam-fr through the example server (POST /compare)', () => {
+  it('scores a multipart ref + dist pair as the library, and answers ERR_INPUT for different sizes', async () => {
+    // The seeded fixture installed under the card's name in a model directory.
+    const dir = join(tmp, 'server-models', 'wadiqam-fr');
+    mkdirSync(dir, { recursive: true });
+    for (const f of ['manifest.json', 'wadiqam-fr-seeded.onnx']) copyFileSync(join(ROOT, 'test/fixtures/wadiqam-fr-seeded', f), join(dir, f));
+    const child = spawn(process.execPath, [join(ROOT, 'examples/server/server.mjs'), '--port', '0', '--host', '127.0.0.1'], {
+      env: { ...process.env, IQA_LOG: '0', IQA_MODEL_DIR: join(tmp, 'server-models') },
+      stdio: ['pipe', 'pipe', 'inherit'],
+    });
+    try {
+      const base = await new Promise<string>((resolve, reject) => {
+        child.once('exit', (code) => reject(new Error(`server exited with ${code} before listening`)));
+        createInterface({ input: child.stdout! }).on('line', (l) => {
+          try {
+            const j = JSON.parse(l) as { listening?: string };
+            if (j.listening) resolve(j.listening);
+          } catch {
+            /* not our line */
+          }
+        });
+      });
+      const post = async (ref: string, dist: string) => {
+        const f = new FormData();
+        f.append('ref', new Blob([readFileSync(ref)]), 'ref.png');
+        f.append('dist', new Blob([readFileSync(dist)]), 'dist.png');
+        const r = await fetch(`${base}/compare?metric=wadiqam-fr`, { method: 'POST', body: f });
+        return { status: r.status, body: (await r.json()) as { score?: number; error?: { code: string } } };
+      };
+      const ok = await post(join(IMAGES, 'exact-96x64.png'), join(PAIRS, 'exact-96x64-blur.png'));
+      expect(ok.status).toBe(200);
+      expect(Math.abs(ok.body.score! - golden['wadiqam-fr-seeded'].fixtures['exact-96x64-blur.png'].score)).toBeLessThanOrEqual(TOL);
+      const sizes = await post(join(IMAGES, 'smooth-97x75.png'), join(PAIRS, 'exact-96x64-blur.png'));
+      expect(sizes.status).toBe(400);
+      expect(sizes.body.error?.code).toBe('ERR_INPUT');
+    } finally {
+      if (child.exitCode === null) {
+        child.kill('SIGTERM');
+        await once(child, 'exit');
+      }
+    }
+  }, 60_000);
+});
+
 // Full-size WaDIQaM-FR from a checkpoint in the authors' Chainer HDF5 layout (seeded weights; no
 // authors' checkpoint is reachable here) through `iqa models import` and `iqa compare`, against
 // the reference reading the same file.
@@ -176,4 +222,20 @@ describe.skipIf(!!IMPORT_SKIP)('wadiqam-fr from a Chainer HDF5 checkpoint (iqa m
     console.log(`wadiqam-fr full size, I03: ours ${ours}, reference ${reference['I03.bmp'].score}, |delta| ${Math.abs(ours - reference['I03.bmp'].score)}`);
     expect(Math.abs(ours - reference['I03.bmp'].score)).toBeLessThanOrEqual(TOL);
   }, 180_000);
+
+  it('refuses an NR checkpoint and a file that is not HDF5, naming the problem', () => {
+    const CLI = join(ROOT, 'dist/cjs/cli/index.js');
+    const nr = join(tmp, 'nr-chainer.h5');
+    const write = `import sys; sys.path.insert(0, sys.argv[1]); from wadiqam_model import seeded_model, save_chainer_hdf5; save_chainer_hdf5(seeded_model(1, True, 16), sys.argv[2])`;
+    expect(spawnSync(PYTHON!, ['-c', write, join(ROOT, 'tools/export'), nr], { encoding: 'utf8' }).status).toBe(0);
+    const junk = join(tmp, 'junk.model');
+    writeFileSync(junk, 'not an HDF5 file');
+    const env = { ...process.env, IQA_MODEL_DIR: join(tmp, 'models-bad') };
+    for (const [file, msg] of [[nr, /is not a deepIQA FR model.*size mismatch for fc1/s], [junk, /cannot read .* as a Chainer HDF5 file/]] as const) {
+      const r = spawnSync(process.execPath, [CLI, 'models', 'import', 'wadiqam-fr', '--checkpoint', file, '--python', PYTHON!], { encoding: 'utf8', env });
+      expect(r.status).not.toBe(0);
+      expect(r.stderr).toMatch(msg);
+      expect(existsSync(join(tmp, 'models-bad', 'wadiqam-fr', 'manifest.json'))).toBe(false);
+    }
+  }, 60_000);
 });
