@@ -31,56 +31,19 @@ import sys
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from export_wadiqam import EPSILON, PATCH  # noqa: E402
-from patch_export import common_args, export_checked, source, write_manifest  # noqa: E402
-from wadiqam_model import FUSIONS, WaDIQaMFR, load_chainer_hdf5, save_chainer_hdf5, seeded_fr_model  # noqa: E402
-
-
-def load_model(a) -> WaDIQaMFR:
-    weighted = a.top == 'weighted'
-    if a.weights == 'random':
-        return seeded_fr_model(a.seed, weighted, a.divisor, a.fusion)
-    if not a.checkpoint:
-        sys.exit('export_wadiqam_fr: --checkpoint FILE is required unless --weights random')
-    model = WaDIQaMFR(weighted, a.divisor, a.fusion)
-    try:
-        load_chainer_hdf5(model, a.checkpoint)
-    except OSError as e:
-        sys.exit(f'export_wadiqam_fr: cannot read {a.checkpoint} as a Chainer HDF5 file: {e}')
-    except (KeyError, RuntimeError) as e:  # RuntimeError: an NR checkpoint (fc1 512 x 512) does not fit
-        sys.exit(f'export_wadiqam_fr: {a.checkpoint} is not a deepIQA FR model: {e}')
-    return model.eval()
+from export_wadiqam import PATCH, load_model  # noqa: E402
+from export_wadiqam import manifest as nr_manifest  # noqa: E402
+from patch_export import common_args, export_checked, write_manifest  # noqa: E402
+from wadiqam_model import FUSIONS, WaDIQaMFR, save_chainer_hdf5, seeded_fr_model  # noqa: E402
 
 
 def manifest(a, onnx_file: str, digest: str) -> dict:
-    weighted = a.top == 'weighted'
-    authors = a.weights == 'authors'
-    title = 'WaDIQaM-FR' if weighted else 'DIQaM-FR'
-    live = a.dataset == 'live'
-    src = source(a, 'MIT (dmaniry/deepIQA)',
-                 'S. Bosse, D. Maniry, K.-R. Mueller, T. Wiegand, W. Samek, Deep Neural Networks for No-Reference and Full-Reference Image Quality Assessment, IEEE TIP 27(1), 2018',
-                 'https://github.com/dmaniry/deepIQA (models/)')
-    m = {
-        '$schema': a.schema_ref or './manifest.schema.json',
-        'schemaVersion': 1,
-        'name': a.name,
-        'task': 'fr-iqa',
-        'description': f'{title} (Bosse et al., TIP 2018): ' + ('weighted average' if weighted else 'mean') +
-                       f' of the scores of every aligned 32x32 RGB patch pair, features {FUSIONS[a.fusion]}; ' +
-                       ((f'trained on {"LIVE (DMOS, lower is better)" if live else "TID2013 (MOS, higher is better)"}') if authors else f'seeded random weights (seed {a.seed})'),
-        'model': {'file': onnx_file, 'sha256': digest},
-        'input': {'name': 'patches', 'layout': 'NCHW', 'width': PATCH, 'height': PATCH, 'channels': 3, 'colorOrder': 'rgb',
-                  'batch': 'dynamic', 'normalize': {'scale': 'byte', 'mean': [0], 'std': [1]}},
-        'preprocess': {'crop': {'policy': 'grid', 'grid': 'floor'}},
-        'outputs': [{'name': 'score', 'shape': ['n', 1]}] + ([{'name': 'weight', 'shape': ['n', 1]}] if weighted else []),
-        'head': {'type': 'scalar', 'output': 'score'},
-        'score': {'range': [0, 100] if live else [0, 9], 'higherIsBetter': not live, 'aggregate': 'weighted' if weighted else 'mean'},
-        'source': src,
-        'export': {'tool': 'tools/export/export_wadiqam_fr.py', 'weights': a.weights, 'top': a.top, 'fusion': a.fusion, 'opset': 17,
-                   **({} if authors else {'seed': a.seed, 'divisor': a.divisor})},
-    }
-    if weighted:
-        m['score']['weight'] = {'output': 'weight', 'epsilon': EPSILON}
+    """export_wadiqam's manifest with the pair input: task 'fr-iqa' (the graph's N x 6 x 32 x 32)."""
+    m = nr_manifest(a, onnx_file, digest)
+    m['task'] = 'fr-iqa'
+    m['description'] = m['description'].replace('-NR', '-FR', 1).replace(
+        'of the scores of every 32x32 RGB patch', f'of the scores of every aligned 32x32 RGB patch pair, features {FUSIONS[a.fusion]}')
+    m['export'] = {**m['export'], 'tool': 'tools/export/export_wadiqam_fr.py', 'fusion': a.fusion}
     return m
 
 
@@ -94,7 +57,8 @@ def main():
     p.add_argument('--save-chainer-hdf5', default=None, help='--weights random: also write the weights in the Chainer layout')
     a = p.parse_args()
     a.name = a.name or ('wadiqam-fr' if a.top == 'weighted' else 'diqam-fr')
-    model = load_model(a)
+    model = load_model(a, 'export_wadiqam_fr', lambda a: WaDIQaMFR(a.top == 'weighted', a.divisor, a.fusion),
+                       lambda a: seeded_fr_model(a.seed, a.top == 'weighted', a.divisor, a.fusion), 'FR')
     if a.save_chainer_hdf5:
         save_chainer_hdf5(model, a.save_chainer_hdf5)
     out_path = os.path.join(a.out_dir, f'{a.name}.onnx')

@@ -60,6 +60,12 @@ def seeded_model(seed: int, weighted: bool, divisor: int = 1) -> WaDIQaMNR:
     (torch's default init shrinks the activations layer by layer until every image scores the same)."""
     torch.manual_seed(seed)
     m = WaDIQaMNR(weighted, divisor)
+    return _seed(m, seed, lambda g: m.features(torch.rand(64, 3, 32, 32, generator=g) * 255))
+
+
+def _seed(m, seed: int, probe_features):
+    """seeded_model's recipe on `m`; probe_features(generator) gives the head's input on seeded
+    random patches (NR: the features; FR: the fused pair features)."""
     with torch.no_grad():
         for mod in m.modules():
             if isinstance(mod, (nn.Conv2d, nn.Linear)):
@@ -69,8 +75,7 @@ def seeded_model(seed: int, weighted: bool, divisor: int = 1) -> WaDIQaMNR:
         # float32 rounding stays far below the parity tolerance (as a trained net's small weights do).
         m.conv1.weight /= 255
         m.conv1.bias /= 255
-        g = torch.Generator().manual_seed(seed)
-        f = m.features(torch.rand(64, 3, 32, 32, generator=g) * 255)
+        f = probe_features(torch.Generator().manual_seed(seed))
         m.fc2_a.bias -= m.fc2_a(F.relu(m.fc1_a(f))).median()
         m.fc2.weight *= 10
         m.fc2.bias *= 10
@@ -157,18 +162,9 @@ def seeded_fr_model(seed: int, weighted: bool, divisor: int = 1, fusion: str = '
     reference and a noisier copy of it) so that patch weights fall on both sides of the ReLU."""
     torch.manual_seed(seed)
     m = WaDIQaMFR(weighted, divisor, fusion)
-    with torch.no_grad():
-        for mod in m.modules():
-            if isinstance(mod, (nn.Conv2d, nn.Linear)):
-                nn.init.kaiming_normal_(mod.weight, nonlinearity='relu')
-                nn.init.uniform_(mod.bias, -0.1, 0.1)
-        m.conv1.weight /= 255
-        m.conv1.bias /= 255
-        g = torch.Generator().manual_seed(seed)
+
+    def probe(g):
         ref = torch.rand(64, 3, 32, 32, generator=g) * 255
         dist = (ref + torch.randn(64, 3, 32, 32, generator=g) * 40).clamp(0, 255)
-        f = m.fused(torch.cat([ref, dist], 1))
-        m.fc2_a.bias -= m.fc2_a(F.relu(m.fc1_a(f))).median()
-        m.fc2.weight *= 10
-        m.fc2.bias *= 10
-    return m.eval()
+        return m.fused(torch.cat([ref, dist], 1))
+    return _seed(m, seed, probe)
