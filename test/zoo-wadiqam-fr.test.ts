@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Model, resolveMetric, validateManifest, type ModelManifest } from '../dist/cjs/index.js';
-import { CALIBRATION_IMAGES, HAS_SHARED, manifestVariant, pythonWith, rejection, ROOT, SHARED_SKIP_REASON, sharedPath } from './helpers';
+import { CALIBRATION_IMAGES, cliImport, HAS_SHARED, manifestVariant, pythonWith, rejection, ROOT, SHARED_SKIP_REASON, sharedPath, writeChainerHdf5 } from './helpers';
 
 const IMAGES = join(ROOT, 'test/fixtures/patch-images');
 const PAIRS = join(ROOT, 'test/fixtures/fr-pairs');
@@ -201,18 +201,16 @@ if (IMPORT_SKIP) console.warn(IMPORT_SKIP);
 
 describe.skipIf(!!IMPORT_SKIP)('wadiqam-fr from a Chainer HDF5 checkpoint (iqa models import + iqa compare)', () => {
   it('scores a calibration pair as the reference on the same checkpoint, 1e-4', () => {
-    const CLI = join(ROOT, 'dist/cjs/cli/index.js');
     const h5 = join(tmp, 'wadiqam-fr-chainer.h5');
-    const write = `import sys; sys.path.insert(0, sys.argv[1]); from wadiqam_model import seeded_fr_model, save_chainer_hdf5; save_chainer_hdf5(seeded_fr_model(4, True), sys.argv[2])`;
-    const gen = spawnSync(PYTHON!, ['-c', write, join(ROOT, 'tools/export'), h5], { encoding: 'utf8' });
+    const gen = writeChainerHdf5(PYTHON!, 'seeded_fr_model(4, True)', h5);
     expect(gen.status, gen.stderr).toBe(0);
-    const env = { ...process.env, IQA_MODEL_DIR: join(tmp, 'models') };
-    const imp = spawnSync(process.execPath, [CLI, 'models', 'import', 'wadiqam-fr', '--checkpoint', h5, '--python', PYTHON!], { encoding: 'utf8', env });
+    const imp = cliImport(PYTHON!, 'wadiqam-fr', h5, join(tmp, 'models'));
     expect(imp.status, imp.stderr).toBe(0);
     expect(existsSync(join(tmp, 'models', 'wadiqam-fr', 'manifest.json'))).toBe(true);
     const ref = sharedPath('data/calibration/ref_dir', 'I03.bmp');
     const dist = sharedPath('data/calibration/dist_dir', 'I03.bmp');
-    const r = spawnSync(process.execPath, [CLI, 'compare', '--metric', 'wadiqam-fr', '--format', 'json', ref, dist], { encoding: 'utf8', env });
+    const env = { ...process.env, IQA_MODEL_DIR: join(tmp, 'models') };
+    const r = spawnSync(process.execPath, [join(ROOT, 'dist/cjs/cli/index.js'), 'compare', '--metric', 'wadiqam-fr', '--format', 'json', ref, dist], { encoding: 'utf8', env });
     expect(r.status, r.stderr).toBe(0);
     const ours = (JSON.parse(r.stdout.trim()) as { score: number }).score;
     const refOut = join(tmp, 'wadiqam-fr-ref.json');
@@ -224,15 +222,12 @@ describe.skipIf(!!IMPORT_SKIP)('wadiqam-fr from a Chainer HDF5 checkpoint (iqa m
   }, 180_000);
 
   it('refuses an NR checkpoint and a file that is not HDF5, naming the problem', () => {
-    const CLI = join(ROOT, 'dist/cjs/cli/index.js');
     const nr = join(tmp, 'nr-chainer.h5');
-    const write = `import sys; sys.path.insert(0, sys.argv[1]); from wadiqam_model import seeded_model, save_chainer_hdf5; save_chainer_hdf5(seeded_model(1, True, 16), sys.argv[2])`;
-    expect(spawnSync(PYTHON!, ['-c', write, join(ROOT, 'tools/export'), nr], { encoding: 'utf8' }).status).toBe(0);
+    expect(writeChainerHdf5(PYTHON!, 'seeded_model(1, True, 16)', nr).status).toBe(0);
     const junk = join(tmp, 'junk.model');
     writeFileSync(junk, 'not an HDF5 file');
-    const env = { ...process.env, IQA_MODEL_DIR: join(tmp, 'models-bad') };
     for (const [file, msg] of [[nr, /is not a deepIQA FR model.*size mismatch for fc1/s], [junk, /cannot read .* as a Chainer HDF5 file/]] as const) {
-      const r = spawnSync(process.execPath, [CLI, 'models', 'import', 'wadiqam-fr', '--checkpoint', file, '--python', PYTHON!], { encoding: 'utf8', env });
+      const r = cliImport(PYTHON!, 'wadiqam-fr', file, join(tmp, 'models-bad'));
       expect(r.status).not.toBe(0);
       expect(r.stderr).toMatch(msg);
       expect(existsSync(join(tmp, 'models-bad', 'wadiqam-fr', 'manifest.json'))).toBe(false);

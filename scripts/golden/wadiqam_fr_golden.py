@@ -21,7 +21,6 @@ import sys
 import tempfile
 
 import numpy as np
-import onnxruntime as ort
 from PIL import Image, ImageFilter
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -32,6 +31,7 @@ PAIRS = os.path.join(ROOT, 'test', 'fixtures', 'fr-pairs')
 EXPORT = os.path.join(ROOT, 'tools', 'export', 'export_wadiqam_fr.py')
 sys.path.insert(0, HERE)
 from wadiqam_fr_reference import score  # noqa: E402
+from wadiqam_golden import run  # noqa: E402  (ORT on the 'patches' input)
 from wadiqam_model import seeded_fr_model  # noqa: E402
 
 DIVISOR = 16
@@ -46,10 +46,6 @@ CALIBRATION = ['I03', 'I04', 'I06', 'I08', 'I19']
 def export(out_dir: str, name: str, top: str, fusion: str, args: list[str]) -> str:
     subprocess.run([sys.executable, EXPORT, '--top', top, '--fusion', fusion, '--name', name, '--out-dir', out_dir, *args], check=True, stderr=subprocess.DEVNULL)
     return os.path.join(out_dir, f'{name}.onnx')
-
-
-def run(path: str, x: np.ndarray) -> list[np.ndarray]:
-    return ort.InferenceSession(path, providers=['CPUExecutionProvider']).run(None, {'patches': x})
 
 
 def make_pairs() -> dict[str, tuple[str, str]]:
