@@ -46,23 +46,23 @@ def cnniqa(a):
     return score
 
 
-def wadiqam(a):
+def deepiqa_net(a, cls, seeded):
+    """A weighted deepIQA net: the Chainer HDF5 --checkpoint, else seeded full-size weights."""
     if a.checkpoint:
-        net = wadiqam_model.WaDIQaMNR(True)
+        net = cls(True)
         wadiqam_model.load_chainer_hdf5(net, a.checkpoint)
     else:
-        net = wadiqam_model.seeded_model(a.seed, True)
-    net.eval()
+        net = seeded(a.seed, True)
+    return net.eval()
+
+
+def wadiqam(a):
+    net = deepiqa_net(a, wadiqam_model.WaDIQaMNR, wadiqam_model.seeded_model)
     return lambda path: wadiqam_reference.score(net, path)['score']
 
 
 def wadiqam_fr(a):
-    if a.checkpoint:
-        net = wadiqam_model.WaDIQaMFR(True)
-        wadiqam_model.load_chainer_hdf5(net, a.checkpoint)
-    else:
-        net = wadiqam_model.seeded_fr_model(a.seed, True)
-    net.eval()
+    net = deepiqa_net(a, wadiqam_model.WaDIQaMFR, wadiqam_model.seeded_fr_model)
     return lambda pair: wadiqam_fr_reference.score(net, *pair.split(':'))['score']
 
 

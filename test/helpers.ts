@@ -107,3 +107,11 @@ export function cliImport(python: string, name: string, checkpoint: string, mode
   const env = { ...process.env, IQA_MODEL_DIR: modelDir };
   return spawnSync(process.execPath, [join(ROOT, 'dist/cjs/cli/index.js'), 'models', 'import', name, '--checkpoint', checkpoint, '--python', python], { encoding: 'utf8', env });
 }
+
+/** One image's entry in the patch models' goldens (cnniqa, wadiqam, wadiqam_fr). */
+export interface PatchScored {
+  score: number;
+  patches: number;
+  patchScores?: number[];
+  patchWeights?: number[];
+}

@@ -11,22 +11,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Model, resolveMetric, validateManifest, type ModelManifest } from '../dist/cjs/index.js';
-import { CALIBRATION_IMAGES, cliImport, HAS_SHARED, manifestVariant, pythonWith, rejection, ROOT, SHARED_SKIP_REASON, sharedPath, writeChainerHdf5 } from './helpers';
+import { CALIBRATION_IMAGES, cliImport, HAS_SHARED, manifestVariant, pythonWith, rejection, ROOT, SHARED_SKIP_REASON, sharedPath, writeChainerHdf5, type PatchScored } from './helpers';
 
 const IMAGES = join(ROOT, 'test/fixtures/patch-images');
 const PAIRS = join(ROOT, 'test/fixtures/fr-pairs');
 const TOL = 1e-4;
-interface Scored {
-  score: number;
-  patches: number;
-  patchScores?: number[];
-  patchWeights?: number[];
-}
 interface VariantGolden {
   top: string;
   fusion: string;
-  fixtures: Record<string, Scored>;
-  calibration: Record<string, Scored> | null;
+  fixtures: Record<string, PatchScored>;
+  calibration: Record<string, PatchScored> | null;
 }
 const golden = JSON.parse(readFileSync(join(ROOT, 'test/golden/wadiqam_fr.json'), 'utf8')) as Record<string, VariantGolden>;
 const FIXTURES = ['wadiqam-fr-seeded', 'diqam-fr-seeded', 'wadiqam-fr-pyiqa-seeded'] as const;
@@ -216,7 +210,7 @@ describe.skipIf(!!IMPORT_SKIP)('wadiqam-fr from a Chainer HDF5 checkpoint (iqa m
     const refOut = join(tmp, 'wadiqam-fr-ref.json');
     const py = spawnSync(PYTHON!, [join(ROOT, 'scripts/golden/wadiqam_fr_reference.py'), '--checkpoint', h5, '--out', refOut, `${ref}:${dist}`], { encoding: 'utf8' });
     expect(py.status, py.stderr).toBe(0);
-    const reference = JSON.parse(readFileSync(refOut, 'utf8')) as Record<string, Scored>;
+    const reference = JSON.parse(readFileSync(refOut, 'utf8')) as Record<string, PatchScored>;
     console.log(`wadiqam-fr full size, I03: ours ${ours}, reference ${reference['I03.bmp'].score}, |delta| ${Math.abs(ours - reference['I03.bmp'].score)}`);
     expect(Math.abs(ours - reference['I03.bmp'].score)).toBeLessThanOrEqual(TOL);
   }, 180_000);
