@@ -238,6 +238,10 @@ Model::Pending Model::submit_pair(const cv::Mat& ref, const cv::Mat& dist) const
 
 Model::Pending Model::submit_prepared(const cv::Mat& m, const cv::Mat* ref) const {
   // A sample: the crop of `m`, after the same crop of `ref` for pairs (reference channels first).
+  // The pixel limit applies to the prepared image (after any resize), once per image or pair.
+  if (spec_.max_pixels > 0 && int64_t(m.total()) > spec_.max_pixels)
+    fail(ErrorCode::TooLarge, "image of " + std::to_string(m.cols) + "x" + std::to_string(m.rows) + " = " + std::to_string(m.total()) + " pixels is over the " +
+                                  std::to_string(spec_.max_pixels) + "-pixel limit of model '" + spec_.name + "' (its memory grows with the image; resize it first)");
   auto pack_sample = [&](const cv::Rect& r, uint8_t* dst) {
     if (!ref) return pack(m(r), dst);
     pack((*ref)(r), dst);
