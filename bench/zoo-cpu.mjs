@@ -4,10 +4,12 @@
 // with the same threads, in one run; prints images/s, the ratio, peak memory and the score
 // agreement. Models: cnniqa (the authors' LIVE weights when ../shared has them, else seeded) and
 // wadiqam-nr (seeded full-size weights: no authors' checkpoint is reachable here; ~0.1 GFLOP per
-// patch, so it gets `--wadiqam-images` images, default 10).
+// patch, so it gets `--wadiqam-images` images, default 10); wadiqam-fr (full-reference, seeded
+// full-size weights, twice the NR work per patch: the five calibration (reference, distorted)
+// pairs of 512x384, 192 patch pairs each; Model.scorePairsSettled against the PyTorch FR reference).
 //
-// Also dbcnn (seeded full-size, the whole 512x512 image, --dbcnn-images, default 5) and nima (idealo's
-// MobileNet with Keras' seeded weights; the reference is Keras itself, torch backend).
+// dbcnn (seeded full size, the whole 512x512 image, --dbcnn-images, default 5) and nima (idealo MobileNet with
+// Keras' seeded weights; the reference is Keras itself, torch backend) too.
 //
 //   node bench/zoo-cpu.mjs [--images 100] [--wadiqam-images 10] [--dbcnn-images 5] [--threads 2] [--max-batch N (default: the library's)] [--only NAME]
 // Needs dist/ (npm run build:ts), /work/pyenv (or IQA_PYTHON) with torch + onnx + onnxruntime,
@@ -59,18 +61,26 @@ const models = [
   {
     name: 'nima',
     images: N,
-    // Keras' seeded idealo model: the reference writes its weights file (h5) that ours is exported from.
+    // Keras' seeded idealo model: the reference writes the weights file (h5) that ours is exported from.
     keras: true,
     export: (dir) => [join(root, 'tools/export/export_nima.py'), '--checkpoint', join(dir, 'weights.h5'), '--out-dir', dir, '--name', 'manifest'],
   },
+  {
+    name: 'wadiqam-fr',
+    pairs: true, // items are [reference, distorted] pairs: the calibration set
+    checkpoint: '',
+    export: (dir) => [join(root, 'tools/export/export_wadiqam_fr.py'), '--weights', 'random', '--seed', '0', '--out-dir', dir],
+  },
 ].filter((m) => !o.only || m.name === o.only);
+const calibration = ['I03', 'I04', 'I06', 'I08', 'I19'].map((n) => ['ref_dir', 'dist_dir'].map((d) => join(shared, 'data', 'calibration', d, `${n}.bmp`)));
 
 const rows = [];
 for (const m of models) {
-  const files = allFiles.slice(0, m.images);
+  const files = m.pairs ? calibration : allFiles.slice(0, m.images);
   const ck = m.checkpoint && existsSync(m.checkpoint) ? m.checkpoint : undefined;
   const dir = join(cache, `${m.name}-${ck ? 'authors' : 'seed0'}`);
-  const torchArgs = [join(root, 'bench/zoo_torch.py'), '--model', m.name, ...(ck ? ['--checkpoint', ck] : m.keras ? ['--checkpoint', join(dir, 'weights.h5')] : ['--seed', '0']), '--threads', String(THREADS), ...files];
+  const weightsArgs = ck ? ['--checkpoint', ck] : m.keras ? ['--checkpoint', join(dir, 'weights.h5')] : ['--seed', '0'];
+  const torchArgs = [join(root, 'bench/zoo_torch.py'), '--model', m.name, ...weightsArgs, '--threads', String(THREADS), ...files.map((f) => (m.pairs ? f.join(':') : f))];
   if (m.keras && !existsSync(join(dir, 'weights.h5'))) {
     mkdirSync(dir, { recursive: true });
     execFileSync(python, [...torchArgs.slice(0, -files.length), files[0]], { stdio: ['ignore', 'ignore', 'inherit'] }); // writes the weights
@@ -83,9 +93,10 @@ for (const m of models) {
 
   const rssBefore = process.memoryUsage().rss;
   const model = await Model.load(join(dir, 'manifest.json'), { intraOpThreads: THREADS, ...(MAX_BATCH ? { maxBatch: MAX_BATCH } : {}) });
-  await model.scoreMany(files.slice(0, 2)); // warm-up, as the reference's
+  const scoreAll = async (items) => (m.pairs ? (await model.scorePairsSettled(items)).scores : model.scoreMany(items));
+  await scoreAll(files.slice(0, 2)); // warm-up, as the reference's
   const t = performance.now();
-  const ours = await model.scoreMany(files);
+  const ours = await scoreAll(files);
   const seconds = (performance.now() - t) / 1000;
   const rssAfter = process.memoryUsage().rss;
   await model.close();
@@ -104,10 +115,10 @@ for (const m of models) {
   });
 }
 
-console.log(`BIQ2021 images (512x512 JPEG), ${THREADS} threads, decode included on both sides`);
-console.log('model    weights  images  pytorch img/s  ours img/s  ratio   pytorch peak RSS  ours RSS growth  max |score delta|');
+console.log(`BIQ2021 images (512x512 JPEG; wadiqam-fr: calibration BMP pairs 512x384), ${THREADS} threads, decode included on both sides`);
+console.log('model       weights  images  pytorch img/s  ours img/s  ratio   pytorch peak RSS  ours RSS growth  max |score delta|');
 for (const r of rows)
   console.log(
-    `${r.model.padEnd(8)} ${r.weights.padEnd(8)} ${String(r.images).padStart(6)} ${r.torchImagesPerSecond.toFixed(2).padStart(13)} ${r.oursImagesPerSecond.toFixed(2).padStart(11)} ${(r.ratio.toFixed(2) + 'x').padStart(6)}   ${(r.torchPeakRssMiB.toFixed(0) + ' MiB').padStart(16)} ${(r.oursRssGrowthMiB.toFixed(0) + ' MiB').padStart(16)}  ${r.maxScoreDelta.toExponential(1)}`,
+    `${r.model.padEnd(11)} ${r.weights.padEnd(8)} ${String(r.images).padStart(6)} ${r.torchImagesPerSecond.toFixed(2).padStart(13)} ${r.oursImagesPerSecond.toFixed(2).padStart(11)} ${(r.ratio.toFixed(2) + 'x').padStart(6)}   ${(r.torchPeakRssMiB.toFixed(0) + ' MiB').padStart(16)} ${(r.oursRssGrowthMiB.toFixed(0) + ' MiB').padStart(16)}  ${r.maxScoreDelta.toExponential(1)}`,
   );
 console.log(JSON.stringify(rows));

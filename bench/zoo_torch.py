@@ -9,6 +9,9 @@ eagerly image by image; prints one JSON line: images, seconds, images/s, peak RS
            patches, the net on all patches of an image, sum(q a) / sum(a)); seeded full-size weights
            or a Chainer HDF5 checkpoint
 
+  wadiqam-fr  scripts/golden/wadiqam_fr_reference.py's procedure on REF:DIST pairs (the same
+           floor grid on both, features of both, the FR head, sum(q a) / sum(a)); seeded full-size weights
+
   dbcnn    the authors' test procedure (PIL RGB, ToTensor, ImageNet Normalize, the whole image) with
            tools/export/dbcnn_model.py, seeded (export_dbcnn.py --weights random --seed 0)
 
@@ -16,7 +19,7 @@ eagerly image by image; prints one JSON line: images, seconds, images/s, peak RS
            mobilenet.preprocess_input, predict, sum p_k k; the seeded model of scripts/golden/nima_keras.py
            at alpha 1 (its weights file, --checkpoint, is what ours is exported from)
 
-  python bench/zoo_torch.py --model cnniqa|wadiqam|dbcnn|nima (--checkpoint FILE | --seed 0) --threads 2 IMAGE...
+  python bench/zoo_torch.py --model cnniqa|wadiqam|wadiqam-fr|dbcnn|nima (--checkpoint FILE | --seed 0) --threads 2 IMAGE|REF:DIST...
 """
 import argparse
 import json
@@ -31,6 +34,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, '..', 'scripts', 'golden'))
 import cnniqa_reference  # noqa: E402  (also puts tools/export on the path)
 import wadiqam_reference  # noqa: E402
+import wadiqam_fr_reference  # noqa: E402
 import wadiqam_model  # noqa: E402
 from export_cnniqa import CNNIQA, seeded_model  # noqa: E402
 
@@ -49,14 +53,24 @@ def cnniqa(a):
     return score
 
 
-def wadiqam(a):
+def deepiqa_net(a, cls, seeded):
+    """A weighted deepIQA net: the Chainer HDF5 --checkpoint, else seeded full-size weights."""
     if a.checkpoint:
-        net = wadiqam_model.WaDIQaMNR(True)
+        net = cls(True)
         wadiqam_model.load_chainer_hdf5(net, a.checkpoint)
     else:
-        net = wadiqam_model.seeded_model(a.seed, True)
-    net.eval()
+        net = seeded(a.seed, True)
+    return net.eval()
+
+
+def wadiqam(a):
+    net = deepiqa_net(a, wadiqam_model.WaDIQaMNR, wadiqam_model.seeded_model)
     return lambda path: wadiqam_reference.score(net, path)['score']
+
+
+def wadiqam_fr(a):
+    net = deepiqa_net(a, wadiqam_model.WaDIQaMFR, wadiqam_model.seeded_fr_model)
+    return lambda pair: wadiqam_fr_reference.score(net, *pair.split(':'))['score']
 
 
 def dbcnn(a):
@@ -95,7 +109,7 @@ def nima(a):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument('--model', choices=['cnniqa', 'wadiqam', 'dbcnn', 'nima'], required=True)
+    ap.add_argument('--model', choices=['cnniqa', 'wadiqam', 'wadiqam-fr', 'dbcnn', 'nima'], required=True)
     ap.add_argument('--checkpoint')
     ap.add_argument('--seed', type=int, default=0)
     ap.add_argument('--threads', type=int, default=0)
@@ -104,7 +118,7 @@ def main():
     a = ap.parse_args()
     if a.threads:
         torch.set_num_threads(a.threads)
-    score = {'cnniqa': cnniqa, 'wadiqam': wadiqam, 'dbcnn': dbcnn, 'nima': nima}[a.model](a)
+    score = {'cnniqa': cnniqa, 'wadiqam': wadiqam, 'wadiqam-fr': wadiqam_fr, 'dbcnn': dbcnn, 'nima': nima}[a.model](a)
     for p in a.images[:a.warmup]:
         score(p)
     t = time.perf_counter()

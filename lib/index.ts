@@ -9,7 +9,7 @@ export { psnr, type PsnrOptions } from './fr/psnr';
 export { scoreStream, scoreFiles, type ScoreResult, type ScoreStreamOptions, type ScoreFilesOptions, type BatchScorer } from './pipelines/stream';
 export { metricRegistry, resolveMetric, registryCards, listMetrics, validateOptions, DEEP_MODEL_OPTIONS, type NrEntry, type FrEntry, type MetricEntry, type MetricCliOptions, type MetricCard, type OptionSpec, type MetricKind } from './registry';
 export { modelDirs, userModelDir, findManifest } from './deep/model-dir';
-export { deepNrMetric, type DeepMetricOptions, type DeepNrMetric } from './deep/deep-metric';
+export { deepFrMetric, deepNrMetric, type DeepFrMetric, type DeepMetricOptions, type DeepNrMetric } from './deep/deep-metric';
 export { submitPaths, startWorker, readResults, waitForResults, queueCounts, jobIdFor, resultsKey, UNRECOVERABLE_CODES, DEFAULT_REDIS_URL, DEFAULT_QUEUE_NAME, type QueueConnectionOptions, type QueueResult, type SubmitOptions, type SubmitSummary, type WorkerOptions, type WorkerEvent, type ScoreWorker, type ResultsOptions, type WaitOptions } from './pipelines/queue';
 export { niqe, defaultNiqeModelPath, type NiqeOptions } from './nr/niqe';
 export { brisque, type BrisqueOptions, type BrisqueFunction } from './nr/brisque';

@@ -1,6 +1,6 @@
 // Shared test helpers. Data under ../shared is not part of the repository: tests that need it
 // call sharedPath() and are skipped with a clear message when it is absent.
-import { spawnSync } from 'node:child_process';
+import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { IqaError } from '../lib/core/errors';
@@ -93,4 +93,25 @@ export async function worstSharedDelta(
     images += names.length;
   }
   return { worst, images };
+}
+
+/** Writes seeded deepIQA weights in the authors' Chainer HDF5 layout: `net` is a call of
+ * tools/export/wadiqam_model.py, e.g. 'seeded_fr_model(4, True)'. */
+export function writeChainerHdf5(python: string, net: string, out: string): SpawnSyncReturns<string> {
+  const code = `import sys; sys.path.insert(0, sys.argv[1]); from wadiqam_model import *; save_chainer_hdf5(${net}, sys.argv[2])`;
+  return spawnSync(python, ['-c', code, join(ROOT, 'tools/export'), out], { encoding: 'utf8' });
+}
+
+/** `iqa models import NAME --checkpoint FILE --python PYTHON` installing into `modelDir`. */
+export function cliImport(python: string, name: string, checkpoint: string, modelDir: string): SpawnSyncReturns<string> {
+  const env = { ...process.env, IQA_MODEL_DIR: modelDir };
+  return spawnSync(process.execPath, [join(ROOT, 'dist/cjs/cli/index.js'), 'models', 'import', name, '--checkpoint', checkpoint, '--python', python], { encoding: 'utf8', env });
+}
+
+/** One image's entry in the patch models' goldens (cnniqa, wadiqam, wadiqam_fr). */
+export interface PatchScored {
+  score: number;
+  patches: number;
+  patchScores?: number[];
+  patchWeights?: number[];
 }

@@ -3,7 +3,7 @@
 // registry is one of these; hyperiqa.ts is the first.
 import { IqaError } from '../core/errors';
 import type { ImageInput } from '../core/input';
-import { limitable, type CallOptions, type NrMetricFunction, type SettledBatch } from '../core/run';
+import { limitable, type CallOptions, type FrMetricFunction, type NrMetricFunction, type SettledBatch } from '../core/run';
 import { Model, type ModelLoadOptions } from './model';
 
 export interface DeepMetricOptions extends ModelLoadOptions {
@@ -16,8 +16,8 @@ export interface DeepNrMetric<O extends DeepMetricOptions = DeepMetricOptions> e
   model(o?: O): Promise<Model>;
 }
 
-/** A no-reference metric function over the model `defaultManifest` (a name or a path). */
-export function deepNrMetric<O extends DeepMetricOptions = DeepMetricOptions>(metricName: string, defaultManifest: string): DeepNrMetric<O> {
+/** The shared Models of one metric, one per (manifest, load options), and the per-call options. */
+function sharedModels<O extends DeepMetricOptions>(defaultManifest: string) {
   const models = new Map<string, Promise<Model>>();
   const split = (o: (O & CallOptions) | undefined) => {
     // maxInFlight/maxQueued are load options (the shared Model's own Limiter); `limiter` is per call.
@@ -38,15 +38,42 @@ export function deepNrMetric<O extends DeepMetricOptions = DeepMetricOptions>(me
     }
     return m;
   };
+  return { modelFor, call: (o?: O & CallOptions) => split(o).call };
+}
+
+/** A no-reference metric function over the model `defaultManifest` (a name or a path). */
+export function deepNrMetric<O extends DeepMetricOptions = DeepMetricOptions>(metricName: string, defaultManifest: string): DeepNrMetric<O> {
+  const { modelFor, call } = sharedModels<O>(defaultManifest);
   const batchSettled = async (imgs: readonly ImageInput[], o?: O & CallOptions): Promise<SettledBatch> => {
     if (!Array.isArray(imgs)) throw new IqaError('ERR_INPUT', `${metricName}.batch takes an array of images`);
-    return (await modelFor(o)).scoreManySettled(imgs, split(o).call);
+    return (await modelFor(o)).scoreManySettled(imgs, call(o));
   };
-  const fn = Object.assign(async (img: ImageInput, o?: O & CallOptions) => (await modelFor(o)).score(img, split(o).call), {
+  const fn = Object.assign(async (img: ImageInput, o?: O & CallOptions) => (await modelFor(o)).score(img, call(o)), {
     batch: async (imgs: readonly ImageInput[], o?: O & CallOptions) => (await batchSettled(imgs, o)).scores,
     batchSettled,
     metricName,
     model: modelFor,
   });
   return limitable(fn, 1) as unknown as DeepNrMetric<O>;
+}
+
+export interface DeepFrMetric<O extends DeepMetricOptions = DeepMetricOptions> extends FrMetricFunction<O> {
+  model(o?: O): Promise<Model>;
+}
+
+/** A full-reference metric function fn(ref, dist) over a model of task 'fr-iqa'. */
+export function deepFrMetric<O extends DeepMetricOptions = DeepMetricOptions>(metricName: string, defaultManifest: string): DeepFrMetric<O> {
+  const { modelFor, call } = sharedModels<O>(defaultManifest);
+  type Pairs = readonly (readonly [ImageInput, ImageInput])[];
+  const batchSettled = async (pairs: Pairs, o?: O & CallOptions): Promise<SettledBatch> => {
+    if (!Array.isArray(pairs)) throw new IqaError('ERR_INPUT', `${metricName}.batch takes an array of [reference, distorted] pairs`);
+    return (await modelFor(o)).scorePairsSettled(pairs, call(o));
+  };
+  const fn = Object.assign(async (ref: ImageInput, dist: ImageInput, o?: O & CallOptions) => (await modelFor(o)).scorePair(ref, dist, call(o)), {
+    batch: async (pairs: Pairs, o?: O & CallOptions) => (await batchSettled(pairs, o)).scores,
+    batchSettled,
+    metricName,
+    model: modelFor,
+  });
+  return limitable(fn, 2) as unknown as DeepFrMetric<O>;
 }

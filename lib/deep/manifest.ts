@@ -16,7 +16,8 @@ export interface ModelManifest {
   $schema?: string;
   schemaVersion: 1;
   name: string;
-  task: 'nr-iqa';
+  /** 'fr-iqa': the input is a stacked patch pair [N, 2C, H, W], reference channels first. */
+  task: 'nr-iqa' | 'fr-iqa';
   description?: string;
   model: { file: string; sha256?: string; variants?: { fp16?: { file: string; sha256?: string } } };
   input: {
@@ -105,6 +106,7 @@ export function validateManifest(m: unknown, where = 'manifest'): ModelManifest 
     const lc = mm.preprocess.localContrast;
     if (lc && u8) errs.push(`manifest.preprocess.localContrast: needs a float32 input`);
     if (lc && lc.window % 2 === 0) errs.push(`manifest.preprocess.localContrast.window: must be odd, got ${lc.window}`);
+    if (mm.task === 'fr-iqa' && u8) errs.push(`manifest.task: full-reference models take float32 NCHW patch pairs`);
     if (mm.preprocess.gray && mm.input.channels !== 1) errs.push(`manifest.preprocess.gray: only 1-channel inputs are converted to grey`);
   }
   if (errs.length) throw new IqaError('ERR_MODEL', `invalid model manifest ${where}:\n  ${errs.join('\n  ')}`);
@@ -206,6 +208,7 @@ export function nativeSpec(lm: LoadedManifest, modelPath: string, o: CropOverrid
     aggregate: m.score.aggregate ?? 'mean',
     weightOutput: m.score.weight?.output ?? '',
     weightEpsilon: m.score.weight?.epsilon ?? 0,
+    pair: m.task === 'fr-iqa',
     head: { type: m.head.type, outputs: headOutputs, sizes: m.head.sizes ?? [], bins: m.head.bins ?? [], softmax: m.head.softmax ?? false },
   };
 }

@@ -105,7 +105,7 @@ interface NativeModelInfo extends Omit<ModelInfo, 'manifestPath' | 'variant' | '
 
 interface ModelAddon {
   createModel(spec: object, engine: object): Promise<unknown>;
-  modelScore(handle: unknown, inputs: NativeInput[], decode: object, withCrops: boolean, abort?: unknown): Promise<NativeBatchResult>;
+  modelScore(handle: unknown, inputs: NativeInput[], decode: object, withCrops: boolean, abort?: unknown, refs?: NativeInput[]): Promise<NativeBatchResult>;
   modelInfo(handle: unknown): NativeModelInfo;
   modelClose(handle: unknown): Promise<void>;
 }
@@ -208,13 +208,42 @@ export class Model {
     if (this.closed) throw new IqaError('ERR_MODEL', `model '${this.loaded.manifest.name}' is closed`);
   }
 
-  private run(inputs: readonly ImageInput[], withCrops: boolean, call?: CallOptions) {
+  /** `refs`: the reference of each input (full-reference models; patches of the same place). */
+  private run(inputs: readonly ImageInput[], withCrops: boolean, call?: CallOptions, refs?: readonly ImageInput[]) {
     return admitted({ ...call, limiter: call?.limiter ?? this.limiter }, async (flag) => {
       this.ensureOpen();
       const { natives, bad } = normalize(inputs);
-      const r = await addon().modelScore(this.handle, natives, decodeOptions(call), withCrops, flag);
+      let refNatives: NativeInput[] | undefined;
+      if (refs) {
+        if (refs.length !== inputs.length) throw new IqaError('ERR_INPUT', 'references and distorted images differ in count');
+        const r = normalize(refs);
+        for (const [i, e] of r.bad) bad.set(i, e); // a bad reference fails its pair first
+        refNatives = r.natives;
+      }
+      const r = await addon().modelScore(this.handle, natives, decodeOptions(call), withCrops, flag, refNatives);
       return { ...settle(r, inputs, bad), values: r.values };
     });
+  }
+
+  /** Full-reference models (manifest task 'fr-iqa'): quality of `dist` against `ref` (same size). */
+  async scorePair(ref: ImageInput, dist: ImageInput, call?: CallOptions): Promise<number> {
+    const r = await this.run([dist], false, call, [ref]);
+    if (r.errors[0]) throw r.errors[0];
+    return r.scores[0];
+  }
+
+  /** The per-patch-pair scores of one (reference, distorted) pair (scorePair aggregates them). */
+  async scorePairCrops(ref: ImageInput, dist: ImageInput, call?: CallOptions): Promise<Float64Array> {
+    const r = await this.run([dist], true, call, [ref]);
+    if (r.errors[0]) throw r.errors[0];
+    return r.values[0] as Float64Array;
+  }
+
+  /** Scores many (reference, distorted) pairs in one native call, in order, with per-pair errors. */
+  async scorePairsSettled(pairs: readonly (readonly [ImageInput, ImageInput])[], call?: CallOptions): Promise<SettledBatch> {
+    if (!Array.isArray(pairs)) throw new IqaError('ERR_INPUT', 'scorePairsSettled takes an array of [reference, distorted] pairs');
+    const r = await this.run(pairs.map((p) => p[1]), false, call, pairs.map((p) => p[0]));
+    return { scores: r.scores, errors: r.errors };
   }
 
   /** Quality of one image: the mean (or the manifest's score.aggregate) of the head's score over its crops. */

@@ -5,7 +5,7 @@
 // table (test/registry.test.ts) all read this.
 import { IqaError } from '../core/errors';
 import type { FrMetricFunction, NrMetricFunction } from '../core/run';
-import { deepNrMetric } from '../deep/deep-metric';
+import { deepFrMetric, deepNrMetric } from '../deep/deep-metric';
 import { hyperiqa } from '../deep/hyperiqa';
 import { findManifest, isModelName } from '../deep/model-dir';
 import { readManifest } from '../deep/manifest';
@@ -78,6 +78,11 @@ function deepEntry(card: MetricCard, fn: NrMetricFunction<object>): NrEntry {
   return { kind: 'nr', card: full, fn, options: (cli) => cliOptions(full, cli) };
 }
 
+function deepFrEntry(card: MetricCard): FrEntry {
+  const full: MetricCard = { ...card, options: { ...DEEP_MODEL_OPTIONS, ...card.options } };
+  return { kind: 'fr', card: full, fn: deepFrMetric(card.name, card.manifest ?? card.name) as FrMetricFunction<object>, options: (cli) => cliOptions(full, cli) };
+}
+
 function build(): Record<string, MetricEntry> {
   const reg: Record<string, MetricEntry> = {
     brisque: classical(brisqueCard, brisque as NrMetricFunction<object>),
@@ -91,7 +96,11 @@ function build(): Record<string, MetricEntry> {
   // Deep models: one card each in models/zoo. hyperiqa keeps its named export.
   const named: Record<string, NrMetricFunction<object>> = { hyperiqa: hyperiqa as NrMetricFunction<object> };
   for (const card of zooCards().values()) {
-    if (card.kind !== 'nr' || card.available !== undefined && card.available !== true) continue;
+    if ((card.kind !== 'nr' && card.kind !== 'fr') || card.available !== undefined && card.available !== true) continue;
+    if (card.kind === 'fr') {
+      reg[card.name] = deepFrEntry(card);
+      continue;
+    }
     reg[card.name] = deepEntry(card, named[card.name] ?? (deepNrMetric(card.name, card.manifest ?? card.name) as NrMetricFunction<object>));
   }
   return reg;
@@ -108,7 +117,7 @@ export function registryCards(): MetricCard[] {
   return [...Object.values(metricRegistry).map((e) => e.card), ...[...zooCards().values()].filter((c) => !seen.has(c.name))];
 }
 
-const unregistered = new Map<string, NrEntry>();
+const unregistered = new Map<string, MetricEntry>();
 
 /**
  * The entry for a metric name: a registered metric, or a model manifest of that name found in the
@@ -128,21 +137,19 @@ export function resolveMetric(name: string): MetricEntry {
     const path = findManifest(name);
     if (path) {
       const { manifest } = readManifest(path);
-      const entry = deepEntry(
-        {
-          name,
-          kind: 'nr',
-          title: manifest.description ?? name,
-          direction: manifest.score.higherIsBetter ? 'higher' : 'lower',
-          range: manifest.score.range,
-          reference: { paper: manifest.description ?? 'user model', checkedAgainst: 'none known to the registry (a user model)' },
-          licence: manifest.source.license,
-          commercialUse: false,
-          options: {},
-          manifest: name,
-        },
-        deepNrMetric(name, path) as NrMetricFunction<object>,
-      );
+      const card: MetricCard = {
+        name,
+        kind: manifest.task === 'fr-iqa' ? 'fr' : 'nr',
+        title: manifest.description ?? name,
+        direction: manifest.score.higherIsBetter ? 'higher' : 'lower',
+        range: manifest.score.range,
+        reference: { paper: manifest.description ?? 'user model', checkedAgainst: 'none known to the registry (a user model)' },
+        licence: manifest.source.license,
+        commercialUse: false,
+        options: {},
+        manifest: path,
+      };
+      const entry = card.kind === 'fr' ? deepFrEntry(card) : deepEntry({ ...card, manifest: name }, deepNrMetric(name, path) as NrMetricFunction<object>);
       unregistered.set(name, entry);
       return entry;
     }

@@ -79,6 +79,7 @@ iqa::ort::ModelSpec to_spec(const Napi::Value& v) {
   s.aggregate = aggregate == "median" ? iqa::ort::Aggregate::Median : aggregate == "weighted" ? iqa::ort::Aggregate::Weighted : iqa::ort::Aggregate::Mean;
   s.weight_output = string_field(o, "weightOutput", "");
   s.weight_epsilon = number_field(o, "weightEpsilon", 0);
+  s.pair = bool_field(o, "pair", false);
   Napi::Object h = object_arg(o.Get("head"), "head");
   s.head.type = string_field(h, "type", "");
   s.head.outputs = string_list(h, "outputs");
@@ -119,14 +120,16 @@ Napi::Value tensors_to_js(Napi::Env env, const std::vector<iqa::ort::TensorInfo>
   return a;
 }
 
-// Two phases per call: every image is decoded, cropped and packed into the shared batcher in
-// parallel (OpenCV's pool), then the worker waits for the batches. Per-item errors.
+// Two phases per call: every image (with its reference, for full-reference models) is decoded,
+// cropped and packed into the shared batcher in parallel (OpenCV's pool), then the worker waits
+// for the batches. Per-item errors.
 class ModelScoreWorker : public BatchWorker {
  public:
-  ModelScoreWorker(Napi::Env env, ModelPtr model, std::shared_ptr<std::vector<iqa::ImageSource>> sources, iqa::DecodeOptions decode,
-                   bool with_crops, AbortFlag abort, std::vector<Napi::Reference<Napi::Value>> keep)
+  ModelScoreWorker(Napi::Env env, ModelPtr model, std::shared_ptr<std::vector<iqa::ImageSource>> sources,
+                   std::shared_ptr<std::vector<iqa::ImageSource>> refs, iqa::DecodeOptions decode, bool with_crops, AbortFlag abort,
+                   std::vector<Napi::Reference<Napi::Value>> keep)
       : BatchWorker(env, sources->size(), nullptr, abort, std::move(keep)), model_(std::move(model)), sources_(std::move(sources)),
-        decode_(decode), with_crops_(with_crops), pending_(sources_->size()), submitted_(sources_->size(), 0) {}
+        refs_(std::move(refs)), decode_(decode), with_crops_(with_crops), pending_(sources_->size()), submitted_(sources_->size(), 0) {}
 
  protected:
   void Execute() override {
@@ -135,7 +138,7 @@ class ModelScoreWorker : public BatchWorker {
       if (mark_if_aborted(out)) return;
       try {
         cv::Mat img = iqa::load_image((*sources_)[i], decode_);
-        pending_[i] = model_->submit(img);
+        pending_[i] = refs_ ? model_->submit_pair(iqa::load_image((*refs_)[i], decode_), img) : model_->submit(img);
         submitted_[i] = 1;
       } catch (...) {
         classify_exception(std::current_exception(), out.code, out.message);
@@ -159,6 +162,7 @@ class ModelScoreWorker : public BatchWorker {
  private:
   ModelPtr model_;
   std::shared_ptr<std::vector<iqa::ImageSource>> sources_;
+  std::shared_ptr<std::vector<iqa::ImageSource>> refs_;  // null: no-reference
   iqa::DecodeOptions decode_;
   bool with_crops_;
   std::vector<iqa::ort::Model::Pending> pending_;
@@ -181,7 +185,8 @@ Napi::Value CreateModel(const Napi::CallbackInfo& info) {
   });
 }
 
-// modelScore(handle, inputs[], decode, withCrops, abortFlag?) -> Promise<{scores, values, errors}>
+// modelScore(handle, inputs[], decode, withCrops, abortFlag?, refs[]?) -> Promise<{scores, values, errors}>
+// refs: the reference image of each input (full-reference models).
 Napi::Value ModelScore(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
     ModelPtr model = unwrap(info[0]);
@@ -193,7 +198,14 @@ Napi::Value ModelScore(const Napi::CallbackInfo& info) {
     AbortFlag abort = info[4].IsExternal() ? *info[4].As<Napi::External<std::shared_ptr<std::atomic<bool>>>>().Data() : nullptr;
     std::vector<Napi::Reference<Napi::Value>> keep;
     keep.push_back(Napi::Persistent(info[1]));
-    auto* w = new ModelScoreWorker(info.Env(), model, sources, decode, with_crops, abort, std::move(keep));
+    std::shared_ptr<std::vector<iqa::ImageSource>> refs;
+    if (info.Length() > 5 && info[5].IsArray()) {
+      Napi::Array r = info[5].As<Napi::Array>();
+      if (r.Length() != inputs.Length()) iqa::fail(ErrorCode::Input, "references and distorted images differ in number");
+      refs = std::make_shared<std::vector<iqa::ImageSource>>(to_image_sources(r));
+      keep.push_back(Napi::Persistent(info[5]));
+    }
+    auto* w = new ModelScoreWorker(info.Env(), model, sources, refs, decode, with_crops, abort, std::move(keep));
     w->Queue();
     return w->promise();
   });

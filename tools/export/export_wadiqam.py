@@ -39,19 +39,20 @@ PATCH = 32
 EPSILON = 1e-6  # nr_model.py: F.relu(self.fc2_a(a)) + 0.000001
 
 
-def load_model(a) -> WaDIQaMNR:
-    weighted = a.top == 'weighted'
+def load_model(a, tool: str = 'export_wadiqam', build=lambda a: WaDIQaMNR(a.top == 'weighted', a.divisor),
+               seeded=lambda a: seeded_model(a.seed, a.top == 'weighted', a.divisor), kind: str = 'NR'):
+    """The net of --weights random (seeded(a)) or of the Chainer HDF5 --checkpoint (build(a), loaded)."""
     if a.weights == 'random':
-        return seeded_model(a.seed, weighted, a.divisor)
+        return seeded(a)
     if not a.checkpoint:
-        sys.exit('export_wadiqam: --checkpoint FILE is required unless --weights random')
-    model = WaDIQaMNR(weighted, a.divisor)
+        sys.exit(f'{tool}: --checkpoint FILE is required unless --weights random')
+    model = build(a)
     try:
         load_chainer_hdf5(model, a.checkpoint)
     except OSError as e:  # not HDF5, truncated
-        sys.exit(f'export_wadiqam: cannot read {a.checkpoint} as a Chainer HDF5 file: {e}')
-    except (KeyError, RuntimeError) as e:
-        sys.exit(f'export_wadiqam: {a.checkpoint} is not a deepIQA NR model: {e}')
+        sys.exit(f'{tool}: cannot read {a.checkpoint} as a Chainer HDF5 file: {e}')
+    except (KeyError, RuntimeError) as e:  # RuntimeError: layer shapes of another model (NR vs FR)
+        sys.exit(f'{tool}: {a.checkpoint} is not a deepIQA {kind} model: {e}')
     return model.eval()
 
 

@@ -60,6 +60,12 @@ def seeded_model(seed: int, weighted: bool, divisor: int = 1) -> WaDIQaMNR:
     (torch's default init shrinks the activations layer by layer until every image scores the same)."""
     torch.manual_seed(seed)
     m = WaDIQaMNR(weighted, divisor)
+    return _seed(m, seed, lambda g: m.features(torch.rand(64, 3, 32, 32, generator=g) * 255))
+
+
+def _seed(m, seed: int, probe_features):
+    """seeded_model's recipe on `m`; probe_features(generator) gives the head's input on seeded
+    random patches (NR: the features; FR: the fused pair features)."""
     with torch.no_grad():
         for mod in m.modules():
             if isinstance(mod, (nn.Conv2d, nn.Linear)):
@@ -69,8 +75,7 @@ def seeded_model(seed: int, weighted: bool, divisor: int = 1) -> WaDIQaMNR:
         # float32 rounding stays far below the parity tolerance (as a trained net's small weights do).
         m.conv1.weight /= 255
         m.conv1.bias /= 255
-        g = torch.Generator().manual_seed(seed)
-        f = m.features(torch.rand(64, 3, 32, 32, generator=g) * 255)
+        f = probe_features(torch.Generator().manual_seed(seed))
         m.fc2_a.bias -= m.fc2_a(F.relu(m.fc1_a(f))).median()
         m.fc2.weight *= 10
         m.fc2.bias *= 10
@@ -115,3 +120,51 @@ def save_chainer_hdf5(model: WaDIQaMNR, path: str) -> None:
             layer = getattr(model, name)
             f.create_dataset(f'{name}/W', data=layer.weight.detach().numpy())
             f.create_dataset(f'{name}/b', data=layer.bias.detach().numpy())
+
+
+# Full-reference fusion orders of the three 512-d patch features (distorted d, reference r).
+FUSIONS = {
+    'authors': 'concat(f_d - f_r, f_d, f_r)',  # deepIQA fr_model.py, lidq92's FRnet
+    'pyiqa': 'concat(f_r, f_d, f_d - f_r)',    # pyiqa wadiqam_arch.py: its weights expect this order
+}
+
+
+class WaDIQaMFR(WaDIQaMNR):
+    """DIQaM-FR / WaDIQaM-FR: the NR feature extractor run on the reference and the distorted patch
+    (shared, Siamese weights), the three features fused (FUSIONS), fc1 / fc1_a taking 3 x 512.
+    Input: one stacked patch pair N x 6 x 32 x 32, channels 0..2 the reference, 3..5 the
+    distorted patch (iqa-node's task 'fr-iqa' input)."""
+
+    def __init__(self, weighted: bool = True, divisor: int = 1, fusion: str = 'authors'):
+        super().__init__(weighted, divisor)
+        f = WIDTHS[-1] // divisor
+        self.fc1 = nn.Linear(3 * f, f)
+        self.fc1_a = nn.Linear(3 * f, f)
+        if fusion not in FUSIONS:
+            raise ValueError(f'fusion must be one of {", ".join(FUSIONS)}')
+        self.fusion = fusion
+
+    def fused(self, x):
+        f_r, f_d = self.features(x[:, :3]), self.features(x[:, 3:])
+        parts = (f_d - f_r, f_d, f_r) if self.fusion == 'authors' else (f_r, f_d, f_d - f_r)
+        return torch.cat(parts, 1)
+
+    def forward(self, x):
+        f = self.fused(x)
+        q = self.fc2(F.relu(self.fc1(f)))
+        if not self.weighted:
+            return q
+        return q, self.fc2_a(F.relu(self.fc1_a(f)))
+
+
+def seeded_fr_model(seed: int, weighted: bool, divisor: int = 1, fusion: str = 'authors') -> WaDIQaMFR:
+    """seeded_model's recipe for the FR net: the weight bias centred on seeded random pairs (a
+    reference and a noisier copy of it) so that patch weights fall on both sides of the ReLU."""
+    torch.manual_seed(seed)
+    m = WaDIQaMFR(weighted, divisor, fusion)
+
+    def probe(g):
+        ref = torch.rand(64, 3, 32, 32, generator=g) * 255
+        dist = (ref + torch.randn(64, 3, 32, 32, generator=g) * 40).clamp(0, 255)
+        return m.fused(torch.cat([ref, dist], 1))
+    return _seed(m, seed, probe)

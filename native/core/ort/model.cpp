@@ -77,6 +77,7 @@ Model::Model(ModelSpec spec, EngineOptions opts) : spec_(std::move(spec)), opts_
   if (spec_.width <= 0 || spec_.height <= 0) fail(ErrorCode::Model, "input width and height must be positive");
   for (int c = 0; c < 3; ++c)
     if (!(spec_.stdev[c] > 0)) fail(ErrorCode::Model, "normalisation std must be positive");
+  if (spec_.pair && spec_.uint8_nhwc) fail(ErrorCode::Model, "full-reference models take float32 NCHW patch pairs, not uint8 NHWC");
   if (spec_.local_contrast_window > 0 && spec_.uint8_nhwc) fail(ErrorCode::Model, "local contrast normalisation needs a float32 input (uint8 inputs are normalised inside the graph)");
   session_ = std::make_unique<Session>(spec_.model_path, opts_.session);
 
@@ -92,7 +93,7 @@ Model::Model(ModelSpec spec, EngineOptions opts) : spec_(std::move(spec)), opts_
                                " (export fp16 models with float32 inputs)");
   bool full = spec_.crop == CropPolicy::Full;
   const int64_t H = full ? -1 : spec_.height, W = full ? -1 : spec_.width;
-  std::vector<int64_t> want = spec_.uint8_nhwc ? std::vector<int64_t>{-1, H, W, spec_.channels} : std::vector<int64_t>{-1, spec_.channels, H, W};
+  std::vector<int64_t> want = spec_.uint8_nhwc ? std::vector<int64_t>{-1, H, W, spec_.channels} : std::vector<int64_t>{-1, tensor_channels(), H, W};
   bool ok = in.shape.size() == 4;
   for (size_t i = 1; ok && i < 4; ++i) ok = want[i] < 0 || in.shape[i] < 0 || in.shape[i] == want[i];
   if (!ok) fail(ErrorCode::Model, "input '" + in.name + "' has shape " + dims_text(in.shape) + " but the manifest declares " + dims_text(want));
@@ -137,9 +138,11 @@ Model::Model(ModelSpec spec, EngineOptions opts) : spec_(std::move(spec)), opts_
       [s](size_t bytes) { return s->alloc_host(bytes); }, [s](uint8_t* p) { s->free_host(p); }, row_values());
 }
 
-size_t Model::sample_bytes() const {
+size_t Model::image_bytes() const {
   return size_t(spec_.channels) * spec_.height * spec_.width * (spec_.uint8_nhwc ? 1 : sizeof(float));
 }
+
+size_t Model::sample_bytes() const { return image_bytes() * (spec_.pair ? 2 : 1); }
 
 void Model::pack(const cv::Mat& roi, uint8_t* dst) const {
   if (!spec_.uint8_nhwc) {
@@ -174,7 +177,7 @@ Model::~Model() = default;
 
 void Model::run_batch(const uint8_t* input, size_t n, double* values, int height, int width) const {
   std::vector<int64_t> shape = spec_.uint8_nhwc ? std::vector<int64_t>{int64_t(n), height, width, spec_.channels}
-                                                : std::vector<int64_t>{int64_t(n), spec_.channels, height, width};
+                                                : std::vector<int64_t>{int64_t(n), tensor_channels(), height, width};
   session_->run(input, spec_.uint8_nhwc ? ONNX_TENSOR_ELEMENT_DATA_TYPE_UINT8 : ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT, shape, run_outputs_, [&](const std::vector<OutputView>& outs) {
     for (size_t i = 0; i < outs.size(); ++i)
       if (outs[i].shape.empty() || outs[i].shape[0] != int64_t(n))
@@ -210,21 +213,47 @@ cv::Mat Model::prepare(const cv::Mat& img) const {
 }
 
 Model::Pending Model::submit(const cv::Mat& img) const {
-  cv::Mat m = prepare(img);
+  if (spec_.pair) fail(ErrorCode::Input, "model '" + spec_.name + "' is full-reference: score (reference, distorted) image pairs");
+  return submit_prepared(prepare(img), nullptr);
+}
+
+Model::Pending Model::submit_pair(const cv::Mat& ref, const cv::Mat& dist) const {
+  if (!spec_.pair) fail(ErrorCode::Input, "model '" + spec_.name + "' is no-reference: it scores one image, not a (reference, distorted) pair");
+  if (ref.empty() || dist.empty()) fail(ErrorCode::Input, "empty image");
+  if (ref.size() != dist.size())
+    fail(ErrorCode::Input, "reference " + std::to_string(ref.cols) + "x" + std::to_string(ref.rows) + " and distorted " + std::to_string(dist.cols) + "x" +
+                               std::to_string(dist.rows) + " images differ in size: a full-reference model compares aligned patches");
+  const cv::Mat r = prepare(ref);
+  return submit_prepared(prepare(dist), &r);
+}
+
+Model::Pending Model::submit_prepared(const cv::Mat& m, const cv::Mat* ref) const {
+  // A sample: the crop of `m`, after the same crop of `ref` for pairs (reference channels first).
+  // The pixel limit applies to the prepared image (after any resize), once per image or pair.
   if (spec_.max_pixels > 0 && int64_t(m.total()) > spec_.max_pixels)
     fail(ErrorCode::TooLarge, "image of " + std::to_string(m.cols) + "x" + std::to_string(m.rows) + " = " + std::to_string(m.total()) + " pixels is over the " +
                                   std::to_string(spec_.max_pixels) + "-pixel limit of model '" + spec_.name + "' (its memory grows with the image; resize it first)");
+  auto pack_sample = [&](const cv::Rect& r, uint8_t* dst) {
+    if (!ref) return pack(m(r), dst);
+    pack((*ref)(r), dst);
+    pack(m(r), dst + image_bytes());
+  };
   Pending p;
   if (spec_.crop == CropPolicy::Full) {
     // Whole image at its own size: shapes differ per image, so it runs alone (still thread-safe).
-    std::vector<float> tensor(size_t(spec_.channels) * m.rows * m.cols);  // float-sized: fits uint8 too
-    pack(m, reinterpret_cast<uint8_t*>(tensor.data()));
+    std::vector<float> tensor(size_t(tensor_channels()) * m.rows * m.cols);  // float-sized: fits uint8 too
+    if (!ref) {
+      pack(m, reinterpret_cast<uint8_t*>(tensor.data()));
+    } else {
+      pack(*ref, reinterpret_cast<uint8_t*>(tensor.data()));
+      pack(m, reinterpret_cast<uint8_t*>(tensor.data() + size_t(spec_.channels) * m.rows * m.cols));
+    }
     p.direct_scores.resize(row_values());  // one row: its score (and weight)
     run_batch(reinterpret_cast<const uint8_t*>(tensor.data()), 1, p.direct_scores.data(), m.rows, m.cols);
     return p;
   }
   std::vector<cv::Rect> rects = crop_rects(m.size(), cv::Size(spec_.width, spec_.height), spec_.crop, spec_.crop_count, spec_.crop_seed, spec_.grid);
-  p.ticket = batcher_->submit(rects.size(), [&](size_t i, uint8_t* dst) { pack(m(rects[i]), dst); });
+  p.ticket = batcher_->submit(rects.size(), [&](size_t i, uint8_t* dst) { pack_sample(rects[i], dst); });
   return p;
 }
 

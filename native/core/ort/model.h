@@ -67,6 +67,9 @@ struct ModelSpec {
   int64_t max_pixels = 0;
   Aggregate aggregate = Aggregate::Mean;
   std::string weight_output;    // Weighted: the per-crop weight output ([N] or [N, 1])
+  // Full-reference (manifest task 'fr-iqa'): one input [N, 2C, H, W] per patch pair, channels
+  // [0, C) the reference crop, [C, 2C) the distorted crop at the same place (submit_pair).
+  bool pair = false;
   double weight_epsilon = 0;    // Weighted: added after the ReLU
   HeadSpec head;
 };
@@ -114,6 +117,9 @@ class Model {
   };
   // Resizes/crops/packs `img` (canonical cv::Mat) into the batcher; thread-safe.
   Pending submit(const cv::Mat& img) const;
+  // Full-reference models: the same crops of both images (same size, else ERR_INPUT), packed
+  // as one stacked sample per crop.
+  Pending submit_pair(const cv::Mat& ref, const cv::Mat& dist) const;
   // Waits for a pending image; fills per-crop scores if asked (and their pooling weights for
   // Aggregate::Weighted); returns their mean, median or weighted mean (spec.aggregate).
   double wait(const Pending& p, std::vector<double>* crop_scores = nullptr, std::vector<double>* crop_weights = nullptr) const;
@@ -130,6 +136,9 @@ class Model {
   void run_batch(const uint8_t* input, size_t n, double* values, int height, int width) const;
   size_t row_values() const { return spec_.aggregate == Aggregate::Weighted ? 2 : 1; }
   void pack(const cv::Mat& roi, uint8_t* dst) const;
+  size_t image_bytes() const;  // one image's part of a sample (half of it for pairs)
+  int tensor_channels() const { return spec_.channels * (spec_.pair ? 2 : 1); }
+  Pending submit_prepared(const cv::Mat& m, const cv::Mat* ref) const;
   cv::Mat prepare(const cv::Mat& img) const;
 
   ModelSpec spec_;
