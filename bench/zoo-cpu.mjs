@@ -4,9 +4,10 @@
 // with the same threads, in one run; prints images/s, the ratio, peak memory and the score
 // agreement. Models: cnniqa (the authors' LIVE weights when ../shared has them, else seeded) and
 // wadiqam-nr (seeded full-size weights: no authors' checkpoint is reachable here; ~0.1 GFLOP per
-// patch, so it gets `--wadiqam-images` images, default 10).
+// patch, so it gets `--wadiqam-images` images, default 10) and koniqplusplus (seeded full-size
+// ResNeXt-101 32x8d weights, one 480 x 640 pass per image: `--koniqpp-images`, default 5).
 //
-//   node bench/zoo-cpu.mjs [--images 100] [--wadiqam-images 10] [--threads 2] [--max-batch N (default: the library's)] [--only NAME]
+//   node bench/zoo-cpu.mjs [--images 100] [--wadiqam-images 10] [--koniqpp-images 5] [--threads 2] [--max-batch N (default: the library's)] [--only NAME]
 // Needs dist/ (npm run build:ts), /work/pyenv (or IQA_PYTHON) with torch + onnx + onnxruntime,
 // and ../shared/data/biq2021. Exports are cached in $IQA_BENCH_CACHE (/tmp/iqa-bench).
 import { execFileSync } from 'node:child_process';
@@ -18,7 +19,7 @@ import { parseArgs } from 'node:util';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const { values: o } = parseArgs({
-  options: { images: { type: 'string', default: '100' }, 'wadiqam-images': { type: 'string', default: '10' }, threads: { type: 'string', default: '2' }, 'max-batch': { type: 'string', default: '0' }, only: { type: 'string' } },
+  options: { images: { type: 'string', default: '100' }, 'wadiqam-images': { type: 'string', default: '10' }, 'koniqpp-images': { type: 'string', default: '5' }, threads: { type: 'string', default: '2' }, 'max-batch': { type: 'string', default: '0' }, only: { type: 'string' } },
 });
 const N = Number(o.images);
 const THREADS = Number(o.threads);
@@ -47,6 +48,13 @@ const models = [
     checkpoint: '', // none reachable: seeded full-size weights
     export: (dir) => [join(root, 'tools/export/export_wadiqam.py'), '--weights', 'random', '--seed', '0', '--out-dir', dir],
   },
+  {
+    name: 'koniqplusplus',
+    images: Number(o['koniqpp-images']),
+    checkpoint: '', // none reachable: seeded full-size weights
+    manifest: 'koniqplusplus.json',
+    export: (dir) => [join(root, 'tools/export/export_koniqplusplus.py'), '--weights', 'random', '--seed', '0', '--out-dir', dir],
+  },
 ].filter((m) => !o.only || m.name === o.only);
 
 const rows = [];
@@ -54,7 +62,8 @@ for (const m of models) {
   const files = allFiles.slice(0, m.images);
   const ck = m.checkpoint && existsSync(m.checkpoint) ? m.checkpoint : undefined;
   const dir = join(cache, `${m.name}-${ck ? 'authors' : 'seed0'}`);
-  if (!existsSync(join(dir, 'manifest.json'))) {
+  const manifest = join(dir, m.manifest ?? 'manifest.json');
+  if (!existsSync(manifest)) {
     mkdirSync(dir, { recursive: true });
     execFileSync(python, m.export(dir, ck), { stdio: ['ignore', 'ignore', 'inherit'] });
   }
@@ -62,7 +71,7 @@ for (const m of models) {
   const ref = JSON.parse(execFileSync(python, torchArgs, { encoding: 'utf8', maxBuffer: 1 << 26, stdio: ['ignore', 'pipe', 'ignore'] }).trim().split('\n').pop());
 
   const rssBefore = process.memoryUsage().rss;
-  const model = await Model.load(join(dir, 'manifest.json'), { intraOpThreads: THREADS, ...(MAX_BATCH ? { maxBatch: MAX_BATCH } : {}) });
+  const model = await Model.load(manifest, { intraOpThreads: THREADS, ...(MAX_BATCH ? { maxBatch: MAX_BATCH } : {}) });
   await model.scoreMany(files.slice(0, 2)); // warm-up, as the reference's
   const t = performance.now();
   const ours = await model.scoreMany(files);
@@ -85,9 +94,9 @@ for (const m of models) {
 }
 
 console.log(`BIQ2021 images (512x512 JPEG), ${THREADS} threads, decode included on both sides`);
-console.log('model    weights  images  pytorch img/s  ours img/s  ratio   pytorch peak RSS  ours RSS growth  max |score delta|');
+console.log('model         weights  images  pytorch img/s  ours img/s  ratio   pytorch peak RSS  ours RSS growth  max |score delta|');
 for (const r of rows)
   console.log(
-    `${r.model.padEnd(8)} ${r.weights.padEnd(8)} ${String(r.images).padStart(6)} ${r.torchImagesPerSecond.toFixed(2).padStart(13)} ${r.oursImagesPerSecond.toFixed(2).padStart(11)} ${(r.ratio.toFixed(2) + 'x').padStart(6)}   ${(r.torchPeakRssMiB.toFixed(0) + ' MiB').padStart(16)} ${(r.oursRssGrowthMiB.toFixed(0) + ' MiB').padStart(16)}  ${r.maxScoreDelta.toExponential(1)}`,
+    `${r.model.padEnd(13)} ${r.weights.padEnd(8)} ${String(r.images).padStart(6)} ${r.torchImagesPerSecond.toFixed(2).padStart(13)} ${r.oursImagesPerSecond.toFixed(2).padStart(11)} ${(r.ratio.toFixed(2) + 'x').padStart(6)}   ${(r.torchPeakRssMiB.toFixed(0) + ' MiB').padStart(16)} ${(r.oursRssGrowthMiB.toFixed(0) + ' MiB').padStart(16)}  ${r.maxScoreDelta.toExponential(1)}`,
   );
 console.log(JSON.stringify(rows));

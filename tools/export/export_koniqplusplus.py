@@ -16,7 +16,6 @@ Checks ONNX Runtime against PyTorch on a seeded batch before writing the manifes
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 
@@ -24,8 +23,8 @@ import numpy as np
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from export_common import sha256  # noqa: E402
-from koniqplusplus_model import DEFECTS, FULL, TINY, KonIQPlusPlus, randomize  # noqa: E402
+from export_common import check_weights_arguments, export_arguments, float_rgb_input, manifest_head, sha256, write_manifest  # noqa: E402
+from koniqplusplus_model import DEFECTS, FULL, TINY, KonIQPlusPlus, seeded  # noqa: E402
 
 MEAN, STD = [0.485, 0.456, 0.406], [0.229, 0.224, 0.225]
 
@@ -56,13 +55,10 @@ class Outputs(torch.nn.Module):
 
 def build(args):
     cfg = TINY if args.config == 'tiny' else FULL
-    net = KonIQPlusPlus(cfg)
     if args.weights == 'random':
-        torch.manual_seed(args.seed)
-        randomize(net, args.seed)
-        g = torch.Generator().manual_seed(args.seed + 1)
-        k, b = float(torch.rand(1, generator=g) * 20 + 10), float(torch.rand(1, generator=g) * 40 + 30)
+        net, k, b = seeded(cfg, args.seed)
     else:
+        net = KonIQPlusPlus(cfg)
         state, k, b = load_checkpoint(args.checkpoint)
         missing, unexpected = net.load_state_dict(state, strict=False)
         unexpected = [u for u in unexpected if not u.endswith('num_batches_tracked')]
@@ -73,19 +69,11 @@ def build(args):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument('--checkpoint')
-    ap.add_argument('--weights', choices=['checkpoint', 'random'], default='checkpoint')
-    # tiny: the test fixture's narrow widths (with --weights random, or a checkpoint of that shape in tests)
-    ap.add_argument('--config', choices=['full', 'tiny'], default='full')
-    ap.add_argument('--seed', type=int, default=0)
-    ap.add_argument('--out-dir', required=True)
-    ap.add_argument('--name', default='koniqplusplus')
-    ap.add_argument('--opset', type=int, default=17)
-    ap.add_argument('--tol', type=float, default=1e-4)
+    # --config tiny: the test fixture's narrow widths (seeded, or a checkpoint of that shape in tests)
+    export_arguments(ap, 'koniqplusplus')
     ap.add_argument('--save-state', help='also save {state, k, b} here, for reference runs')
     args = ap.parse_args()
-    if args.weights == 'checkpoint' and not args.checkpoint:
-        sys.exit('--checkpoint FILE is required (or --weights random for seeded test weights)')
+    check_weights_arguments(args)
     cfg, net, k, b = build(args)
     os.makedirs(args.out_dir, exist_ok=True)
     path = os.path.join(args.out_dir, f'{args.name}.onnx')
@@ -108,15 +96,10 @@ def main():
     src = ({'url': 'https://github.com/SSL92/koniqplusplus (no checkpoint published)', 'sha256': sha256(args.checkpoint), 'license': 'no licence stated (SSL92/koniqplusplus has no licence file)'}
            if args.checkpoint else {'license': 'test model with seeded random weights (no checkpoint)', 'note': f'seed {args.seed}, config {args.config}'})
     manifest = {
-        '$schema': 'https://iqa-node.dev/schema/manifest.json',
-        'schemaVersion': 1,
-        'name': args.name,
-        'task': 'nr-iqa',
-        'description': 'KonIQ++ (Su et al., BMVC 2021): ResNeXt-101 32x8d taps, quality and defect side networks with SoftPool fusion; score q k + b, four defect predictions'
-        + (' [reduced widths, test model]' if args.config == 'tiny' else ''),
+        **manifest_head(args.name, 'KonIQ++ (Su et al., BMVC 2021): ResNeXt-101 32x8d taps, quality and defect side networks with SoftPool fusion; score q k + b, four defect predictions'
+        + (' [reduced widths, test model]' if args.config == 'tiny' else '')),
         'model': {'file': os.path.basename(path), 'sha256': sha256(path)},
-        'input': {'name': 'input', 'layout': 'NCHW', 'width': cfg.width, 'height': cfg.height, 'channels': 3, 'colorOrder': 'rgb', 'dtype': 'float32',
-                  'batch': 'dynamic', 'normalize': {'scale': 'unit', 'mean': MEAN, 'std': STD}},
+        'input': float_rgb_input(cfg.width, cfg.height, MEAN, STD),
         # The global SoftPool scales by h / w: the authors' 480 x 640 resize is part of the model.
         'preprocess': {'crop': {'policy': 'resize'}, 'resize': {'width': cfg.width, 'height': cfg.height, 'interp': 'pil-bilinear'}},
         'outputs': [{'name': 'quality', 'shape': ['batch', 1]}, {'name': 'defects', 'shape': ['batch', 4]}],
@@ -125,9 +108,7 @@ def main():
         'source': src,
         'export': {'tool': 'tools/export/export_koniqplusplus.py', 'config': cfg.to_dict(), 'torch': torch.__version__, 'opset': args.opset},
     }
-    with open(os.path.join(args.out_dir, f'{args.name}.json'), 'w') as f:
-        json.dump(manifest, f, indent=2)
-        f.write('\n')
+    write_manifest(args.out_dir, args.name, manifest)
     print(f'wrote {path} ({os.path.getsize(path) / 2**20:.2f} MB) and {args.name}.json')
 
 

@@ -174,3 +174,11 @@ def randomize(net: nn.Module, seed: int) -> nn.Module:
                 m.running_mean.copy_(torch.randn(m.running_mean.shape, generator=g) * 0.1)
                 m.running_var.copy_(0.5 + torch.rand(m.running_var.shape, generator=g))
     return net.eval()
+
+
+def seeded(cfg: Config, seed: int):
+    """The export tool's --weights random model and its k, b (also what the benchmark rebuilds)."""
+    net = randomize(KonIQPlusPlus(cfg), seed)
+    g = torch.Generator().manual_seed(seed + 1)
+    k, b = float(torch.rand(1, generator=g) * 20 + 10), float(torch.rand(1, generator=g) * 40 + 30)
+    return net, k, b
