@@ -4,7 +4,7 @@
 // seeded tiny-width model (test/golden/koniqplusplus.json from scripts/golden/koniqplusplus_golden.py),
 // and the manifest mechanisms it needs: head.extras (Model.detail) and score.affine.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -111,6 +111,25 @@ describe('head.extras and score.affine in manifests', () => {
     expect(e.code).toBe('ERR_MODEL');
     expect(e.message).toMatch(/defects/);
   });
+});
+
+describe('iqa score --format jsonl with a model that has extras (no Python needed)', () => {
+  it('writes the four defects next to the score, and an error record without them for a broken file', () => {
+    const CLI = join(ROOT, 'dist/cjs/cli/index.js');
+    const g = golden.images[0];
+    const broken = join(tmp, 'broken.png');
+    writeFileSync(broken, 'not a png');
+    const r = spawnSync(process.execPath, [CLI, 'score', '--metric', 'koniqplusplus', '--model', MANIFEST, '--format', 'jsonl', '--no-progress', imagePath(g), broken], { encoding: 'utf8' });
+    expect(r.status).toBe(1); // one input failed
+    const [ok, bad] = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { score?: number; extras?: Record<string, number>; error?: { code: string } });
+    expect(Math.abs(ok.score! - g.score)).toBeLessThanOrEqual(TOL);
+    for (const n of DEFECTS) expect(Math.abs(ok.extras![n] - g.defects[n])).toBeLessThanOrEqual(TOL);
+    expect(bad.error?.code).toBe('ERR_DECODE');
+    expect(bad.extras).toBeUndefined();
+    // CSV keeps its fixed columns.
+    const csv = spawnSync(process.execPath, [CLI, 'score', '--metric', 'koniqplusplus', '--model', MANIFEST, '--format', 'csv', '--no-progress', imagePath(g)], { encoding: 'utf8' });
+    expect(csv.stdout.split('\n')[0]).toBe('input,metric,score,error_code,error_message');
+  }, 60_000);
 });
 
 // The authors' checkpoint layout (a dict with 'model', 'k', 'b'; DataParallel 'module.' names) of
