@@ -31,7 +31,7 @@ describe(`Pillow resize parity (${golden.cases.length} cases)`, () => {
   }
 
   it('an unknown backend is ERR_INPUT naming the choices', async () => {
-    const e = await rejection(preprocess(join(ROOT, 'test/fixtures/images/rgb8.png'), { resize: { width: 8, height: 8, interp: 'pil-nearest' as 'pil-bilinear' } }));
+    const e = await rejection(preprocess(join(ROOT, 'test/fixtures/images/rgb8.png'), { resize: { width: 8, height: 8, interp: 'pil-sinc' as 'pil-bilinear' } }));
     expect(e.code).toBe('ERR_INPUT');
     expect(e.message).toMatch(/pil-bilinear/);
   });

@@ -37,6 +37,8 @@ export interface ModelManifest {
     crop: { policy: CropPolicy; count?: number; seed?: number; grid?: 'floor' | 'range-exclusive' };
     /** Per-patch local contrast normalisation after input.normalize. */
     localContrast?: { window: number; constant: number };
+    /** Largest image the model takes, in pixels (after any resize): larger is ERR_TOO_LARGE. */
+    maxPixels?: number;
   };
   outputs: { name: string; shape: (number | string)[] }[];
   head: {
@@ -220,6 +222,7 @@ export function nativeSpec(lm: LoadedManifest, modelPath: string, o: CropOverrid
     gray: m.preprocess.gray ?? 'opencv',
     localContrastWindow: m.preprocess.localContrast?.window ?? 0,
     localContrastConstant: m.preprocess.localContrast?.constant ?? 1,
+    maxPixels: m.preprocess.maxPixels ?? 0,
     aggregate: m.score.aggregate ?? 'mean',
     weightOutput: m.score.weight?.output ?? '',
     weightEpsilon: m.score.weight?.epsilon ?? 0,

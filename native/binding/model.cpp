@@ -72,6 +72,7 @@ iqa::ort::ModelSpec to_spec(const Napi::Value& v) {
   s.gray = iqa::parse_gray(string_field(o, "gray", "opencv"));
   s.local_contrast_window = int(number_field(o, "localContrastWindow", 0));
   s.local_contrast_c = number_field(o, "localContrastConstant", 1);
+  s.max_pixels = int64_t(number_field(o, "maxPixels", 0));
   const std::string aggregate = string_field(o, "aggregate", "mean");
   if (aggregate != "mean" && aggregate != "median" && aggregate != "weighted")
     iqa::fail(iqa::ErrorCode::Model, "unknown score aggregate '" + aggregate + "' (mean, median, weighted)");

@@ -19,7 +19,7 @@ from PIL import Image
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SHARED = os.path.join(os.path.dirname(ROOT), 'shared', 'data', 'calibration', 'dist_dir')
-FILTERS = {'pil-box': Image.Resampling.BOX, 'pil-bilinear': Image.Resampling.BILINEAR, 'pil-hamming': Image.Resampling.HAMMING,
+FILTERS = {'pil-nearest': Image.Resampling.NEAREST, 'pil-box': Image.Resampling.BOX, 'pil-bilinear': Image.Resampling.BILINEAR, 'pil-hamming': Image.Resampling.HAMMING,
            'pil-bicubic': Image.Resampling.BICUBIC, 'pil-lanczos': Image.Resampling.LANCZOS}
 
 # (image relative to the repository or to ../shared, output width, height)

@@ -52,3 +52,15 @@ def check_weights_arguments(args) -> None:
     import sys
     if args.weights == 'checkpoint' and not args.checkpoint:
         sys.exit('--checkpoint FILE is required (or --weights random for seeded test weights)')
+
+
+def seed_batchnorm_stats(net, seed: int) -> None:
+    """Non-trivial BatchNorm2d running statistics for a seeded test model (mean ~ N(0, 0.1), var in
+    [0.5, 1.5)), from torch.Generator(seed), so that the graph's BN folding is exercised and a
+    seeded model's outputs vary with its input like a trained one's."""
+    import torch
+    g = torch.Generator().manual_seed(seed)
+    for m in net.modules():
+        if isinstance(m, torch.nn.BatchNorm2d):
+            m.running_mean.copy_(torch.randn(m.running_mean.shape, generator=g) * 0.1)
+            m.running_var.copy_(torch.rand(m.running_var.shape, generator=g) + 0.5)

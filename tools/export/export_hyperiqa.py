@@ -30,7 +30,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from export_common import sha256  # noqa: E402
+from export_common import seed_batchnorm_stats, sha256  # noqa: E402
 from hyperiqa_model import FULL, TINY, HyperNet, HyperNetForExport, IMAGENET_MEAN, IMAGENET_STD, OUTPUT_NAMES, reference_scores  # noqa: E402
 
 AUTHORS_URL = 'https://drive.google.com/file/d/1OOUmnbvpGea0LIGpIWEbOyxfWx6UCiiE/view (koniq_pretrained.pkl, linked from https://github.com/SSL92/hyperIQA)'
@@ -77,11 +77,7 @@ def build(args):
     src = {'url': None, 'sha256': None, 'license': None}
     if args.weights == 'random':
         # Random BN statistics so that the random model's outputs vary with the input like a trained one's.
-        g = torch.Generator().manual_seed(args.seed + 1)
-        for m in net.modules():
-            if isinstance(m, torch.nn.BatchNorm2d):
-                m.running_mean.copy_(torch.randn(m.running_mean.shape, generator=g) * 0.1)
-                m.running_var.copy_(torch.rand(m.running_var.shape, generator=g) + 0.5)
+        seed_batchnorm_stats(net, args.seed + 1)
         src.update(url=None, license='test model with seeded random weights (no checkpoint)', note=f'torch.manual_seed({args.seed}), config {args.config}')
     else:
         if not args.checkpoint:

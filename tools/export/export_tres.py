@@ -31,7 +31,7 @@ import torch
 import torch.nn as nn
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from export_common import check_weights_arguments, export_arguments, float_rgb_input, manifest_head, sha256, write_manifest  # noqa: E402
+from export_common import check_weights_arguments, export_arguments, float_rgb_input, manifest_head, seed_batchnorm_stats, sha256, write_manifest  # noqa: E402
 from tres_model import FULL, TINY, TReS  # noqa: E402
 
 MEAN = [0.485, 0.456, 0.406]
@@ -67,11 +67,7 @@ def build(args):
             sys.exit(f'{args.checkpoint} is not a TReS state dict: missing {missing[:6]}, unexpected {unexpected[:6]}')
     else:
         # Non-trivial BatchNorm statistics so the test graph exercises them.
-        g = torch.Generator().manual_seed(args.seed + 1)
-        for m in net.modules():
-            if isinstance(m, nn.BatchNorm2d):
-                m.running_mean.copy_(torch.randn(m.running_mean.shape, generator=g) * 0.1)
-                m.running_var.copy_(torch.rand(m.running_var.shape, generator=g) + 0.5)
+        seed_batchnorm_stats(net, args.seed + 1)
     return cfg, net.eval()
 
 

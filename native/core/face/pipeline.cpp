@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "common/error.h"
+#include "common/splitmix64.h"
 
 namespace iqa::face {
 
@@ -56,20 +57,6 @@ FaceModel::FaceModel(FaceModelSpec spec, const ort::SessionOptions& opts)
   }
 }
 
-namespace {
-
-// iqa-node's documented generator (as the crop positions): uniform doubles in [0, 1).
-struct SplitMix64 {
-  uint64_t state;
-  double next() {
-    uint64_t z = (state += 0x9E3779B97F4A7C15ULL);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-    return double((z ^ (z >> 31)) >> 11) * 0x1.0p-53;
-  }
-};
-
-}  // namespace
 
 double FaceModel::stochastic_score(const float* features, const std::vector<int64_t>& shape, std::vector<float>* embedding) const {
   const StochasticHead& h = spec_.head;
@@ -81,9 +68,9 @@ double FaceModel::stochastic_score(const float* features, const std::vector<int6
   std::vector<float> x(rows * size), mask(rows * mask_len);
   for (size_t r = 0; r < rows; ++r) std::copy(features, features + size, x.begin() + r * size);
   std::fill(mask.begin(), mask.begin() + mask_len, 1.f);
-  SplitMix64 g{h.seed};
+  iqa::SplitMix64 g{h.seed};
   const float keep = float(1.0 / (1.0 - h.dropout));
-  for (size_t i = mask_len; i < mask.size(); ++i) mask[i] = g.next() >= h.dropout ? keep : 0.f;
+  for (size_t i = mask_len; i < mask.size(); ++i) mask[i] = g.uniform() >= h.dropout ? keep : 0.f;
   std::vector<int64_t> xshape{int64_t(rows)}, mshape{int64_t(rows), int64_t(mask_len)};
   xshape.insert(xshape.end(), shape.begin(), shape.end());
   double q = 0;

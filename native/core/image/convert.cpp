@@ -101,18 +101,20 @@ Interp parse_interp(const std::string& name) {
   if (name == "bilinear") return Interp::Bilinear;
   if (name == "bicubic") return Interp::Bicubic;
   if (name == "matlab" || name == "matlab-bicubic") return Interp::MatlabBicubic;
+  if (name == "pil-nearest") return Interp::PilNearest;
   if (name == "pil-box") return Interp::PilBox;
   if (name == "pil-bilinear") return Interp::PilBilinear;
   if (name == "pil-hamming") return Interp::PilHamming;
   if (name == "pil-bicubic") return Interp::PilBicubic;
   if (name == "pil-lanczos") return Interp::PilLanczos;
-  fail(ErrorCode::Input, "unknown interpolation '" + name + "' (area, bilinear, bicubic, matlab-bicubic, pil-box, pil-bilinear, pil-hamming, pil-bicubic, pil-lanczos)");
+  fail(ErrorCode::Input, "unknown interpolation '" + name + "' (area, bilinear, bicubic, matlab-bicubic, pil-nearest, pil-box, pil-bilinear, pil-hamming, pil-bicubic, pil-lanczos)");
 }
 
 cv::Mat resize_image(const cv::Mat& img, cv::Size size, Interp interp) {
   if (size.width <= 0 || size.height <= 0) fail(ErrorCode::Input, "resize target must be positive");
   if (interp == Interp::MatlabBicubic) return imresize_matlab(img, size, true);
   switch (interp) {
+    case Interp::PilNearest: return pil_resize(img, size, PilFilter::Nearest);
     case Interp::PilBox: return pil_resize(img, size, PilFilter::Box);
     case Interp::PilBilinear: return pil_resize(img, size, PilFilter::Bilinear);
     case Interp::PilHamming: return pil_resize(img, size, PilFilter::Hamming);

@@ -1,6 +1,8 @@
 #include "image/pil_resize.h"
 
+#include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <vector>
 
 #include "common/error.h"
@@ -45,6 +47,7 @@ struct Filter {
 
 Filter filter_of(PilFilter f) {
   switch (f) {
+    case PilFilter::Nearest:
     case PilFilter::Box: return {box, 0.5};
     case PilFilter::Bilinear: return {bilinear, 1.0};
     case PilFilter::Hamming: return {hamming, 1.0};
@@ -159,9 +162,29 @@ cv::Mat pass_double(const cv::Mat& src, const Coeffs& c, bool horizontal) {
 
 }  // namespace
 
+// Pillow's NEAREST: an affine scale (ImagingScaleAffine) whose source position starts at half a
+// step and is accumulated step by step in double, truncated (what Keras' load_img resizes with).
+cv::Mat pil_nearest(const cv::Mat& img, cv::Size size) {
+  if (size == img.size()) return img.clone();
+  const double ax = double(img.cols) / size.width, ay = double(img.rows) / size.height;
+  std::vector<int> xs(size_t(size.width));
+  double xo = ax * 0.5;
+  for (int x = 0; x < size.width; ++x, xo += ax) xs[size_t(x)] = std::min(int(xo), img.cols - 1);
+  cv::Mat out(size, img.type());
+  const size_t px = img.elemSize();
+  double yo = ay * 0.5;
+  for (int y = 0; y < size.height; ++y, yo += ay) {
+    const uint8_t* src = img.ptr<uint8_t>(std::min(int(yo), img.rows - 1));
+    uint8_t* dst = out.ptr<uint8_t>(y);
+    for (int x = 0; x < size.width; ++x) std::memcpy(dst + size_t(x) * px, src + size_t(xs[size_t(x)]) * px, px);
+  }
+  return out;
+}
+
 cv::Mat pil_resize(const cv::Mat& img, cv::Size size, PilFilter filter) {
   if (img.empty()) fail(ErrorCode::Input, "empty image");
   if (size.width <= 0 || size.height <= 0) fail(ErrorCode::Input, "resize target must be positive");
+  if (filter == PilFilter::Nearest) return pil_nearest(img, size);
   const Filter f = filter_of(filter);
   const bool u8 = img.depth() == CV_8U;
   cv::Mat m = img;

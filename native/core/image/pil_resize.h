@@ -12,7 +12,7 @@
 
 namespace iqa {
 
-enum class PilFilter { Box, Bilinear, Hamming, Bicubic, Lanczos };
+enum class PilFilter { Nearest, Box, Bilinear, Hamming, Bicubic, Lanczos };
 
 // Resizes any channel count (each channel on its own, as Pillow does per band).
 cv::Mat pil_resize(const cv::Mat& img, cv::Size size, PilFilter filter);

@@ -9,6 +9,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include "common/error.h"
+#include "common/splitmix64.h"
 
 namespace iqa::ort {
 
@@ -25,16 +26,6 @@ std::string names_of(const std::vector<TensorInfo>& ts) {
   for (const auto& t : ts) s += (s.empty() ? "" : ", ") + t.name;
   return s;
 }
-
-struct SplitMix64 {
-  uint64_t state;
-  uint64_t next() {
-    uint64_t z = (state += 0x9E3779B97F4A7C15ULL);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-    return z ^ (z >> 31);
-  }
-};
 
 }  // namespace
 
@@ -250,6 +241,9 @@ cv::Mat Model::prepare(const cv::Mat& img) const {
 
 Model::Pending Model::submit(const cv::Mat& img) const {
   cv::Mat m = prepare(img);
+  if (spec_.max_pixels > 0 && int64_t(m.total()) > spec_.max_pixels)
+    fail(ErrorCode::TooLarge, "image of " + std::to_string(m.cols) + "x" + std::to_string(m.rows) + " = " + std::to_string(m.total()) + " pixels is over the " +
+                                  std::to_string(spec_.max_pixels) + "-pixel limit of model '" + spec_.name + "' (its memory grows with the image; resize it first)");
   Pending p;
   if (spec_.crop == CropPolicy::Full) {
     // Whole image at its own size: shapes differ per image, so it runs alone (still thread-safe).

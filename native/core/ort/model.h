@@ -63,6 +63,8 @@ struct ModelSpec {
   double local_contrast_c = 1;
   int crop_count = 1;
   uint64_t crop_seed = 0;
+  // Largest prepared image in pixels (0: no limit): whole-image models' memory grows with the image.
+  int64_t max_pixels = 0;
   Aggregate aggregate = Aggregate::Mean;
   std::string weight_output;    // Weighted: the per-crop weight output ([N] or [N, 1])
   double weight_epsilon = 0;    // Weighted: added after the ReLU

@@ -1,0 +1,20 @@
+// iqa-node's documented generator (crop positions, dropout masks): splitmix64 (Steele, Lea,
+// Flood 2014), the same sequence the golden scripts reproduce in Python.
+#pragma once
+#include <cstdint>
+
+namespace iqa {
+
+struct SplitMix64 {
+  uint64_t state;
+  uint64_t next() {
+    uint64_t z = (state += 0x9E3779B97F4A7C15ULL);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    return z ^ (z >> 31);
+  }
+  // Uniform in [0, 1): the top 53 bits.
+  double uniform() { return double(next() >> 11) * 0x1.0p-53; }
+};
+
+}  // namespace iqa

@@ -1,0 +1,159 @@
+#!/usr/bin/env python3
+"""Exports NIMA (Talebi & Milanfar, TIP 2018) as idealo/image-quality-assessment trains it (Keras
+MobileNet, alpha 1, include_top=False, average pooling, Dropout, Dense(10, softmax)) to ONNX:
+N x 3 x 224 x 224 (RGB, x / 127.5 - 1 as keras.applications.mobilenet.preprocess_input) -> the 10-bin
+distribution; the manifest's head takes its mean (sum p_k k, k = 1..10), as idealo's calc_mean_score.
+
+Weights (pick one):
+  --checkpoint FILE.hdf5          idealo's weights (models/MobileNet/weights_mobilenet_{technical_0.11,
+                                  aesthetic_0.07}.hdf5, Git LFS in their repository; Apache-2.0): Keras'
+                                  save_weights layout, read with h5py (no TensorFlow needed)
+  (tests: scripts/golden/nima_keras.py builds the idealo model in Keras with seeded weights and
+  writes them in this layout with Keras' own legacy HDF5 writer; --alpha 0.25 keeps it small)
+
+The architecture is Keras' MobileNet rebuilt in PyTorch (MobileNetNima below). idealo loads
+images with Keras load_img(target_size=(224, 224)): a Pillow NEAREST resize ('pil-nearest').
+
+  python tools/export/export_nima.py --checkpoint weights_mobilenet_technical_0.11.hdf5 --name nima-technical --out-dir /tmp/nima
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from export_common import sha256  # noqa: E402
+
+BLOCKS = [(64, 1), (128, 2), (128, 1), (256, 2), (256, 1), (512, 2), (512, 1), (512, 1), (512, 1), (512, 1), (512, 1), (1024, 2), (1024, 1)]
+
+
+class MobileNetNima(nn.Module):
+    """Keras' MobileNet v1 (alpha = width factor): TF 'same' padding, BatchNorm eps 1e-3, ReLU6."""
+
+    def __init__(self, alpha: float = 1.0, classes: int = 10):
+        super().__init__()
+        w = lambda c: int(c * alpha)  # noqa: E731
+        self.conv1 = nn.Conv2d(3, w(32), 3, 2, bias=False)
+        self.conv1_bn = nn.BatchNorm2d(w(32), eps=1e-3)
+        self.dw, self.dw_bn, self.pw, self.pw_bn, self.strides = nn.ModuleList(), nn.ModuleList(), nn.ModuleList(), nn.ModuleList(), []
+        cin = w(32)
+        for c, s in BLOCKS:
+            self.dw.append(nn.Conv2d(cin, cin, 3, s, padding=1 if s == 1 else 0, groups=cin, bias=False))
+            self.dw_bn.append(nn.BatchNorm2d(cin, eps=1e-3))
+            self.pw.append(nn.Conv2d(cin, w(c), 1, bias=False))
+            self.pw_bn.append(nn.BatchNorm2d(w(c), eps=1e-3))
+            self.strides.append(s)
+            cin = w(c)
+        self.dense = nn.Linear(cin, classes)
+
+    def forward(self, x):
+        # Stride 2 with 'same' padding on even sizes pads one row and column after (Keras' ((0, 1), (0, 1))).
+        x = F.relu6(self.conv1_bn(self.conv1(F.pad(x, (0, 1, 0, 1)))))
+        for dw, dbn, pw, pbn, s in zip(self.dw, self.dw_bn, self.pw, self.pw_bn, self.strides):
+            x = F.relu6(dbn(dw(F.pad(x, (0, 1, 0, 1)) if s == 2 else x)))
+            x = F.relu6(pbn(pw(x)))
+        return torch.softmax(self.dense(x.mean(dim=(2, 3))), dim=1)
+
+
+def keras_weights(path: str) -> dict:
+    """{'layer/weight': array} of a Keras save_weights HDF5 file (nested models flattened)."""
+    import h5py
+    out = {}
+
+    def visit(name, obj):
+        if isinstance(obj, h5py.Dataset):
+            parts = name.split('/')
+            out[f'{parts[-2]}/{parts[-1].split(":")[0]}'] = np.array(obj)
+    with h5py.File(path, 'r') as f:
+        f.visititems(visit)
+    if not out:
+        sys.exit(f'{path}: no weights (not a Keras weights file?)')
+    return out
+
+
+def load_keras(net: MobileNetNima, kw: dict):
+    def get(k):
+        if k not in kw:
+            sys.exit(f'the weights file has no {k} (has e.g. {", ".join(sorted(kw)[:6])})')
+        return torch.from_numpy(kw[k])
+
+    def bn(m, name):
+        m.weight.copy_(get(f'{name}/gamma')), m.bias.copy_(get(f'{name}/beta'))
+        m.running_mean.copy_(get(f'{name}/moving_mean')), m.running_var.copy_(get(f'{name}/moving_variance'))
+    dense = [k for k in kw if k.endswith('/kernel') and kw[k].ndim == 2]
+    if len(dense) != 1:
+        sys.exit(f'expected one Dense layer, found {dense}')
+    with torch.no_grad():
+        net.conv1.weight.copy_(get('conv1/kernel').permute(3, 2, 0, 1))  # (kh, kw, in, out) -> (out, in, kh, kw)
+        bn(net.conv1_bn, 'conv1_bn')
+        for i in range(len(BLOCKS)):
+            # Keras 2 (idealo's files) names the depthwise weights depthwise_kernel, Keras 3 kernel.
+            dk = f'conv_dw_{i + 1}/depthwise_kernel' if f'conv_dw_{i + 1}/depthwise_kernel' in kw else f'conv_dw_{i + 1}/kernel'
+            net.dw[i].weight.copy_(get(dk).permute(2, 3, 0, 1).reshape(net.dw[i].weight.shape))
+            bn(net.dw_bn[i], f'conv_dw_{i + 1}_bn')
+            net.pw[i].weight.copy_(get(f'conv_pw_{i + 1}/kernel').permute(3, 2, 0, 1))
+            bn(net.pw_bn[i], f'conv_pw_{i + 1}_bn')
+        layer = dense[0].split('/')[0]
+        net.dense.weight.copy_(get(f'{layer}/kernel').T)
+        net.dense.bias.copy_(get(f'{layer}/bias'))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument('--checkpoint')
+    ap.add_argument('--alpha', type=float, default=1.0, help="MobileNet's width factor (tests: 0.25)")
+    ap.add_argument('--kind', choices=['technical', 'aesthetic'], default='technical')
+    ap.add_argument('--out-dir', required=True)
+    ap.add_argument('--name', default='nima')
+    ap.add_argument('--opset', type=int, default=17)
+    ap.add_argument('--tol', type=float, default=1e-5)
+    args = ap.parse_args()
+    if not args.checkpoint:
+        sys.exit('--checkpoint FILE.hdf5 is required')
+    net = MobileNetNima(args.alpha).eval()
+    load_keras(net, keras_weights(args.checkpoint))
+    x = torch.rand(3, 3, 224, 224, generator=torch.Generator().manual_seed(7)) * 2 - 1
+    with torch.no_grad():
+        ref = net(x).double().numpy()
+    os.makedirs(args.out_dir, exist_ok=True)
+    path = os.path.join(args.out_dir, f'{args.name}.onnx')
+    torch.onnx.export(net, (x[:2],), path, input_names=['input'], output_names=['distribution'],
+                      dynamic_axes={'input': {0: 'batch'}, 'distribution': {0: 'batch'}}, opset_version=args.opset, dynamo=False)
+    import onnxruntime as ort
+    got = ort.InferenceSession(path, providers=['CPUExecutionProvider']).run(['distribution'], {'input': x.numpy()})[0]
+    err = float(np.abs(got - ref).max())
+    print(f'ORT vs PyTorch distribution max |diff| {err:.3g}')
+    if err > args.tol:
+        sys.exit(f'ONNX Runtime disagrees with PyTorch: {err}')
+    manifest = {
+        '$schema': 'https://iqa-node.dev/schema/manifest.json',
+        'schemaVersion': 1,
+        'name': args.name,
+        'task': 'nr-iqa',
+        'description': f'NIMA {args.kind} (idealo MobileNet): mean of the 10-bin score distribution',
+        'model': {'file': os.path.basename(path), 'sha256': sha256(path)},
+        'input': {'name': 'input', 'layout': 'NCHW', 'width': 224, 'height': 224, 'channels': 3, 'colorOrder': 'rgb', 'dtype': 'float32',
+                  'batch': 'dynamic', 'normalize': {'scale': 'unit', 'mean': [0.5], 'std': [0.5]}},
+        'preprocess': {'resize': {'width': 224, 'height': 224, 'interp': 'pil-nearest'}, 'crop': {'policy': 'center'}},
+        'outputs': [{'name': 'distribution', 'shape': ['batch', 10]}],
+        'head': {'type': 'distribution-mean', 'output': 'distribution', 'bins': list(range(1, 11))},
+        'score': {'range': [1, 10], 'higherIsBetter': True},
+        'source': {'url': 'https://github.com/idealo/image-quality-assessment', 'sha256': sha256(args.checkpoint),
+                   'license': 'Apache-2.0 (idealo/image-quality-assessment code and weights)'},
+        'export': {'tool': 'tools/export/export_nima.py', 'alpha': args.alpha, 'torch': torch.__version__, 'opset': args.opset},
+    }
+    with open(os.path.join(args.out_dir, f'{args.name}.json'), 'w') as f:
+        json.dump(manifest, f, indent=2)
+        f.write('\n')
+    print(f'wrote {path} ({os.path.getsize(path) / 2**20:.1f} MB) and {args.name}.json')
+
+
+if __name__ == '__main__':
+    main()
