@@ -9,9 +9,10 @@
 // pairs of 512x384, 192 patch pairs each; Model.scorePairsSettled against the PyTorch FR reference).
 //
 // dbcnn (seeded full size, the whole 512x512 image, --dbcnn-images, default 5) and nima (idealo MobileNet with
-// Keras' seeded weights; the reference is Keras itself, torch backend) too.
+// Keras' seeded weights; the reference is Keras itself, torch backend) and koniqplusplus (seeded full-size
+// ResNeXt-101 32x8d weights, one 480 x 640 pass per image: `--koniqpp-images`, default 5) too.
 //
-//   node bench/zoo-cpu.mjs [--images 100] [--wadiqam-images 10] [--dbcnn-images 5] [--threads 2] [--max-batch N (default: the library's)] [--only NAME]
+//   node bench/zoo-cpu.mjs [--images 100] [--wadiqam-images 10] [--dbcnn-images 5] [--koniqpp-images 5] [--threads 2] [--max-batch N (default: the library's)] [--only NAME]
 // Needs dist/ (npm run build:ts), /work/pyenv (or IQA_PYTHON) with torch + onnx + onnxruntime,
 // and ../shared/data/biq2021. Exports are cached in $IQA_BENCH_CACHE (/tmp/iqa-bench).
 import { execFileSync } from 'node:child_process';
@@ -23,7 +24,7 @@ import { parseArgs } from 'node:util';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const { values: o } = parseArgs({
-  options: { images: { type: 'string', default: '100' }, 'wadiqam-images': { type: 'string', default: '10' }, 'dbcnn-images': { type: 'string', default: '5' }, threads: { type: 'string', default: '2' }, 'max-batch': { type: 'string', default: '0' }, only: { type: 'string' } },
+  options: { images: { type: 'string', default: '100' }, 'wadiqam-images': { type: 'string', default: '10' }, 'dbcnn-images': { type: 'string', default: '5' }, 'koniqpp-images': { type: 'string', default: '5' }, threads: { type: 'string', default: '2' }, 'max-batch': { type: 'string', default: '0' }, only: { type: 'string' } },
 });
 const N = Number(o.images);
 const THREADS = Number(o.threads);
@@ -66,6 +67,13 @@ const models = [
     export: (dir) => [join(root, 'tools/export/export_nima.py'), '--checkpoint', join(dir, 'weights.h5'), '--out-dir', dir, '--name', 'manifest'],
   },
   {
+    name: 'koniqplusplus',
+    images: Number(o['koniqpp-images']),
+    checkpoint: '', // none reachable: seeded full-size weights
+    manifest: 'koniqplusplus.json',
+    export: (dir) => [join(root, 'tools/export/export_koniqplusplus.py'), '--weights', 'random', '--seed', '0', '--out-dir', dir],
+  },
+  {
     name: 'wadiqam-fr',
     pairs: true, // items are [reference, distorted] pairs: the calibration set
     checkpoint: '',
@@ -85,14 +93,15 @@ for (const m of models) {
     mkdirSync(dir, { recursive: true });
     execFileSync(python, [...torchArgs.slice(0, -files.length), files[0]], { stdio: ['ignore', 'ignore', 'inherit'] }); // writes the weights
   }
-  if (!existsSync(join(dir, 'manifest.json'))) {
+  const manifest = join(dir, m.manifest ?? 'manifest.json');
+  if (!existsSync(manifest)) {
     mkdirSync(dir, { recursive: true });
     execFileSync(python, m.export(dir, ck), { stdio: ['ignore', 'ignore', 'inherit'] });
   }
   const ref = JSON.parse(execFileSync(python, torchArgs, { encoding: 'utf8', maxBuffer: 1 << 26, stdio: ['ignore', 'pipe', 'ignore'] }).trim().split('\n').pop());
 
   const rssBefore = process.memoryUsage().rss;
-  const model = await Model.load(join(dir, 'manifest.json'), { intraOpThreads: THREADS, ...(MAX_BATCH ? { maxBatch: MAX_BATCH } : {}) });
+  const model = await Model.load(manifest, { intraOpThreads: THREADS, ...(MAX_BATCH ? { maxBatch: MAX_BATCH } : {}) });
   const scoreAll = async (items) => (m.pairs ? (await model.scorePairsSettled(items)).scores : model.scoreMany(items));
   await scoreAll(files.slice(0, 2)); // warm-up, as the reference's
   const t = performance.now();

@@ -19,7 +19,11 @@ eagerly image by image; prints one JSON line: images, seconds, images/s, peak RS
            mobilenet.preprocess_input, predict, sum p_k k; the seeded model of scripts/golden/nima_keras.py
            at alpha 1 (its weights file, --checkpoint, is what ours is exported from)
 
-  python bench/zoo_torch.py --model cnniqa|wadiqam|wadiqam-fr|dbcnn|nima (--checkpoint FILE | --seed 0) --threads 2 IMAGE|REF:DIST...
+  koniqplusplus  the authors' test_image.py --resize procedure (PIL RGB, torchvision resize to
+           480 x 640, to_tensor, ImageNet normalize, one pass, q k + b) with
+           tools/export/koniqplusplus_model.py (their Model_Joint layout), seeded full-size weights
+
+  python bench/zoo_torch.py --model cnniqa|wadiqam|wadiqam-fr|dbcnn|nima|koniqplusplus (--checkpoint FILE | --seed 0) --threads 2 IMAGE|REF:DIST...
 """
 import argparse
 import json
@@ -107,9 +111,23 @@ def nima(a):
     return score
 
 
+def koniqplusplus(a):
+    from PIL import Image
+    from torchvision.transforms.functional import normalize, resize, to_tensor
+    from koniqplusplus_model import FULL, seeded
+    net, k, b = seeded(FULL, a.seed)
+
+    def score(path):
+        im = resize(Image.open(path).convert('RGB'), (480, 640))
+        x = normalize(to_tensor(im), [0.485, 0.456, 0.406], [0.229, 0.224, 0.225]).unsqueeze(0)
+        with torch.no_grad():
+            return float(net(x)[0][0, 0]) * k + b
+    return score
+
+
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument('--model', choices=['cnniqa', 'wadiqam', 'wadiqam-fr', 'dbcnn', 'nima'], required=True)
+    ap.add_argument('--model', choices=['cnniqa', 'wadiqam', 'wadiqam-fr', 'dbcnn', 'nima', 'koniqplusplus'], required=True)
     ap.add_argument('--checkpoint')
     ap.add_argument('--seed', type=int, default=0)
     ap.add_argument('--threads', type=int, default=0)
@@ -118,7 +136,7 @@ def main():
     a = ap.parse_args()
     if a.threads:
         torch.set_num_threads(a.threads)
-    score = {'cnniqa': cnniqa, 'wadiqam': wadiqam, 'wadiqam-fr': wadiqam_fr, 'dbcnn': dbcnn, 'nima': nima}[a.model](a)
+    score = {'cnniqa': cnniqa, 'wadiqam': wadiqam, 'wadiqam-fr': wadiqam_fr, 'dbcnn': dbcnn, 'nima': nima, 'koniqplusplus': koniqplusplus}[a.model](a)
     for p in a.images[:a.warmup]:
         score(p)
     t = time.perf_counter()

@@ -21,7 +21,7 @@ export { ssim, type SsimOptions } from './fr/ssim';
 export { msssim, type MsSsimOptions } from './fr/ms-ssim';
 export { gmsd, type GmsdOptions } from './fr/gmsd';
 export type { FrMapMetricFunction, FrDetailResult, QualityMap } from './fr/detail';
-export { Model, type ModelLoadOptions, type ModelInfo, type Device, type TensorDescription } from './deep/model';
+export { Model, type ModelLoadOptions, type ModelInfo, type ModelDetail, type Device, type TensorDescription } from './deep/model';
 export { validateManifest, readManifest, type ModelManifest, type CropPolicy } from './deep/manifest';
 export { hyperiqa, hyperiqaModel, type HyperIqaOptions } from './deep/hyperiqa';
 export { Limiter, type AdmissionOptions, type LimiterStats } from './core/admission';

@@ -6,6 +6,8 @@ export interface ScoreRecord {
   input: string;
   metric: string;
   score?: number;
+  /** A model's named extra outputs (manifest head.extras), JSONL only. */
+  extras?: Record<string, number>;
   error?: { code: ErrorCode; message: string };
 }
 
@@ -29,6 +31,7 @@ export function formatRecord(r: ScoreRecord, format: Format): string {
     const o: Record<string, unknown> = { input: r.input, metric: r.metric };
     if (r.error) o.error = r.error;
     else o.score = r.score;
+    if (!r.error && r.extras) o.extras = r.extras;
     return jsonLine(o);
   }
   if (format === 'csv') {

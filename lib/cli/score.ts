@@ -4,11 +4,45 @@ import { closeSync, existsSync, fsyncSync, openSync, readFileSync, truncateSync,
 import { SingleBar } from 'cli-progress';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { concurrency as setConcurrency } from '../core/config';
-import { IqaError } from '../core/errors';
+import { IqaError, toIqaError } from '../core/errors';
 import { expandPaths } from '../pipelines/files';
 import { resolveMetric, type MetricCliOptions } from '../registry';
 import { scoreFiles } from '../pipelines/stream';
 import { formatRecord, header, type Format, type ScoreRecord } from './output';
+import type { ImageInput } from '../core/input';
+import type { CallOptions, SettledBatch } from '../core/run';
+import type { DeepNrMetric } from '../deep/deep-metric';
+
+/**
+ * For a deep model with named extra outputs (manifest head.extras): a scorer whose calls go
+ * through detail(), so JSONL records carry the extras (kept by input path until written).
+ * undefined for every other metric, or when the model does not load (the plain path reports why).
+ */
+async function extrasScorer(fn: unknown, options: object, extras: Map<string, Record<string, number>>) {
+  const deep = fn as Partial<DeepNrMetric>;
+  if (typeof deep.detail !== 'function' || typeof deep.model !== 'function') return undefined;
+  const model = await deep.model(options).catch(() => undefined);
+  if (!model?.manifest.head.extras?.length) return undefined;
+  const detail = deep.detail;
+  return {
+    batchSettled: async (inputs: readonly ImageInput[], call?: CallOptions & object): Promise<SettledBatch> => {
+      const rs = await Promise.all(inputs.map((img) => detail(img, call).then((d) => ({ d }), (e: unknown) => ({ e: toIqaError(e) }))));
+      const scores = new Float64Array(inputs.length);
+      const errors: (IqaError | null)[] = [];
+      rs.forEach((r, i) => {
+        if ('e' in r) {
+          scores[i] = NaN;
+          errors.push(r.e);
+          return;
+        }
+        scores[i] = r.d.score;
+        errors.push(null);
+        if (typeof inputs[i] === 'string') extras.set(inputs[i] as string, r.d.extras);
+      });
+      return { scores, errors };
+    },
+  };
+}
 
 export interface ScoreCommandOptions extends MetricCliOptions {
   metric: string;
@@ -96,7 +130,9 @@ export async function scoreCommand(paths: string[], o: ScoreCommandOptions): Pro
   let failed = 0;
   try {
     const cores = o.concurrency ?? 2;
-    const results = scoreFiles(todo, entry.fn, {
+    const extras = new Map<string, Record<string, number>>();
+    const withExtras = o.format === 'jsonl' ? await extrasScorer(entry.fn, entry.options(o), extras) : undefined;
+    const results = scoreFiles(todo, withExtras ?? entry.fn, {
       maxBatch: o.batch ?? Math.max(4, cores * 4),
       concurrency: 2,
       metricOptions: entry.options(o),
@@ -106,7 +142,8 @@ export async function scoreCommand(paths: string[], o: ScoreCommandOptions): Pro
     for await (const r of results) {
       const rec: ScoreRecord = r.error
         ? { input: r.input, metric: o.metric, error: { code: r.error.code, message: r.error.message } }
-        : { input: r.input, metric: o.metric, score: r.score as number };
+        : { input: r.input, metric: o.metric, score: r.score as number, extras: extras.get(r.input) };
+      extras.delete(r.input);
       write(formatRecord(rec, o.format));
       if (r.error) failed++;
       else scored++;

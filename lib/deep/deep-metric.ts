@@ -4,7 +4,7 @@
 import { IqaError } from '../core/errors';
 import type { ImageInput } from '../core/input';
 import { limitable, type CallOptions, type FrMetricFunction, type NrMetricFunction, type SettledBatch } from '../core/run';
-import { Model, type ModelLoadOptions } from './model';
+import { Model, type ModelDetail, type ModelLoadOptions } from './model';
 
 export interface DeepMetricOptions extends ModelLoadOptions {
   /** Manifest path, or a model name looked up in the model directories (default: the metric's own). */
@@ -14,6 +14,8 @@ export interface DeepMetricOptions extends ModelLoadOptions {
 export interface DeepNrMetric<O extends DeepMetricOptions = DeepMetricOptions> extends NrMetricFunction<O> {
   /** The shared Model for these options (loaded on first use, then reused). */
   model(o?: O): Promise<Model>;
+  /** The score with the model's named extra outputs (Model.detail). */
+  detail(img: ImageInput, o?: O & CallOptions): Promise<ModelDetail>;
 }
 
 /** The shared Models of one metric, one per (manifest, load options), and the per-call options. */
@@ -53,6 +55,7 @@ export function deepNrMetric<O extends DeepMetricOptions = DeepMetricOptions>(me
     batchSettled,
     metricName,
     model: modelFor,
+    detail: async (img: ImageInput, o?: O & CallOptions) => (await modelFor(o)).detail(img, call(o)),
   });
   return limitable(fn, 1) as unknown as DeepNrMetric<O>;
 }

@@ -42,13 +42,24 @@ export interface ModelManifest {
     maxPixels?: number;
   };
   outputs: { name: string; shape: (number | string)[] }[];
-  head: { type: 'scalar' | 'distribution-mean' | 'hyperiqa-target'; output?: string; outputs?: string[]; sizes?: number[]; bins?: number[]; softmax?: boolean };
+  head: {
+    type: 'scalar' | 'distribution-mean' | 'hyperiqa-target';
+    output?: string;
+    outputs?: string[];
+    sizes?: number[];
+    bins?: number[];
+    softmax?: boolean;
+    /** Named values reported next to the score (Model.detail().extras): value `index` of `output` per sample. */
+    extras?: { name: string; output: string; index?: number }[];
+  };
   score: {
     range: [number, number];
     higherIsBetter: boolean;
     aggregate?: 'mean' | 'median' | 'weighted';
     /** aggregate 'weighted': sum(q w) / sum(w) with w = max(output, 0) + epsilon per crop. */
     weight?: { output: string; epsilon: number };
+    /** score = head value * scale + offset (LinearityIQA's k, b). */
+    affine?: { scale: number; offset: number };
   };
   source: { url?: string; sha256?: string; license: string; citation?: string; note?: string };
   export?: Record<string, unknown>;
@@ -95,6 +106,15 @@ export function validateManifest(m: unknown, where = 'manifest'): ModelManifest 
       if (!h.output) errs.push(`manifest.head.output: required for head '${h.type}'`);
       else if (!outNames.has(h.output)) errs.push(`manifest.head.output: '${h.output}' is not a declared output`);
       if (h.type === 'distribution-mean' && !h.bins) errs.push(`manifest.head.bins: required for distribution-mean`);
+    }
+    const seen = new Set<string>();
+    for (const e of h.extras ?? []) {
+      if (!outNames.has(e.output)) errs.push(`manifest.head.extras: '${e.output}' is not a declared output`);
+      if (seen.has(e.name)) errs.push(`manifest.head.extras: name '${e.name}' appears twice`);
+      seen.add(e.name);
+      const shape = mm.outputs.find((o) => o.name === e.output)?.shape ?? [];
+      const per = shape.slice(1).reduce<number>((a, d) => (typeof d === 'number' ? a * d : NaN), 1);
+      if ((e.index ?? 0) >= per) errs.push(`manifest.head.extras: index ${e.index ?? 0} of '${e.name}' is outside output '${e.output}' (${per} values per sample)`);
     }
     if (mm.score.range[0] >= mm.score.range[1]) errs.push(`manifest.score.range: must be [low, high] with low < high`);
     const wt = mm.score.weight;
@@ -209,6 +229,9 @@ export function nativeSpec(lm: LoadedManifest, modelPath: string, o: CropOverrid
     weightOutput: m.score.weight?.output ?? '',
     weightEpsilon: m.score.weight?.epsilon ?? 0,
     pair: m.task === 'fr-iqa',
+    scoreScale: m.score.affine?.scale ?? 1,
+    scoreOffset: m.score.affine?.offset ?? 0,
+    extras: (m.head.extras ?? []).map((e) => ({ name: e.name, output: e.output, index: e.index ?? 0 })),
     head: { type: m.head.type, outputs: headOutputs, sizes: m.head.sizes ?? [], bins: m.head.bins ?? [], softmax: m.head.softmax ?? false },
   };
 }

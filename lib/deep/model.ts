@@ -64,6 +64,12 @@ export interface ModelLoadOptions extends CropOverride {
   limiter?: Limiter;
 }
 
+export interface ModelDetail {
+  score: number;
+  /** The manifest's head.extras by name. */
+  extras: Record<string, number>;
+}
+
 export interface TensorDescription {
   name: string;
   type: string;
@@ -105,7 +111,7 @@ interface NativeModelInfo extends Omit<ModelInfo, 'manifestPath' | 'variant' | '
 
 interface ModelAddon {
   createModel(spec: object, engine: object): Promise<unknown>;
-  modelScore(handle: unknown, inputs: NativeInput[], decode: object, withCrops: boolean, abort?: unknown, refs?: NativeInput[]): Promise<NativeBatchResult>;
+  modelScore(handle: unknown, inputs: NativeInput[], decode: object, values: boolean | 'extras', abort?: unknown, refs?: NativeInput[]): Promise<NativeBatchResult>;
   modelInfo(handle: unknown): NativeModelInfo;
   modelClose(handle: unknown): Promise<void>;
 }
@@ -209,7 +215,7 @@ export class Model {
   }
 
   /** `refs`: the reference of each input (full-reference models; patches of the same place). */
-  private run(inputs: readonly ImageInput[], withCrops: boolean, call?: CallOptions, refs?: readonly ImageInput[]) {
+  private run(inputs: readonly ImageInput[], withCrops: boolean | 'extras', call?: CallOptions, refs?: readonly ImageInput[]) {
     return admitted({ ...call, limiter: call?.limiter ?? this.limiter }, async (flag) => {
       this.ensureOpen();
       const { natives, bad } = normalize(inputs);
@@ -258,6 +264,22 @@ export class Model {
     const r = await this.run([img], true, call);
     if (r.errors[0]) throw r.errors[0];
     return r.values[0] as Float64Array;
+  }
+
+  /**
+   * The score of one image with the manifest's named extra outputs (head.extras, pooled over the
+   * crops like the score; {} for a model without extras), e.g. KonIQ++'s four defect predictions.
+   */
+  async detail(img: ImageInput, call?: CallOptions): Promise<ModelDetail> {
+    const names = (this.loaded.manifest.head.extras ?? []).map((e) => e.name);
+    const r = await this.run([img], names.length ? 'extras' : false, call);
+    if (r.errors[0]) throw r.errors[0];
+    const v = r.values[0];
+    const extras: Record<string, number> = {};
+    names.forEach((n, i) => {
+      extras[n] = v ? v[i] : NaN;
+    });
+    return { score: r.scores[0], extras };
   }
 
   /**

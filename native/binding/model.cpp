@@ -80,6 +80,16 @@ iqa::ort::ModelSpec to_spec(const Napi::Value& v) {
   s.weight_output = string_field(o, "weightOutput", "");
   s.weight_epsilon = number_field(o, "weightEpsilon", 0);
   s.pair = bool_field(o, "pair", false);
+  s.score_scale = number_field(o, "scoreScale", 1);
+  s.score_offset = number_field(o, "scoreOffset", 0);
+  Napi::Value extras = o.Get("extras");
+  if (extras.IsArray()) {
+    Napi::Array a = extras.As<Napi::Array>();
+    for (uint32_t i = 0; i < a.Length(); ++i) {
+      Napi::Object e = object_arg(a.Get(i), "extra output");
+      s.extras.push_back({string_field(e, "name", ""), string_field(e, "output", ""), int64_t(number_field(e, "index", 0))});
+    }
+  }
   Napi::Object h = object_arg(o.Get("head"), "head");
   s.head.type = string_field(h, "type", "");
   s.head.outputs = string_list(h, "outputs");
@@ -120,16 +130,19 @@ Napi::Value tensors_to_js(Napi::Env env, const std::vector<iqa::ort::TensorInfo>
   return a;
 }
 
+// What modelScore returns as each image's `values`: nothing, its per-crop scores, or its pooled extras.
+enum class ValuesMode { None, Crops, Extras };
+
 // Two phases per call: every image (with its reference, for full-reference models) is decoded,
 // cropped and packed into the shared batcher in parallel (OpenCV's pool), then the worker waits
 // for the batches. Per-item errors.
 class ModelScoreWorker : public BatchWorker {
  public:
   ModelScoreWorker(Napi::Env env, ModelPtr model, std::shared_ptr<std::vector<iqa::ImageSource>> sources,
-                   std::shared_ptr<std::vector<iqa::ImageSource>> refs, iqa::DecodeOptions decode, bool with_crops, AbortFlag abort,
+                   std::shared_ptr<std::vector<iqa::ImageSource>> refs, iqa::DecodeOptions decode, ValuesMode mode, AbortFlag abort,
                    std::vector<Napi::Reference<Napi::Value>> keep)
       : BatchWorker(env, sources->size(), nullptr, abort, std::move(keep)), model_(std::move(model)), sources_(std::move(sources)),
-        refs_(std::move(refs)), decode_(decode), with_crops_(with_crops), pending_(sources_->size()), submitted_(sources_->size(), 0) {}
+        refs_(std::move(refs)), decode_(decode), mode_(mode), pending_(sources_->size()), submitted_(sources_->size(), 0) {}
 
  protected:
   void Execute() override {
@@ -148,9 +161,10 @@ class ModelScoreWorker : public BatchWorker {
       if (!submitted_[i]) continue;
       ItemOutcome& out = items_[i];
       try {
-        std::vector<double> crops;
-        out.score = model_->wait(pending_[i], &crops);
-        if (with_crops_) out.values = std::move(crops);
+        std::vector<double> crops, extras;
+        out.score = model_->wait(pending_[i], &crops, nullptr, &extras);
+        if (mode_ == ValuesMode::Crops) out.values = std::move(crops);
+        if (mode_ == ValuesMode::Extras) out.values = std::move(extras);
         out.ok = true;
       } catch (...) {
         classify_exception(std::current_exception(), out.code, out.message);
@@ -164,7 +178,7 @@ class ModelScoreWorker : public BatchWorker {
   std::shared_ptr<std::vector<iqa::ImageSource>> sources_;
   std::shared_ptr<std::vector<iqa::ImageSource>> refs_;  // null: no-reference
   iqa::DecodeOptions decode_;
-  bool with_crops_;
+  ValuesMode mode_;
   std::vector<iqa::ort::Model::Pending> pending_;
   std::vector<char> submitted_;
 };
@@ -185,7 +199,8 @@ Napi::Value CreateModel(const Napi::CallbackInfo& info) {
   });
 }
 
-// modelScore(handle, inputs[], decode, withCrops, abortFlag?, refs[]?) -> Promise<{scores, values, errors}>
+// modelScore(handle, inputs[], decode, values, abortFlag?, refs[]?) -> Promise<{scores, values, errors}>;
+// values: false (none), true (per-crop scores) or 'extras' (the manifest's extras, pooled);
 // refs: the reference image of each input (full-reference models).
 Napi::Value ModelScore(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
@@ -194,7 +209,11 @@ Napi::Value ModelScore(const Napi::CallbackInfo& info) {
     Napi::Array inputs = info[1].As<Napi::Array>();
     auto sources = std::make_shared<std::vector<iqa::ImageSource>>(to_image_sources(inputs));
     iqa::DecodeOptions decode = to_decode_options(info[2]);
-    bool with_crops = info[3].IsBoolean() && info[3].As<Napi::Boolean>().Value();
+    ValuesMode mode = info[3].IsBoolean() && info[3].As<Napi::Boolean>().Value() ? ValuesMode::Crops : ValuesMode::None;
+    if (info[3].IsString()) {
+      if (info[3].As<Napi::String>().Utf8Value() != "extras") iqa::fail(ErrorCode::Input, "modelScore values must be true, false or 'extras'");
+      mode = ValuesMode::Extras;
+    }
     AbortFlag abort = info[4].IsExternal() ? *info[4].As<Napi::External<std::shared_ptr<std::atomic<bool>>>>().Data() : nullptr;
     std::vector<Napi::Reference<Napi::Value>> keep;
     keep.push_back(Napi::Persistent(info[1]));
@@ -205,7 +224,7 @@ Napi::Value ModelScore(const Napi::CallbackInfo& info) {
       refs = std::make_shared<std::vector<iqa::ImageSource>>(to_image_sources(r));
       keep.push_back(Napi::Persistent(info[5]));
     }
-    auto* w = new ModelScoreWorker(info.Env(), model, sources, refs, decode, with_crops, abort, std::move(keep));
+    auto* w = new ModelScoreWorker(info.Env(), model, sources, refs, decode, mode, abort, std::move(keep));
     w->Queue();
     return w->promise();
   });

@@ -23,7 +23,6 @@ Before writing, ONNX Runtime (CPU) is compared with PyTorch on random crops.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 
@@ -32,7 +31,7 @@ import torch
 import torch.nn as nn
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from export_common import seed_batchnorm_stats, sha256  # noqa: E402
+from export_common import check_weights_arguments, export_arguments, float_rgb_input, manifest_head, seed_batchnorm_stats, sha256, write_manifest  # noqa: E402
 from tres_model import FULL, TINY, TReS  # noqa: E402
 
 MEAN = [0.485, 0.456, 0.406]
@@ -74,19 +73,11 @@ def build(args):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument('--checkpoint')
-    ap.add_argument('--weights', choices=['checkpoint', 'random'], default='checkpoint')
-    ap.add_argument('--config', choices=['full', 'tiny'], default='full')
-    ap.add_argument('--seed', type=int, default=0)
+    export_arguments(ap, 'tres')
     ap.add_argument('--pipeline', choices=sorted(PIPELINES), default='authors')
-    ap.add_argument('--out-dir', required=True)
-    ap.add_argument('--name', default='tres')
-    ap.add_argument('--opset', type=int, default=17)
-    ap.add_argument('--tol', type=float, default=1e-4)
     ap.add_argument('--save-state', help='also save the state dict here, for reference runs')
     args = ap.parse_args()
-    if args.weights == 'checkpoint' and not args.checkpoint:
-        sys.exit('--checkpoint FILE is required (or --weights random for seeded test weights)')
+    check_weights_arguments(args)
     if args.config == 'tiny' and args.checkpoint:
         sys.exit('--config tiny takes no checkpoint')
     cfg, net = build(args)
@@ -113,15 +104,10 @@ def main():
             'license': 'CMU academic or non-profit non-commercial research use only (isalirezag/TReS LICENSE)'}
            if args.checkpoint else {'license': 'test model with seeded random weights (no checkpoint)', 'note': f'torch.manual_seed({args.seed}), config {args.config}'})
     manifest = {
-        '$schema': 'https://iqa-node.dev/schema/manifest.json',
-        'schemaVersion': 1,
-        'name': args.name,
-        'task': 'nr-iqa',
-        'description': 'TReS (Golestaneh et al., WACV 2022): ResNet-50 multi-level L2-pooled features, transformer encoder, per-crop score, mean over crops'
-        + (' [reduced widths, test model]' if args.config == 'tiny' else ''),
+        **manifest_head(args.name, 'TReS (Golestaneh et al., WACV 2022): ResNet-50 multi-level L2-pooled features, transformer encoder, per-crop score, mean over crops'
+        + (' [reduced widths, test model]' if args.config == 'tiny' else '')),
         'model': {'file': os.path.basename(path), 'sha256': sha256(path)},
-        'input': {'name': 'input', 'layout': 'NCHW', 'width': s, 'height': s, 'channels': 3, 'colorOrder': 'rgb', 'dtype': 'float32',
-                  'batch': 'dynamic', 'normalize': {'scale': 'unit', 'mean': MEAN, 'std': STD}},
+        'input': float_rgb_input(s, s, MEAN, STD),
         'preprocess': PIPELINES[args.pipeline],
         'outputs': [{'name': 'score', 'shape': ['batch']}],
         'head': {'type': 'scalar', 'output': 'score'},
@@ -129,9 +115,7 @@ def main():
         'source': src,
         'export': {'tool': 'tools/export/export_tres.py', 'pipeline': args.pipeline, 'config': cfg.to_dict(), 'torch': torch.__version__, 'opset': args.opset},
     }
-    with open(os.path.join(args.out_dir, f'{args.name}.json'), 'w') as f:
-        json.dump(manifest, f, indent=2)
-        f.write('\n')
+    write_manifest(args.out_dir, args.name, manifest)
     print(f'wrote {path} ({os.path.getsize(path) / 2**20:.1f} MB) and {args.name}.json')
 
 

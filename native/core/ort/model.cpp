@@ -120,6 +120,25 @@ Model::Model(ModelSpec spec, EngineOptions opts) : spec_(std::move(spec)), opts_
     weight_head_->validate(session_->outputs());
     run_outputs_.push_back(spec_.weight_output);
   }
+  if (!std::isfinite(spec_.score_scale) || !std::isfinite(spec_.score_offset)) fail(ErrorCode::Model, "the score affine scale and offset must be finite");
+  for (const auto& e : spec_.extras) {
+    if (e.name.empty()) fail(ErrorCode::Model, "an extra output needs a name");
+    expect_output(session_->outputs(), e.output, {});
+    for (const auto& t : session_->outputs()) {
+      if (t.name != e.output) continue;
+      int64_t per = 1;
+      bool known = true;
+      for (size_t i = 1; i < t.shape.size(); ++i) {
+        if (t.shape[i] < 0) known = false;
+        else per *= t.shape[i];
+      }
+      if (e.index < 0 || (known && e.index >= per))
+        fail(ErrorCode::Model, "extra '" + e.name + "': index " + std::to_string(e.index) + " is outside output '" + e.output + "' (" + std::to_string(per) + " values per sample)");
+    }
+    size_t slot = size_t(std::find(run_outputs_.begin(), run_outputs_.end(), e.output) - run_outputs_.begin());
+    if (slot == run_outputs_.size()) run_outputs_.push_back(e.output);
+    extra_slot_.push_back(slot);
+  }
 
   int runners = opts_.runners > 0 ? opts_.runners : (session_->device() == "cuda" ? 2 : 1);
   opts_.runners = runners;
@@ -182,14 +201,25 @@ void Model::run_batch(const uint8_t* input, size_t n, double* values, int height
     for (size_t i = 0; i < outs.size(); ++i)
       if (outs[i].shape.empty() || outs[i].shape[0] != int64_t(n))
         fail(ErrorCode::Model, "output '" + run_outputs_[i] + "' has shape " + dims_text(outs[i].shape) + " for a batch of " + std::to_string(n));
-    if (!weight_head_) return head_->compute(outs, n, values);
-    // Rows of (score, weight): the batcher hands each image its rows.
-    std::vector<double> q(n), w(n);
-    head_->compute(outs, n, q.data());
-    weight_head_->compute({outs.back()}, n, w.data());
+    // Rows of (score[, weight], extras...): the batcher hands each image its rows.
+    const size_t k = row_values(), nh = head_->outputs().size();
+    std::vector<double> q(n), w;
+    head_->compute(std::vector<OutputView>(outs.begin(), outs.begin() + long(nh)), n, q.data());
+    if (weight_head_) {
+      w.resize(n);
+      weight_head_->compute({outs[nh]}, n, w.data());
+    }
     for (size_t i = 0; i < n; ++i) {
-      values[2 * i] = q[i];
-      values[2 * i + 1] = std::max(w[i], 0.0) + spec_.weight_epsilon;
+      values[k * i] = q[i] * spec_.score_scale + spec_.score_offset;
+      if (weight_head_) values[k * i + 1] = std::max(w[i], 0.0) + spec_.weight_epsilon;
+    }
+    for (size_t x = 0; x < spec_.extras.size(); ++x) {
+      const OutputView& o = outs[extra_slot_[x]];
+      size_t per = 1;
+      for (size_t d = 1; d < o.shape.size(); ++d) per *= size_t(o.shape[d]);
+      const size_t idx = size_t(spec_.extras[x].index);
+      if (idx >= per) fail(ErrorCode::Model, "extra '" + spec_.extras[x].name + "': index " + std::to_string(idx) + " is outside output '" + spec_.extras[x].output + "'");
+      for (size_t i = 0; i < n; ++i) values[k * i + 1 + weight_values() + x] = o.data[i * per + idx];
     }
   });
 }
@@ -257,7 +287,7 @@ Model::Pending Model::submit_prepared(const cv::Mat& m, const cv::Mat* ref) cons
   return p;
 }
 
-double Model::wait(const Pending& p, std::vector<double>* crop_scores, std::vector<double>* crop_weights) const {
+double Model::wait(const Pending& p, std::vector<double>* crop_scores, std::vector<double>* crop_weights, std::vector<double>* extras) const {
   std::vector<double> local, local_w;
   std::vector<double>& s = crop_scores ? *crop_scores : local;
   std::vector<double>& w = crop_weights ? *crop_weights : local_w;
@@ -267,13 +297,18 @@ double Model::wait(const Pending& p, std::vector<double>* crop_scores, std::vect
     s.assign(p.ticket.n * row_values(), 0.0);
     batcher_->wait(p.ticket, s.data());
   }
-  if (row_values() == 2) {  // split the (score, weight) rows
-    w.resize(s.size() / 2);
-    for (size_t i = 0; i < w.size(); ++i) {
-      w[i] = s[2 * i + 1];
-      s[i] = s[2 * i];
+  const size_t k = row_values(), ne = spec_.extras.size();
+  std::vector<std::vector<double>> ex(ne);
+  if (k > 1) {  // split the (score[, weight], extras...) rows
+    const size_t n = s.size() / k;
+    w.resize(weight_values() ? n : 0);
+    for (auto& e : ex) e.resize(n);
+    for (size_t i = 0; i < n; ++i) {
+      if (weight_values()) w[i] = s[k * i + 1];
+      for (size_t x = 0; x < ne; ++x) ex[x][i] = s[k * i + 1 + weight_values() + x];
+      s[i] = s[k * i];
     }
-    s.resize(w.size());
+    s.resize(n);
   }
   if (s.empty()) fail(ErrorCode::Internal, "no crops were scored");
   // Checked per image, not per batch: a NaN from one image must not fail its batch-mates.
@@ -282,17 +317,37 @@ double Model::wait(const Pending& p, std::vector<double>* crop_scores, std::vect
       fail(ErrorCode::Model, "model '" + spec_.name + "' produced a non-finite score (" + std::to_string(s[i]) + ") for crop " + std::to_string(i + 1) + " of " +
                                  std::to_string(s.size()) + " (head '" + spec_.head.type + "' on output '" + head_->outputs()[0] + "'): broken weights or a graph that is not a quality model");
   if (spec_.aggregate == Aggregate::Weighted) {
-    double sw = 0, sqw = 0;
+    double sw = 0;
     for (size_t i = 0; i < w.size(); ++i) {
       if (!std::isfinite(w[i]))
         fail(ErrorCode::Model, "model '" + spec_.name + "' produced a non-finite pooling weight (" + std::to_string(w[i]) + ") on output '" + spec_.weight_output + "' for crop " +
                                    std::to_string(i + 1) + " of " + std::to_string(w.size()));
       sw += w[i];
-      sqw += s[i] * w[i];
     }
     if (!(sw > 0))
       fail(ErrorCode::Model, "model '" + spec_.name + "': every pooling weight of the image is 0 (output '" + spec_.weight_output + "' is <= 0 on all " + std::to_string(w.size()) +
                                  " crops and the weight epsilon is 0)");
+  }
+  if (extras) {
+    extras->assign(ne, 0.0);
+    for (size_t x = 0; x < ne; ++x) {
+      for (size_t i = 0; i < ex[x].size(); ++i)
+        if (!std::isfinite(ex[x][i]))
+          fail(ErrorCode::Model, "model '" + spec_.name + "' produced a non-finite value (" + std::to_string(ex[x][i]) + ") for extra '" + spec_.extras[x].name + "' on crop " + std::to_string(i + 1));
+      (*extras)[x] = pool(ex[x], w);
+    }
+  }
+  return pool(s, w);
+}
+
+// The image's value from its crops' values: mean, median or weighted mean (spec.aggregate).
+double Model::pool(const std::vector<double>& s, const std::vector<double>& w) const {
+  if (spec_.aggregate == Aggregate::Weighted) {
+    double sw = 0, sqw = 0;
+    for (size_t i = 0; i < w.size(); ++i) {
+      sw += w[i];
+      sqw += s[i] * w[i];
+    }
     return sqw / sw;
   }
   if (spec_.aggregate == Aggregate::Median) {

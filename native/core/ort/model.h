@@ -72,6 +72,16 @@ struct ModelSpec {
   bool pair = false;
   double weight_epsilon = 0;    // Weighted: added after the ReLU
   HeadSpec head;
+  // Score mapping after the head, per crop: score = head * score_scale + score_offset
+  // (LinearityIQA-style q k + b; commutes with every aggregate).
+  double score_scale = 1, score_offset = 0;
+  // Named extra outputs next to the score (KonIQ++'s four defects): value `index` of each
+  // sample of output `output`, pooled over crops like the score.
+  struct Extra {
+    std::string name, output;
+    int64_t index = 0;
+  };
+  std::vector<Extra> extras;
 };
 
 struct EngineOptions {
@@ -122,7 +132,8 @@ class Model {
   Pending submit_pair(const cv::Mat& ref, const cv::Mat& dist) const;
   // Waits for a pending image; fills per-crop scores if asked (and their pooling weights for
   // Aggregate::Weighted); returns their mean, median or weighted mean (spec.aggregate).
-  double wait(const Pending& p, std::vector<double>* crop_scores = nullptr, std::vector<double>* crop_weights = nullptr) const;
+  // `extras` (if given) receives the pooled value of each spec.extras entry, in order.
+  double wait(const Pending& p, std::vector<double>* crop_scores = nullptr, std::vector<double>* crop_weights = nullptr, std::vector<double>* extras = nullptr) const;
   double score(const cv::Mat& img, std::vector<double>* crop_scores = nullptr) const { return wait(submit(img), crop_scores); }
 
   // Crops/s path for benchmarks: scores `n` pre-packed samples (sample_bytes() each).
@@ -134,7 +145,10 @@ class Model {
 
  private:
   void run_batch(const uint8_t* input, size_t n, double* values, int height, int width) const;
-  size_t row_values() const { return spec_.aggregate == Aggregate::Weighted ? 2 : 1; }
+  // Values per crop row: score, the pooling weight (Weighted), then the extras.
+  size_t weight_values() const { return spec_.aggregate == Aggregate::Weighted ? 1 : 0; }
+  size_t row_values() const { return 1 + weight_values() + spec_.extras.size(); }
+  double pool(const std::vector<double>& v, const std::vector<double>& w) const;
   void pack(const cv::Mat& roi, uint8_t* dst) const;
   size_t image_bytes() const;  // one image's part of a sample (half of it for pairs)
   int tensor_channels() const { return spec_.channels * (spec_.pair ? 2 : 1); }
@@ -146,7 +160,8 @@ class Model {
   std::unique_ptr<Session> session_;
   std::unique_ptr<Head> head_;
   std::unique_ptr<Head> weight_head_;  // Weighted: a scalar head on spec_.weight_output
-  std::vector<std::string> run_outputs_;  // head_'s outputs, then the weight output
+  std::vector<std::string> run_outputs_;  // head_'s outputs, then the weight output, then the extras' outputs
+  std::vector<size_t> extra_slot_;        // index in run_outputs_ of each extra's output
   std::unique_ptr<Batcher> batcher_;  // destroyed first: its runners use session_ and head_
 };
 
