@@ -16,7 +16,8 @@
 // Needs dist/ (npm run build:ts), /work/pyenv (or IQA_PYTHON) with torch + onnx + onnxruntime,
 // and ../shared/data/biq2021. Exports are cached in $IQA_BENCH_CACHE (/tmp/iqa-bench).
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -86,7 +87,11 @@ const rows = [];
 for (const m of models) {
   const files = m.pairs ? calibration : allFiles.slice(0, m.images);
   const ck = m.checkpoint && existsSync(m.checkpoint) ? m.checkpoint : undefined;
-  const dir = join(cache, `${m.name}-${ck ? 'authors' : 'seed0'}`);
+  // The cache key includes the export command and the export tools' sources: a stale export (older
+  // tools, other weights) once disagreed with the reference by 2.3 without saying why.
+  const tools = readdirSync(join(root, 'tools/export')).filter((f) => f.endsWith('.py')).sort().map((f) => readFileSync(join(root, 'tools/export', f)));
+  const key = createHash('sha256').update(JSON.stringify(m.export('DIR', ck))).update(Buffer.concat(tools)).digest('hex').slice(0, 12);
+  const dir = join(cache, `${m.name}-${ck ? 'authors' : 'seed0'}-${key}`);
   const weightsArgs = ck ? ['--checkpoint', ck] : m.keras ? ['--checkpoint', join(dir, 'weights.h5')] : ['--seed', '0'];
   const torchArgs = [join(root, 'bench/zoo_torch.py'), '--model', m.name, ...weightsArgs, '--threads', String(THREADS), ...files.map((f) => (m.pairs ? f.join(':') : f))];
   if (m.keras && !existsSync(join(dir, 'weights.h5'))) {
