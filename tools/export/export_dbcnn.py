@@ -20,7 +20,6 @@ out-of-memory kill. Before writing, ONNX Runtime is compared with PyTorch on two
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 
@@ -30,7 +29,7 @@ import torch.nn as nn
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from dbcnn_model import DBCNN, FULL, TINY  # noqa: E402
-from export_common import seed_batchnorm_stats, sha256  # noqa: E402
+from export_common import check_weights_arguments, export_arguments, float_rgb_input, manifest_head, seed_batchnorm_stats, sha256, write_manifest  # noqa: E402
 
 MEAN = [0.485, 0.456, 0.406]
 STD = [0.229, 0.224, 0.225]
@@ -59,22 +58,14 @@ def build(args):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument('--checkpoint')
-    ap.add_argument('--weights', choices=['checkpoint', 'random'], default='checkpoint')
+    export_arguments(ap, 'dbcnn')
     ap.add_argument('--scnn')
-    ap.add_argument('--config', choices=['full', 'tiny'], default='full')
-    ap.add_argument('--seed', type=int, default=0)
     ap.add_argument('--max-pixels', type=int, default=4_000_000)
     ap.add_argument('--range', type=float, nargs=2, default=[0, 100], help='score range of the checkpoint (its fine-tuning set)')
     ap.add_argument('--lower-is-better', action='store_true', help='a DMOS-trained checkpoint (LIVE, CSIQ, TID)')
-    ap.add_argument('--out-dir', required=True)
-    ap.add_argument('--name', default='dbcnn')
-    ap.add_argument('--opset', type=int, default=17)
-    ap.add_argument('--tol', type=float, default=1e-4)
     ap.add_argument('--save-state', help='also save the state dict here, for reference runs')
     args = ap.parse_args()
-    if args.weights == 'checkpoint' and not args.checkpoint:
-        sys.exit('--checkpoint FILE is required (or --weights random for seeded test weights)')
+    check_weights_arguments(args)
     cfg, net = build(args)
     # Reference scores first; the wrapper is made in eval mode (export restores its mode onto the net).
     probes = [torch.randn(1, 3, 96, 128, generator=torch.Generator().manual_seed(7)), torch.randn(1, 3, 75, 61, generator=torch.Generator().manual_seed(8))]
@@ -106,14 +97,10 @@ def main():
     src = ({'url': 'https://github.com/zwx8981/DBCNN-PyTorch', 'sha256': sha256(args.checkpoint), 'license': 'MIT (zwx8981/DBCNN-PyTorch); pyiqa re-trained weights: non-commercial'}
            if args.checkpoint else {'license': 'test model with seeded random weights (no checkpoint)', 'note': f'torch.manual_seed({args.seed}), config {args.config}' + (', S-CNN from ' + os.path.basename(args.scnn) if args.scnn else '')})
     manifest = {
-        '$schema': 'https://iqa-node.dev/schema/manifest.json',
-        'schemaVersion': 1,
-        'name': args.name,
-        'task': 'nr-iqa',
-        'description': 'DBCNN (Zhang et al., TCSVT 2020): VGG-16 and S-CNN features, bilinear pooling, the whole image at its own size' + (' [narrow test model]' if args.config == 'tiny' else ''),
+        **manifest_head(args.name, 'DBCNN (Zhang et al., TCSVT 2020): VGG-16 and S-CNN features, bilinear pooling, the whole image at its own size'
+                        + (' [narrow test model]' if args.config == 'tiny' else '')),
         'model': {'file': os.path.basename(path), 'sha256': sha256(path)},
-        'input': {'name': 'input', 'layout': 'NCHW', 'width': 224, 'height': 224, 'channels': 3, 'colorOrder': 'rgb', 'dtype': 'float32',
-                  'batch': 'dynamic', 'normalize': {'scale': 'unit', 'mean': MEAN, 'std': STD}},
+        'input': float_rgb_input(224, 224, MEAN, STD),
         'preprocess': {'resize': None, 'crop': {'policy': 'full'}, 'maxPixels': args.max_pixels},
         'outputs': [{'name': 'score', 'shape': ['batch']}],
         'head': {'type': 'scalar', 'output': 'score'},
@@ -121,9 +108,7 @@ def main():
         'source': src,
         'export': {'tool': 'tools/export/export_dbcnn.py', 'config': cfg.to_dict(), 'torch': torch.__version__, 'opset': args.opset},
     }
-    with open(os.path.join(args.out_dir, f'{args.name}.json'), 'w') as f:
-        json.dump(manifest, f, indent=2)
-        f.write('\n')
+    write_manifest(args.out_dir, args.name, manifest)
     print(f'wrote {path} ({os.path.getsize(path) / 2**20:.1f} MB) and {args.name}.json')
 
 

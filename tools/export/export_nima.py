@@ -19,7 +19,6 @@ images with Keras load_img(target_size=(224, 224)): a Pillow NEAREST resize ('pi
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 
@@ -29,7 +28,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from export_common import sha256  # noqa: E402
+from export_common import manifest_head, sha256, write_manifest  # noqa: E402
 
 BLOCKS = [(64, 1), (128, 2), (128, 1), (256, 2), (256, 1), (512, 2), (512, 1), (512, 1), (512, 1), (512, 1), (512, 1), (1024, 2), (1024, 1)]
 
@@ -133,11 +132,7 @@ def main():
     if err > args.tol:
         sys.exit(f'ONNX Runtime disagrees with PyTorch: {err}')
     manifest = {
-        '$schema': 'https://iqa-node.dev/schema/manifest.json',
-        'schemaVersion': 1,
-        'name': args.name,
-        'task': 'nr-iqa',
-        'description': f'NIMA {args.kind} (idealo MobileNet): mean of the 10-bin score distribution',
+        **manifest_head(args.name, f'NIMA {args.kind} (idealo MobileNet): mean of the 10-bin score distribution'),
         'model': {'file': os.path.basename(path), 'sha256': sha256(path)},
         'input': {'name': 'input', 'layout': 'NCHW', 'width': 224, 'height': 224, 'channels': 3, 'colorOrder': 'rgb', 'dtype': 'float32',
                   'batch': 'dynamic', 'normalize': {'scale': 'unit', 'mean': [0.5], 'std': [0.5]}},
@@ -149,9 +144,7 @@ def main():
                    'license': 'Apache-2.0 (idealo/image-quality-assessment code and weights)'},
         'export': {'tool': 'tools/export/export_nima.py', 'alpha': args.alpha, 'torch': torch.__version__, 'opset': args.opset},
     }
-    with open(os.path.join(args.out_dir, f'{args.name}.json'), 'w') as f:
-        json.dump(manifest, f, indent=2)
-        f.write('\n')
+    write_manifest(args.out_dir, args.name, manifest)
     print(f'wrote {path} ({os.path.getsize(path) / 2**20:.1f} MB) and {args.name}.json')
 
 

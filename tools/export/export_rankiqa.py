@@ -19,7 +19,6 @@ Test procedure: 30 random 224 crops (seeded here, unseeded np.random there), mea
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import tempfile
@@ -30,7 +29,7 @@ import torch.nn as nn
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from caffe_model import read_caffemodel, write_caffemodel  # noqa: E402
-from export_common import sha256  # noqa: E402
+from export_common import check_weights_arguments, export_arguments, manifest_head, sha256, write_manifest  # noqa: E402
 
 FULL = {'convs': [[64, 64], [128, 128], [256, 256, 256], [512, 512, 512], [512, 512, 512]], 'fc': 4096}
 TINY = {'convs': [[4, 4], [8, 8], [8, 8, 8], [16, 16, 16], [16, 16, 16]], 'fc': 32}
@@ -90,20 +89,12 @@ def deploy_prototxt(cfg) -> str:
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument('--checkpoint')
-    ap.add_argument('--weights', choices=['checkpoint', 'random'], default='checkpoint')
-    ap.add_argument('--config', choices=['full', 'tiny'], default='full')
+    export_arguments(ap, 'rankiqa')
     ap.add_argument('--dataset', choices=['live', 'tid2013'], default='live')
-    ap.add_argument('--seed', type=int, default=0)
-    ap.add_argument('--out-dir', required=True)
-    ap.add_argument('--name', default='rankiqa')
-    ap.add_argument('--opset', type=int, default=17)
-    ap.add_argument('--tol', type=float, default=1e-4)
     ap.add_argument('--save-caffemodel', help='with --weights random: keep the seeded .caffemodel here')
     ap.add_argument('--prototxt', help="also write the deploy .prototxt of this config here (the authors' layer names; for Caffe readers such as OpenCV's dnn)")
     args = ap.parse_args()
-    if args.weights == 'checkpoint' and not args.checkpoint:
-        sys.exit('--checkpoint FILE.caffemodel is required (or --weights random for seeded test weights)')
+    check_weights_arguments(args)
     cfg = TINY if args.config == 'tiny' else FULL
     net = RankVGG(cfg).eval()
     ckpt = args.checkpoint
@@ -138,12 +129,8 @@ def main():
         sys.exit(f'ONNX Runtime disagrees with PyTorch: {err}')
     live = args.dataset == 'live'
     manifest = {
-        '$schema': 'https://iqa-node.dev/schema/manifest.json',
-        'schemaVersion': 1,
-        'name': args.name,
-        'task': 'nr-iqa',
-        'description': f'RankIQA+FT (Liu et al., ICCV 2017), fine-tuned on {args.dataset}: Caffe VGG-16 on raw BGR crops, mean over 30 crops'
-        + (' [narrow test model]' if args.config == 'tiny' else ''),
+        **manifest_head(args.name, f'RankIQA+FT (Liu et al., ICCV 2017), fine-tuned on {args.dataset}: Caffe VGG-16 on raw BGR crops, mean over 30 crops'
+                        + (' [narrow test model]' if args.config == 'tiny' else '')),
         'model': {'file': os.path.basename(path), 'sha256': sha256(path)},
         'input': {'name': 'input', 'layout': 'NCHW', 'width': 224, 'height': 224, 'channels': 3, 'colorOrder': 'bgr', 'dtype': 'float32',
                   'batch': 'dynamic', 'normalize': {'scale': 'byte', 'mean': [0], 'std': [1]}},
@@ -158,9 +145,7 @@ def main():
     if args.prototxt:
         with open(args.prototxt, 'w') as f:
             f.write(deploy_prototxt(cfg))
-    with open(os.path.join(args.out_dir, f'{args.name}.json'), 'w') as f:
-        json.dump(manifest, f, indent=2)
-        f.write('\n')
+    write_manifest(args.out_dir, args.name, manifest)
     print(f'wrote {path} ({os.path.getsize(path) / 2**20:.1f} MB) and {args.name}.json')
 
 

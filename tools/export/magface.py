@@ -35,6 +35,17 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from magface_model import DEPTHS, IResNet, clean_state_dict, seeded  # noqa: E402
 
 
+def network_arguments(p: argparse.ArgumentParser, arch: str) -> None:
+    """The arguments build() reads: the weights and the iResNet's shape (serfiq.py takes them too)."""
+    p.add_argument("--checkpoint")
+    p.add_argument("--weights", choices=["checkpoint", "random"], default="checkpoint")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--arch", choices=sorted(DEPTHS), default=arch)
+    p.add_argument("--layers", help="override the depth, e.g. 1,1,1,1 (test fixtures)")
+    p.add_argument("--widths", help="override the stage widths, e.g. 8,16,16,16 (test fixtures)")
+    p.add_argument("--embedding", type=int, default=512)
+
+
 def build(args) -> IResNet:
     layers = [int(v) for v in args.layers.split(",")] if args.layers else DEPTHS[args.arch]
     widths = [int(v) for v in args.widths.split(",")] if args.widths else [64, 128, 256, 512]
@@ -90,13 +101,7 @@ def verify(model: IResNet, path: str, seed: int) -> float:
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--checkpoint")
-    p.add_argument("--weights", choices=["checkpoint", "random"], default="checkpoint")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--arch", choices=sorted(DEPTHS), default="iresnet50")
-    p.add_argument("--layers", help="override the depth, e.g. 1,1,1,1 (test fixtures)")
-    p.add_argument("--widths", help="override the stage widths, e.g. 8,16,16,16 (test fixtures)")
-    p.add_argument("--embedding", type=int, default=512)
+    network_arguments(p, "iresnet50")
     p.add_argument("--descriptor", choices=["magface", "ofiq-uqs"], default="magface")
     p.add_argument("--also-ofiq", action="store_true", help="write ofiq-uqs.json beside manifest.json, on the same ONNX file")
     p.add_argument("--name")

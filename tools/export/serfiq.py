@@ -36,8 +36,8 @@ import torch.nn as nn
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from export_common import sha256  # noqa: E402
-from magface import build  # noqa: E402
-from magface_model import DEPTHS, IResNet  # noqa: E402
+from magface import build, network_arguments  # noqa: E402
+from magface_model import IResNet  # noqa: E402
 
 
 class Trunk(nn.Module):
@@ -86,13 +86,7 @@ def check(model, trunk_path, head_path, drop, seed):
 
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument('--checkpoint')
-    p.add_argument('--weights', choices=['checkpoint', 'random'], default='checkpoint')
-    p.add_argument('--seed', type=int, default=0)
-    p.add_argument('--arch', choices=sorted(DEPTHS), default='iresnet100')
-    p.add_argument('--layers', help='override the depth, e.g. 1,1,1,1 (test fixtures)')
-    p.add_argument('--widths', help='override the stage widths (test fixtures)')
-    p.add_argument('--embedding', type=int, default=512)
+    network_arguments(p, 'iresnet100')
     p.add_argument('--passes', type=int, default=100, help='T, stochastic passes (the authors: 100)')
     p.add_argument('--name', default='serfiq-magface')
     p.add_argument('--out-dir', required=True)
