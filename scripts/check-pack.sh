@@ -18,6 +18,10 @@ tarball="$(ls "$work"/iqa-node-*.tgz)"
 tar tzf "$tarball" > "$work/contents.txt"  # listed to a file: grep -q on a pipe would SIGPIPE tar under pipefail
 echo "packed $(basename "$tarball") ($(du -h "$tarball" | cut -f1)): $(grep -c . "$work/contents.txt") files"
 grep -q 'package/prebuilds/linux-x64/' "$work/contents.txt" || { echo "no prebuild in the tarball" >&2; exit 1; }
+# The default metric's model travels with the package (scripts/pack-models.sh, npm prepack).
+for f in brisque_model_live.yml brisque_range_live.yml; do
+  grep -qx "package/models/opencv/$f" "$work/contents.txt" || { echo "models/opencv/$f missing from the tarball" >&2; exit 1; }
+done
 mkdir "$work/app"
 cd "$work/app"
 npm init -y >/dev/null
@@ -26,6 +30,13 @@ img="$root/test/fixtures/images/rgb8.png"
 node -e "require('iqa-node').sharpness('$img').then((s) => { if (!(s > 0)) process.exit(1); console.log('require: sharpness', s); })"
 node --input-type=module -e "import { sharpness, IqaError } from 'iqa-node'; const s = await sharpness('$img'); if (!(s > 0) || typeof IqaError !== 'function') process.exit(1); console.log('import: sharpness', s);"
 npx --no-install iqa score --metric sharpness "$img"
+# The drop-ins resolve for tools that ignore "exports" (Jest <= 27): plain file paths in the package,
+# the same functions as the exports map's.
+node -e "
+const a = require('./node_modules/iqa-node/ssim.js'), b = require('iqa-node/ssim.js');
+const c = require('./node_modules/iqa-node/image-ssim'), d = require('iqa-node/image-ssim');
+if (a.ssim !== b.ssim || typeof a.ssim !== 'function' || c.compare !== d.compare || typeof c.compare !== 'function') process.exit(1);
+console.log('drop-ins resolve without exports');"
 # The node-gyp prebuild (binding.gyp) must compute what the cmake-js build computes.
 pack_scores="$(cd "$work/app" && node -e "
 const iqa = require('iqa-node');

@@ -1,7 +1,9 @@
 // Loads the compiled addon (a prebuild when one matches, else build/Release) and, lazily,
 // ONNX Runtime. Only this file knows how the addon is found.
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+// Plain 'fs'/'path', not 'node:': the ssim.js and image-ssim drop-ins load this file, and Jest 26
+// (which ssim.js's own suite uses) cannot resolve 'node:'-prefixed builtins.
+import { existsSync } from 'fs';
+import { dirname, join } from 'path';
 import { IqaError, toIqaError } from './errors';
 
 export interface NativeBatchResult {

@@ -1,6 +1,9 @@
 import { runNr, defineNrMetric, type CallOptions, type NrMetricFunction } from '../core/run';
 import type { ImageInput } from '../core/input';
 import type { MetricCard } from '../registry/card';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { packageRoot } from '../core/native';
 
 export interface BrisqueOptions {
   /**
@@ -16,7 +19,25 @@ export interface BrisqueOptions {
   range?: string;
 }
 
-const toNative = (o: BrisqueOptions | undefined) => ({ variant: o?.variant, model: o?.model, range: o?.range });
+/**
+ * OpenCV's LIVE model and range as the packed package carries them (models/opencv/, copied by
+ * scripts/pack-models.sh at pack time), so the default metric works without Debian's opencv-data;
+ * null in a source checkout, where the native default (/usr/share/opencv4/quality/) applies.
+ */
+export function packagedBrisqueModel(root: string = packageRoot()): { model: string; range: string } | null {
+  const model = join(root, 'models', 'opencv', 'brisque_model_live.yml');
+  const range = join(root, 'models', 'opencv', 'brisque_range_live.yml');
+  return existsSync(model) && existsSync(range) ? { model, range } : null;
+}
+
+let packaged: { model: string; range: string } | null | undefined;
+const toNative = (o: BrisqueOptions | undefined) => {
+  if (o?.model === undefined && o?.range === undefined && o?.variant !== 'original') {
+    packaged ??= packagedBrisqueModel();
+    if (packaged) return { variant: o?.variant, model: packaged.model, range: packaged.range };
+  }
+  return { variant: o?.variant, model: o?.model, range: o?.range };
+};
 
 export interface BrisqueFunction extends NrMetricFunction<BrisqueOptions> {
   /** The 36 BRISQUE features of the chosen variant (before range scaling). */
@@ -62,5 +83,5 @@ export const brisqueCard: MetricCard = {
     model: { type: 'string', description: "SVR model: libsvm text (the release's allmodel, iqa train output) or OpenCV ml YAML (default: OpenCV's LIVE model)" },
     range: { type: 'string', description: 'feature range: svm-scale text (allrange, MODEL.range) or OpenCV range YAML (default: MODEL.range, else the LIVE range)' },
   },
-  files: [{ name: '/usr/share/opencv4/quality/brisque_{model,range}_live.yml', description: "OpenCV's LIVE model and range (Debian opencv-data)" }],
+  files: [{ name: 'models/opencv/brisque_{model,range}_live.yml (packed package) or /usr/share/opencv4/quality/ (source checkout)', description: "OpenCV's LIVE model and range (opencv_contrib quality module, Apache-2.0; copied from Debian opencv-data when the package is packed)" }],
 };

@@ -1,0 +1,2 @@
+export * from './dist/cjs/compat/ssimjs';
+export { default } from './dist/cjs/compat/ssimjs';
