@@ -29,7 +29,6 @@ from __future__ import annotations
 import argparse
 import glob
 import hashlib
-import json
 import os
 import sys
 import tempfile
@@ -41,6 +40,7 @@ from torch import nn
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from dlib_dat import read_layers  # noqa: E402
+from export_common import write_manifest  # noqa: E402
 
 SIZE = 150
 
@@ -258,9 +258,7 @@ def main(argv=None):
                    "checkpoint": "PyPI face-recognition-models: face_recognition_models/models/dlib_face_recognition_resnet_model_v1.dat",
                    "license": "CC0 (dlib-models' licence for this file)", "commercialUse": True, "weights": "official"},
     }
-    with open(os.path.join(args.out_dir, "manifest.json"), "w") as f:
-        json.dump(manifest, f, indent=2)
-        f.write("\n")
+    write_manifest(args.out_dir, "manifest", manifest)
     print(f"wrote {args.out_dir}/manifest.json and model.onnx ({len(data)} bytes, sha256 {sha}); template from {used} faces (scatter {spread:.2f} px)")
 
 

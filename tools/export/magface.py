@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import json
 import os
 import sys
 import tempfile
@@ -32,6 +31,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from export_common import write_manifest  # noqa: E402
 from magface_model import DEPTHS, IResNet, clean_state_dict, seeded  # noqa: E402
 
 
@@ -120,13 +120,9 @@ def main(argv=None):
         f.write(data)
     sha = hashlib.sha256(data).hexdigest()
     name = args.name or ("magface-" + args.arch if args.descriptor == "magface" else "ofiq-uqs")
-    with open(os.path.join(args.out_dir, "manifest.json"), "w") as f:
-        json.dump(descriptor(args.descriptor, name, onnx_file, sha, args.weights, args.arch), f, indent=2)
-        f.write("\n")
+    write_manifest(args.out_dir, "manifest", descriptor(args.descriptor, name, onnx_file, sha, args.weights, args.arch))
     if args.also_ofiq:
-        with open(os.path.join(args.out_dir, "ofiq-uqs.json"), "w") as f:
-            json.dump(descriptor("ofiq-uqs", name + "-ofiq-uqs", onnx_file, sha, args.weights, args.arch), f, indent=2)
-            f.write("\n")
+        write_manifest(args.out_dir, "ofiq-uqs", descriptor("ofiq-uqs", name + "-ofiq-uqs", onnx_file, sha, args.weights, args.arch))
     print(f"wrote {args.out_dir}/manifest.json and {onnx_file} ({len(data)} bytes, sha256 {sha})")
 
 

@@ -26,7 +26,6 @@ with random masks against PyTorch with the same masks.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 
@@ -35,7 +34,7 @@ import torch
 import torch.nn as nn
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from export_common import sha256  # noqa: E402
+from export_common import sha256, write_manifest  # noqa: E402
 from magface import build, network_arguments  # noqa: E402
 from magface_model import IResNet  # noqa: E402
 
@@ -124,9 +123,7 @@ def main():
                    'license': 'method: SER-FIQ paper (its code is CC BY-NC-SA 4.0); weights: MagFace model zoo terms (MS1MV2-trained, research only)',
                    'commercialUse': False, 'weights': 'seeded-random' if args.weights == 'random' else 'official'},
     }
-    with open(os.path.join(args.out_dir, 'manifest.json'), 'w') as f:
-        json.dump(descriptor, f, indent=2)
-        f.write('\n')
+    write_manifest(args.out_dir, 'manifest', descriptor)
     print(f'wrote {args.out_dir}/manifest.json, trunk.onnx, head.onnx')
 
 
