@@ -12,7 +12,7 @@
         "third_party/onnxruntime/include",
         "/usr/include/libsvm",
         "<!@(pkg-config --cflags-only-I opencv4 | sed s/-I//g)",
-        "<!@(pkg-config --cflags-only-I libzip matio libavformat libavcodec libavutil libswscale libpng libwebpdemux libheif | sed s/-I//g)"
+        "<!@(pkg-config --cflags-only-I libzip matio libavformat libavcodec libavutil libswscale libpng libwebpdemux libheif dav1d | sed s/-I//g)"
       ],
       "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED"],
       "cflags!": ["-fno-exceptions"],
@@ -20,7 +20,7 @@
       "cflags_cc": ["-std=c++17", "-O3", "-fexceptions", "-fopenmp-simd", "-fno-math-errno", "-fno-trapping-math", "-ffp-contract=off"],
       "libraries": [
         "<!@(pkg-config --libs opencv4)",
-        "<!@(pkg-config --libs libzip matio libavformat libavcodec libavutil libswscale libpng libwebpdemux libheif)",
+        "<!@(pkg-config --libs libzip matio libavformat libavcodec libavutil libswscale libpng libwebpdemux libheif dav1d)",
         "-ljpeg",
         "-lgif",
         "-lsvm",

@@ -13,12 +13,12 @@ $SUDO apt-get update -qq
 # redis-server: the BullMQ queue tests; chromium: the eval report rendering test;
 # libav*-dev: video frames (native/core/video); ffmpeg: the video goldens and benchmarks;
 # libjpeg62-turbo-dev libpng-dev libwebp-dev libgif-dev libheif-dev: JPEG, PNG, animated WebP, GIF,
-# HEIC and AVIF decoded directly
+# HEIC and AVIF decoded directly; libdav1d-dev: AV1 through our own quiet libheif plugin
 # (native/core/image/codec_*.cpp).
 $SUDO apt-get install -y -qq --no-install-recommends \
   build-essential cmake pkg-config ca-certificates \
   libopencv-dev libopencv-contrib-dev libsvm-dev opencv-data libzip-dev libmatio-dev \
-  libavformat-dev libavcodec-dev libavutil-dev libswscale-dev ffmpeg libjpeg62-turbo-dev libpng-dev libwebp-dev libgif-dev libheif-dev \
+  libavformat-dev libavcodec-dev libavutil-dev libswscale-dev ffmpeg libjpeg62-turbo-dev libpng-dev libwebp-dev libgif-dev libheif-dev libdav1d-dev \
   mate-backgrounds redis-server chromium >/dev/null
 export ONNXRUNTIME_NODE_INSTALL=skip
 npm ci --no-audit --no-fund

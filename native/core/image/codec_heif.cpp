@@ -26,6 +26,7 @@ bool heif_can_decode(bool avif) {
 // autoOrient false does not change a HEIC/AVIF. `check(width, height)` runs on the header's
 // size before any pixel is decoded.
 cv::Mat decode_heif(const uint8_t* data, size_t size, const char* format, const std::function<void(uint64_t, uint64_t)>& check) {
+  register_quiet_av1_decoder();
   std::unique_ptr<heif_context, void (*)(heif_context*)> ctx(heif_context_alloc(), heif_context_free);
   if (!ctx) fail(ErrorCode::Internal, std::string(format) + ": cannot allocate a decoder");
   heif_error e = heif_context_read_from_memory_without_copy(ctx.get(), data, size, nullptr);

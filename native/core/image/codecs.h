@@ -40,4 +40,8 @@ cv::Mat decode_gif_first_frame(const uint8_t* data, size_t size);
 bool heif_can_decode(bool avif);
 cv::Mat decode_heif(const uint8_t* data, size_t size, const char* format, const std::function<void(uint64_t, uint64_t)>& check);
 
+// Puts our dav1d plugin (heif_av1_decoder.cpp) ahead of libheif's own, once per process, so that
+// AV1 decoding writes nothing to stderr and dav1d's message goes into the error.
+void register_quiet_av1_decoder();
+
 }  // namespace iqa
