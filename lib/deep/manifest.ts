@@ -40,6 +40,8 @@ export interface ModelManifest {
     localContrast?: { window: number; constant: number };
     /** Largest image the model takes, in pixels (after any resize): larger is ERR_TOO_LARGE. */
     maxPixels?: number;
+    /** JPEG: decode at 1/2, 1/4 or 1/8 scale to the smallest size still at least the resize target (needs a resize). */
+    shrinkOnLoad?: boolean;
   };
   outputs: { name: string; shape: (number | string)[] }[];
   head: {
@@ -186,6 +188,8 @@ export interface CropOverride {
   crops?: number;
   /** Seed of the random crop positions. */
   seed?: number;
+  /** JPEG shrink-on-load (default: the manifest's preprocess.shrinkOnLoad, else off). */
+  shrinkOnLoad?: boolean;
 }
 
 /** The flat object native createModel() reads (native/binding/model.cpp). */
@@ -225,6 +229,7 @@ export function nativeSpec(lm: LoadedManifest, modelPath: string, o: CropOverrid
     localContrastWindow: m.preprocess.localContrast?.window ?? 0,
     localContrastConstant: m.preprocess.localContrast?.constant ?? 1,
     maxPixels: m.preprocess.maxPixels ?? 0,
+    shrinkOnLoad: o.shrinkOnLoad ?? m.preprocess.shrinkOnLoad ?? false,
     aggregate: m.score.aggregate ?? 'mean',
     weightOutput: m.score.weight?.output ?? '',
     weightEpsilon: m.score.weight?.epsilon ?? 0,

@@ -56,6 +56,7 @@ export const DEEP_MODEL_OPTIONS: Record<string, OptionSpec> = {
   crop: { type: 'string', enum: ['resize', 'center', 'random', 'uniform', 'full', 'grid'], description: "crop policy (default: the manifest's)" },
   crops: { type: 'integer', minimum: 1, description: 'number of random crops' },
   seed: { type: 'integer', minimum: 0, description: 'seed of the random crop positions' },
+  shrinkOnLoad: { type: 'boolean', description: "JPEG: decode at 1/2, 1/4 or 1/8 scale to the model's resize size, then resize (faster on large photos; scores change slightly; default: the manifest's, off in every shipped card)" },
 };
 
 function cliOptions(card: MetricCard, cli: MetricCliOptions): Record<string, unknown> {

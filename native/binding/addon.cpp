@@ -158,7 +158,8 @@ Napi::Value ScoreFr(const Napi::CallbackInfo& info) {
 // preprocess(input, decodeOptions, ops) -> raw pixels after the conversion path; used by tests
 // against independent references and by users who want the decoded pixels.
 // ops: {gray?: 'matlab'|'opencv'|'pil', resize?: {width,height,interp}, crop?: {x,y,width,height},
-//       float?: number (convert to float64 with this full-scale value, before resizing)}
+//       float?: number (convert to float64 with this full-scale value, before resizing),
+//       shrinkOnLoad?: boolean (JPEG decoded at 1/2..1/8 scale to at least resize's size; no crop)}
 // Order: decode, gray, crop, float, resize.
 Napi::Value Preprocess(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
@@ -189,6 +190,10 @@ Napi::Value Preprocess(const Napi::CallbackInfo& info) {
       Napi::Object c = ops.Get("crop").As<Napi::Object>();
       roi = cv::Rect(c.Get("x").ToNumber().Int32Value(), c.Get("y").ToNumber().Int32Value(), c.Get("width").ToNumber().Int32Value(),
                      c.Get("height").ToNumber().Int32Value());
+    }
+    if (ops.Get("shrinkOnLoad").IsBoolean() && ops.Get("shrinkOnLoad").As<Napi::Boolean>().Value()) {
+      if (!do_resize || size.area() <= 0 || do_crop) iqa::fail(ErrorCode::Input, "shrinkOnLoad needs resize {width, height} and no crop");
+      decode.shrink_to = size;
     }
     double to_float = ops.Get("float").IsNumber() ? ops.Get("float").As<Napi::Number>().DoubleValue() : 0;
     // tensor: {channels: 1|3, rgb: bool, mean: [3], std: [3]} -> NCHW float32 (last step).

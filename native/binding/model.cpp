@@ -73,6 +73,7 @@ iqa::ort::ModelSpec to_spec(const Napi::Value& v) {
   s.local_contrast_window = int(number_field(o, "localContrastWindow", 0));
   s.local_contrast_c = number_field(o, "localContrastConstant", 1);
   s.max_pixels = int64_t(number_field(o, "maxPixels", 0));
+  s.shrink_on_load = bool_field(o, "shrinkOnLoad", false);
   const std::string aggregate = string_field(o, "aggregate", "mean");
   if (aggregate != "mean" && aggregate != "median" && aggregate != "weighted")
     iqa::fail(iqa::ErrorCode::Model, "unknown score aggregate '" + aggregate + "' (mean, median, weighted)");
@@ -209,6 +210,7 @@ Napi::Value ModelScore(const Napi::CallbackInfo& info) {
     Napi::Array inputs = info[1].As<Napi::Array>();
     auto sources = std::make_shared<std::vector<iqa::ImageSource>>(to_image_sources(inputs));
     iqa::DecodeOptions decode = to_decode_options(info[2]);
+    decode.shrink_to = model->shrink_target();
     ValuesMode mode = info[3].IsBoolean() && info[3].As<Napi::Boolean>().Value() ? ValuesMode::Crops : ValuesMode::None;
     if (info[3].IsString()) {
       if (info[3].As<Napi::String>().Utf8Value() != "extras") iqa::fail(ErrorCode::Input, "modelScore values must be true, false or 'extras'");

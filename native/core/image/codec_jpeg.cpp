@@ -49,7 +49,7 @@ void cmyk_to_bgr(const uint8_t* cmyk, uint8_t* bgr, int width) {
 
 }  // namespace
 
-cv::Mat decode_jpeg(const uint8_t* data, size_t size, CodecWarnings& warnings) {
+cv::Mat decode_jpeg(const uint8_t* data, size_t size, CodecWarnings& warnings, int scale_denom) {
   jpeg_decompress_struct cinfo{};
   ErrorManager err{};
   err.warnings = &warnings;
@@ -74,6 +74,8 @@ cv::Mat decode_jpeg(const uint8_t* data, size_t size, CodecWarnings& warnings) {
     jpeg_destroy_decompress(&cinfo);
     fail(ErrorCode::Decode, "JPEG: unsupported component count " + std::to_string(comps));
   }
+  cinfo.scale_num = 1;
+  cinfo.scale_denom = unsigned(scale_denom);
   jpeg_start_decompress(&cinfo);
   out.create(int(cinfo.output_height), int(cinfo.output_width), comps == 1 ? CV_8UC1 : CV_8UC3);
   if (comps == 4) row.resize(size_t(cinfo.output_width) * 4);

@@ -20,7 +20,8 @@ using CodecWarnings = std::vector<std::string>;
 
 // JPEG: grey stays grey, YCbCr/RGB becomes BGR, CMYK/YCCK becomes BGR as OpenCV converts it.
 // Throws Error(Decode, "JPEG: <libjpeg's message>") on failure.
-cv::Mat decode_jpeg(const uint8_t* data, size_t size, CodecWarnings& warnings);
+// scale_denom 1, 2, 4 or 8: libjpeg-turbo's DCT scaling (each side ceil(side / scale_denom)).
+cv::Mat decode_jpeg(const uint8_t* data, size_t size, CodecWarnings& warnings, int scale_denom = 1);
 
 // PNG: grey (1/2/4/8-bit to 8, 16 kept), palette and tRNS expanded, grey+alpha as BGRA, RGB(A)
 // as BGR(A), 16-bit kept. Throws Error(Decode, "PNG: <libpng's message>") on failure.

@@ -18,6 +18,10 @@ struct DecodeOptions {
   // Turn decoded files to their EXIF orientation (as cv::imread, browsers, sharp's rotate());
   // false keeps the stored pixel order. Raw pixels and Mats are never turned.
   bool auto_orient = true;
+  // JPEG shrink-on-load (as sharp does): decode at 1/2, 1/4 or 1/8 scale (libjpeg-turbo's DCT
+  // scaling) to the smallest size whose width and height are still at least these, in the
+  // image's displayed orientation; for callers that resize to a smaller size next. 0x0: off.
+  cv::Size shrink_to{0, 0};
 };
 
 enum class PixelOrder { Gray, RGB, BGR, RGBA, BGRA };

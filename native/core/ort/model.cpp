@@ -78,6 +78,8 @@ Model::Model(ModelSpec spec, EngineOptions opts) : spec_(std::move(spec)), opts_
   for (int c = 0; c < 3; ++c)
     if (!(spec_.stdev[c] > 0)) fail(ErrorCode::Model, "normalisation std must be positive");
   if (spec_.pair && spec_.uint8_nhwc) fail(ErrorCode::Model, "full-reference models take float32 NCHW patch pairs, not uint8 NHWC");
+  if (spec_.shrink_on_load && shrink_target().area() == 0)
+    fail(ErrorCode::Model, "shrinkOnLoad needs a resize (preprocess.resize or crop policy 'resize'): without one the model sees the image at its own size");
   if (spec_.local_contrast_window > 0 && spec_.uint8_nhwc) fail(ErrorCode::Model, "local contrast normalisation needs a float32 input (uint8 inputs are normalised inside the graph)");
   session_ = std::make_unique<Session>(spec_.model_path, opts_.session);
 
@@ -222,6 +224,13 @@ void Model::run_batch(const uint8_t* input, size_t n, double* values, int height
       for (size_t i = 0; i < n; ++i) values[k * i + 1 + weight_values() + x] = o.data[i * per + idx];
     }
   });
+}
+
+cv::Size Model::shrink_target() const {
+  if (!spec_.shrink_on_load) return {0, 0};
+  if (spec_.resize_width > 0 && spec_.resize_height > 0) return {spec_.resize_width, spec_.resize_height};
+  if (spec_.crop == CropPolicy::Resize) return {spec_.width, spec_.height};
+  return {0, 0};
 }
 
 cv::Mat Model::prepare(const cv::Mat& img) const {

@@ -65,6 +65,8 @@ struct ModelSpec {
   uint64_t crop_seed = 0;
   // Largest prepared image in pixels (0: no limit): whole-image models' memory grows with the image.
   int64_t max_pixels = 0;
+  // JPEG shrink-on-load to the resize target (see shrink_target()).
+  bool shrink_on_load = false;
   Aggregate aggregate = Aggregate::Mean;
   std::string weight_output;    // Weighted: the per-crop weight output ([N] or [N, 1])
   // Full-reference (manifest task 'fr-iqa'): one input [N, 2C, H, W] per patch pair, channels
@@ -142,6 +144,10 @@ class Model {
 
   void close();
   void drain();
+
+  // The size a JPEG may be shrunk to on load (DecodeOptions::shrink_to): the first resize of
+  // prepare(), when the spec opts in; 0x0 otherwise.
+  cv::Size shrink_target() const;
 
  private:
   void run_batch(const uint8_t* input, size_t n, double* values, int height, int width) const;
