@@ -65,7 +65,8 @@ export function buildProgram(): Command {
       .option('--resume', 'skip inputs already recorded in --out (and append)')
       .option('--no-progress', 'no progress bar (it is shown only on a TTY anyway)')
       .option('--limit-input-pixels <n>', 'largest image in pixels (0: no limit)', (v) => Number(v))
-      .option('--no-auto-orient', 'score the stored pixel order, not the EXIF orientation'),
+      .option('--no-auto-orient', 'score the stored pixel order, not the EXIF orientation')
+      .option('--fail-on <level>', "'warning': a file the codec warned about (e.g. corrupt JPEG data) is an ERR_DECODE item; default 'error'"),
   ).action(async (paths: string[], o: ScoreCommandOptions) => {
     process.exitCode = await scoreCommand(paths, o);
   });

@@ -51,6 +51,7 @@ export interface ScoreCommandOptions extends MetricCliOptions {
   concurrency?: number;
   limitInputPixels?: number;
   autoOrient?: boolean;
+  failOn?: 'error' | 'warning';
   resume?: boolean;
   progress?: boolean;
   batch?: number;
@@ -138,6 +139,7 @@ export async function scoreCommand(paths: string[], o: ScoreCommandOptions): Pro
       metricOptions: entry.options(o),
       limitInputPixels: o.limitInputPixels,
       autoOrient: o.autoOrient,
+      failOn: o.failOn,
     });
     for await (const r of results) {
       const rec: ScoreRecord = r.error

@@ -31,18 +31,27 @@ export interface DecodeOptions {
    * Raw pixels and Mats are never turned.
    */
   autoOrient?: boolean;
+  /**
+   * 'error' (default): a decode that succeeds is scored even if the codec warned (libjpeg
+   * "Corrupt JPEG data: ...", libpng CRC warnings). 'warning': such a file is ERR_DECODE with the
+   * codec's warnings in the message, as sharp's failOn: 'warning'.
+   */
+  failOn?: 'error' | 'warning';
 }
 
-export function decodeOptions(opts?: DecodeOptions): { limitInputPixels: number; autoOrient: boolean } {
+export function decodeOptions(opts?: DecodeOptions): { limitInputPixels: number; autoOrient: boolean; failOnWarning: boolean } {
   const orient = opts?.autoOrient;
   if (orient !== undefined && typeof orient !== 'boolean') throw new IqaError('ERR_INPUT', 'autoOrient must be a boolean');
   const autoOrient = orient ?? true;
+  const failOn = opts?.failOn ?? 'error';
+  if (failOn !== 'error' && failOn !== 'warning') throw new IqaError('ERR_INPUT', `failOn must be 'error' or 'warning', got '${String(failOn)}'`);
+  const failOnWarning = failOn === 'warning';
   const v = opts?.limitInputPixels;
-  if (v === undefined) return { limitInputPixels: limitPixels, autoOrient };
-  if (v === false) return { limitInputPixels: 0, autoOrient };
-  if (v === true) return { limitInputPixels: DEFAULT_LIMIT_INPUT_PIXELS, autoOrient };
+  if (v === undefined) return { limitInputPixels: limitPixels, autoOrient, failOnWarning };
+  if (v === false) return { limitInputPixels: 0, autoOrient, failOnWarning };
+  if (v === true) return { limitInputPixels: DEFAULT_LIMIT_INPUT_PIXELS, autoOrient, failOnWarning };
   if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new IqaError('ERR_INPUT', 'limitInputPixels must be a non-negative number or a boolean');
-  return { limitInputPixels: Math.floor(v), autoOrient };
+  return { limitInputPixels: Math.floor(v), autoOrient, failOnWarning };
 }
 
 /** Threads used inside one batch call (OpenCV's pool). Returns the current count. */

@@ -60,7 +60,7 @@ export function preprocess(img: ImageInput, opts?: PreprocessOptions): Promise<D
 export function preprocess(img: ImageInput, opts: PreprocessOptions & { tensor: TensorOptions }): Promise<Tensor>;
 export function preprocess(img: ImageInput, opts: PreprocessOptions & { tensor?: TensorOptions } = {}): Promise<DecodedImage | Tensor> {
   return withAbort(opts.signal, async () => {
-    const { signal: _s, limitInputPixels: _l, autoOrient: _o, ...ops } = opts;
+    const { signal: _s, limitInputPixels: _l, autoOrient: _o, failOn: _f, ...ops } = opts;
     return (await native().preprocess(toNativeInput(img), decodeOptions(opts), ops)) as DecodedImage | Tensor;
   });
 }

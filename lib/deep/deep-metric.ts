@@ -23,9 +23,9 @@ function sharedModels<O extends DeepMetricOptions>(defaultManifest: string) {
   const models = new Map<string, Promise<Model>>();
   const split = (o: (O & CallOptions) | undefined) => {
     // maxInFlight/maxQueued are load options (the shared Model's own Limiter); `limiter` is per call.
-    const { model, signal, limitInputPixels, autoOrient, limiter, ...load } = (o ?? {}) as O & CallOptions;
+    const { model, signal, limitInputPixels, autoOrient, failOn, limiter, ...load } = (o ?? {}) as O & CallOptions;
     const manifest = model ?? defaultManifest;
-    return { key: JSON.stringify([manifest, load]), manifest, load: load as ModelLoadOptions, call: { signal, limitInputPixels, autoOrient, limiter } as CallOptions };
+    return { key: JSON.stringify([manifest, load]), manifest, load: load as ModelLoadOptions, call: { signal, limitInputPixels, autoOrient, failOn, limiter } as CallOptions };
   };
   const modelFor = (o?: O): Promise<Model> => {
     const { key, manifest, load } = split(o);

@@ -58,7 +58,7 @@ function positiveInt(v: number | undefined, fallback: number, name: string): num
 
 function pipelineCallOptions(opts: ScoreStreamOptions | ScoreFilesOptions): CallOptions & object {
   const limiter = limiterFrom({ limiter: opts.limiter, maxInFlight: opts.maxInFlight, maxQueued: opts.maxQueued });
-  return { ...(opts.metricOptions ?? {}), signal: opts.signal, limitInputPixels: opts.limitInputPixels, autoOrient: opts.autoOrient, limiter };
+  return { ...(opts.metricOptions ?? {}), signal: opts.signal, limitInputPixels: opts.limitInputPixels, autoOrient: opts.autoOrient, failOn: opts.failOn, limiter };
 }
 
 /** Per-item results of a batch: its settled scores, or every input shed when admission refused it. */

@@ -98,6 +98,8 @@ iqa::DecodeOptions to_decode_options(const Napi::Value& value) {
   Napi::Value orient = value.As<Napi::Object>().Get("autoOrient");
   if (orient.IsBoolean()) d.auto_orient = orient.As<Napi::Boolean>().Value();
   else if (!orient.IsUndefined()) iqa::fail(ErrorCode::Input, "autoOrient must be a boolean");
+  Napi::Value strict = value.As<Napi::Object>().Get("failOnWarning");
+  if (strict.IsBoolean()) d.fail_on_warning = strict.As<Napi::Boolean>().Value();
   return d;
 }
 

@@ -150,7 +150,7 @@ cv::Mat decode_image(const uint8_t* data, size_t size, const DecodeOptions& opts
   if (info.known) check_pixels(info.width, info.height, opts);
   if (is_jpeg(data, size) && !jpeg_has_eoi(data, size)) fail(ErrorCode::Decode, "truncated JPEG (no end-of-image marker)");
   cv::Mat img;
-  CodecWarnings warnings;  // kept off stderr; a decode that still succeeds drops them
+  CodecWarnings warnings;  // kept off stderr; an error with fail_on_warning, else dropped
   const int orientation = exif_orientation(data, size);
   bool is_png = size >= 8 && std::memcmp(data, "\x89PNG\r\n\x1a\n", 8) == 0;
   try {
@@ -171,6 +171,11 @@ cv::Mat decode_image(const uint8_t* data, size_t size, const DecodeOptions& opts
     fail(ErrorCode::Decode, std::string("cannot decode image: ") + e.what());
   }
   if (img.empty()) fail(ErrorCode::Decode, std::string("cannot decode image (") + (info.known ? info.format : "unrecognised format") + ")");
+  if (opts.fail_on_warning && !warnings.empty()) {
+    std::string all;
+    for (const std::string& w : warnings) all += (all.empty() ? "" : "; ") + w;
+    fail(ErrorCode::Decode, "the codec warned (failOn 'warning'): " + all);
+  }
   check_pixels(uint64_t(img.cols), uint64_t(img.rows), opts);
   if (img.dims != 2) fail(ErrorCode::Decode, "multi-dimensional images are not supported");
   // imdecode(IMREAD_UNCHANGED) leaves JPEG, PNG and WebP in stored order, but OpenCV's TIFF

@@ -22,6 +22,9 @@ struct DecodeOptions {
   // scaling) to the smallest size whose width and height are still at least these, in the
   // image's displayed orientation; for callers that resize to a smaller size next. 0x0: off.
   cv::Size shrink_to{0, 0};
+  // A decode that succeeded with codec warnings (libjpeg "Corrupt JPEG data", libpng CRC) fails
+  // with ERR_DECODE and the warnings as its message; false scores it (sharp's failOn).
+  bool fail_on_warning = false;
 };
 
 enum class PixelOrder { Gray, RGB, BGR, RGBA, BGRA };
