@@ -6,7 +6,7 @@ import { checkPair, kendall, pearson, spearman, type Vector } from './correlatio
 import { fitLogistic, type LogisticModel } from './logistic';
 
 export { pearson, spearman, kendall, rankAverage, type Vector } from './correlation';
-export { fitLogistic, type LogisticFit, type LogisticFailure, type LogisticResult, type LogisticModel, type FitOptions } from './logistic';
+export { fitLogistic, type LogisticFit, type LogisticFailure, type LogisticFailureReason, type LogisticResult, type LogisticModel, type FitOptions } from './logistic';
 export { bootstrapIntervals, quantileSorted, type BootstrapOptions } from './bootstrap';
 export { seededRandom } from './prng';
 export { evaluate, type Evaluation, type EvaluateOptions, type GroupResult, type Interval } from './evaluate';

@@ -8,6 +8,14 @@
 #include "common/error.h"
 #include "image/convert.h"
 
+// Hot loops also compiled for AVX-512 and AVX2, picked at load time (GCC/Clang function
+// multi-versioning on x86-64 ELF); elsewhere (macOS, arm64, MSVC) one portable version.
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__)) && !defined(__APPLE__)
+#define IQA_BRISQUE_CLONES __attribute__((target_clones("arch=x86-64-v4", "avx2", "default")))
+#else
+#define IQA_BRISQUE_CLONES
+#endif
+
 namespace iqa::brisque {
 
 namespace {
@@ -86,7 +94,7 @@ struct SignedSums {
     abs_sum += double(p - q);                                                       \
   }
 
-__attribute__((target_clones("arch=x86-64-v4", "avx2", "default"))) SignedSums signed_sums(const float* a, const float* b, int n) {
+IQA_BRISQUE_CLONES SignedSums signed_sums(const float* a, const float* b, int n) {
   double pos_sq = 0, neg_sq = 0, abs_sum = 0;
   int pos_n = 0, neg_n = 0;
   if (b) {
@@ -106,7 +114,7 @@ __attribute__((target_clones("arch=x86-64-v4", "avx2", "default"))) SignedSums s
 
 // MSCN row: (img - mu) / (sqrt(sig - mu^2) + 1/255), all in float as QualityBRISQUE computes it
 // (NaN where rounding makes the variance negative, as there).
-__attribute__((target_clones("arch=x86-64-v4", "avx2", "default"))) void mscn_row(const float* ip, const float* mp, const float* sp, float* dp, int n) {
+IQA_BRISQUE_CLONES void mscn_row(const float* ip, const float* mp, const float* sp, float* dp, int n) {
   const float c = float(1.0 / 255);
 #pragma omp simd
   for (int x = 0; x < n; ++x) {
