@@ -11,7 +11,11 @@
 // Hot loops also compiled for AVX-512 and AVX2, picked at load time (GCC/Clang function
 // multi-versioning on x86-64 ELF); elsewhere (macOS, arm64, MSVC) one portable version.
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__)) && !defined(__APPLE__)
+#if defined(__clang__) || __GNUC__ >= 11
 #define IQA_BRISQUE_CLONES __attribute__((target_clones("arch=x86-64-v4", "avx2", "default")))
+#else  // GCC 10 (the Debian 11 prebuild root) has no x86-64-v4 name
+#define IQA_BRISQUE_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#endif
 #else
 #define IQA_BRISQUE_CLONES
 #endif

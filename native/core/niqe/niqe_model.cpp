@@ -6,7 +6,9 @@
 #include <mutex>
 #include <regex>
 
+#ifndef IQA_NO_MATIO
 #include <matio.h>
+#endif
 #include <zip.h>
 
 #include "common/error.h"
@@ -123,6 +125,14 @@ PristineModel load_npz(const std::string& path) {
 }
 
 // ---- MATLAB .mat ------------------------------------------------------------------------
+#ifdef IQA_NO_MATIO
+// The self-contained prebuild has no matio: Debian's pool mirror serves no matio source and
+// Debian's own libmatio.a is not position-independent (scripts/prebuild-static/static-deps.cmake).
+PristineModel load_mat(const std::string& path) {
+  model_error(path, "this build reads no MATLAB .mat files (the self-contained prebuild has no matio): save mu_prisparam and cov_prisparam as .npz, "
+                    "JSON or YAML, or install iqa-node with --build-from-source");
+}
+#else
 void silent_matio_log(int, char*) {}
 
 cv::Mat read_mat_var(mat_t* mat, const char* name, const std::string& path) {
@@ -158,6 +168,7 @@ PristineModel load_mat(const std::string& path) {
   Mat_Close(mat);
   return m;
 }
+#endif
 
 // ---- project format (cv::FileStorage: JSON, YAML or XML) --------------------------------
 PristineModel load_filestorage(const std::string& path) {
