@@ -40,6 +40,10 @@ iqa::face::AlignSpec to_align(const Napi::Value& v) {
   if (resize.size() == 2) s.resize_width = int(resize[0]), s.resize_height = int(resize[1]);
   auto crop = number_list(o, "crop");
   if (crop.size() == 4) s.crop = cv::Rect(int(crop[0]), int(crop[1]), int(crop[2]), int(crop[3]));
+  if (s.box) {
+    if (s.resize_width < 1 || s.resize_height < 1) iqa::fail(ErrorCode::Input, "the 'box' template needs align.resize [width, height]");
+    s.width = s.resize_width, s.height = s.resize_height;
+  }
   if (s.width < 1 || s.height < 1 || s.width > 4096 || s.height > 4096) iqa::fail(ErrorCode::Input, "align canvas must be 1..4096 pixels");
   return s;
 }
