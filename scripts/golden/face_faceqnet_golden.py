@@ -22,7 +22,7 @@ import numpy as np  # noqa: E402
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, HERE)
-from face_golden import SHARED, detect  # noqa: E402
+from face_golden import photos  # noqa: E402
 from face_magface_golden import IMAGES  # noqa: E402
 
 FIXTURE = os.path.join(ROOT, "test", "fixtures", "face", "faceqnet-tiny")
@@ -40,13 +40,9 @@ def main():
     model = keras.models.load_model(os.path.join(FIXTURE, "source.h5"), compile=False)
     raw = lambda crop: float(model.predict(crop.astype(np.float32)[None], verbose=0)[0, 0])  # noqa: E731
     cases = []
-    for rel in IMAGES:
-        path = os.path.join(SHARED, rel)
-        if not os.path.exists(path):
-            continue
-        img = cv2.imread(path, cv2.IMREAD_COLOR)
+    for rel, img, detections in photos(IMAGES):
         faces = []
-        for f in detect(img, 640):
+        for f in detections:
             r = raw(box_crop(img, f["box"]))
             faces.append({"box": f["box"], "raw": r, "quality": min(1.0, max(0.0, r)) * 100})
         cases.append({"image": rel, "faces": faces})

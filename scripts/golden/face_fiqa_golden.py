@@ -29,7 +29,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(ROOT, "tools", "export"))
-from face_golden import ARCFACE, SHARED, align, detect  # noqa: E402
+from face_golden import ARCFACE, align, photos  # noqa: E402
 from face_magface_golden import IMAGES  # noqa: E402
 from fiqa_models import CRFIQA, EQFace, SDDFIQA, seeded  # noqa: E402
 
@@ -70,13 +70,9 @@ def quality(method, raw):
 def main():
     cases = []
     with torch.no_grad():
-        for rel in IMAGES:
-            path = os.path.join(SHARED, rel)
-            if not os.path.exists(path):
-                continue
-            img = cv2.imread(path, cv2.IMREAD_COLOR)
+        for rel, img, detections in photos(IMAGES):
             out = []
-            for f in detect(img, 640):
+            for f in detections:
                 _, crop = align(img, f["landmarks"], ARCFACE, (112, 112))
                 rec = {"box": f["box"]}
                 for m, fn in READOUTS.items():

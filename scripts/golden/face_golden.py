@@ -57,6 +57,15 @@ def detect(img, max_side):
     return out
 
 
+def photos(images, max_side=640):
+    """(relative path, BGR image, detections) of each of `images` that ../shared holds."""
+    for rel in images:
+        path = os.path.join(SHARED, rel)
+        if os.path.exists(path):
+            img = cv2.imread(path, cv2.IMREAD_COLOR)
+            yield rel, img, detect(img, max_side)
+
+
 def align(img, landmarks, template, canvas, resize=None, crop=None):
     t = SimilarityTransform()
     t.estimate(np.array(landmarks, dtype=np.float64).reshape(5, 2), template)
