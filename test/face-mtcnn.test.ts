@@ -59,9 +59,15 @@ describe('MTCNN files and options', () => {
   it('the three ONNX files ship in models/face/mtcnn with the licence', () => {
     for (const f of ['pnet.onnx', 'rnet.onnx', 'onet.onnx', 'LICENSE-facenet-pytorch.txt']) expect(existsSync(join(ROOT, 'models', 'face', 'mtcnn', f)), f).toBe(true);
   });
-  it("a blank image has no faces; detector: '' is ERR_INPUT", async () => {
+  it("blank, 1x1, thin and below-minimum-size images have no faces; detector: '' is ERR_INPUT", async () => {
     const img = { data: new Uint8Array(200 * 160 * 3).fill(128), width: 200, height: 160, channels: 3 as const };
     expect((await faceQuality(img, { detector: 'mtcnn' })).faces).toHaveLength(0);
+    for (const [w, h] of [[1, 1], [19, 40], [20, 20], [3000, 2]]) {
+      const tiny = { data: new Uint8Array(w * h * 3).fill(200), width: w, height: h, channels: 3 as const };
+      const r = await faceQuality(tiny, { detector: 'mtcnn', maxSide: 0 });
+      expect(r.faces, `${w}x${h}`).toHaveLength(0);
+      expect(r.failure?.code).toBe('NO_FACE');
+    }
     expect((await rejection(faceQuality(img, { detector: '' }))).code).toBe('ERR_INPUT');
   });
 });
