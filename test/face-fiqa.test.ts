@@ -13,14 +13,15 @@ import { HAS_SHARED, rejection, ROOT, sharedPath } from './helpers';
 type Method = 'crfiqa' | 'sddfiqa' | 'eqface';
 const METHODS: Method[] = ['crfiqa', 'sddfiqa', 'eqface'];
 const manifest = (m: Method) => join(ROOT, 'test', 'fixtures', 'face', `${m}-tiny`, 'manifest.json');
-// Whole-pipeline tolerance on raw: the golden's OpenCV 5.1 warp differs from Debian's 4.6 by a level on
-// a few percent of the crop's samples (test/face.test.ts), and these tiny seeded networks amplify it;
-// measured max |d raw| 8.7e-3 (CR-FIQA), 9.3e-3 (SDD-FIQA), 7.5e-4 (EQFace), and 1.2e-6 at most when
-// the reference runs on iqa-node's own aligned crops. The colour-order test below shows the bound
-// still tells a wrong preprocessing apart.
-const TOL: Record<Method, number> = { crfiqa: 1.5e-2, sddfiqa: 1.5e-2, eqface: 1.5e-3 };
+// Whole-pipeline tolerance on raw. The golden warps with OpenCV 4.x's fixed-point warpAffine
+// (face_golden.warp_affine_cv4; it matches Debian's 4.6 to 0-1 samples of a crop), so photos
+// detected at full size agree to 1e-4 (measured <= 7.3e-5). Photos over 640 px are detected on a
+// shrunk copy whose resize differs between cv2 5.1 and 4.6: landmarks move by ~1e-4 px, a dozen
+// samples by a level, and these tiny seeded networks amplify it (measured <= 7.7e-4). The pip
+// cv2 5.1 warp itself would differ by up to 9.3e-3 (rawOpencv5Warp in the golden).
+const tolerance = (shrunk: boolean) => (shrunk ? 1e-3 : 1e-4);
 const golden = JSON.parse(readFileSync(join(ROOT, 'test', 'golden', 'face', 'fiqa.json'), 'utf8')) as {
-  cases: { image: string; faces: ({ box: number[] } & Record<Method, { raw: number; quality: number }>)[] }[];
+  cases: { image: string; shrunk: boolean; faces: ({ box: number[] } & Record<Method, { raw: number; quality: number; rawOpencv5Warp: number }>)[] }[];
   aligned: ({ crop: string } & Record<Method, number>)[];
 };
 
@@ -41,8 +42,9 @@ describe.skipIf(!HAS_SHARED)('CR-FIQA, SDD-FIQA, EQFace: detect -> align -> ONNX
         const want = golden.cases[k].faces;
         expect(r.faces).toHaveLength(want.length);
         want.forEach((g, i) => {
-          expect(Math.abs(r.faces[i].raw! - g[m].raw)).toBeLessThan(TOL[m]);
-          expect(Math.abs(r.faces[i].quality! - g[m].quality)).toBeLessThan(TOL[m] * (m === 'eqface' ? 100 : 1));
+          const tol = tolerance(golden.cases[k].shrunk);
+          expect(Math.abs(r.faces[i].raw! - g[m].raw)).toBeLessThan(tol);
+          expect(Math.abs(r.faces[i].quality! - g[m].quality)).toBeLessThan(tol * (m === 'eqface' ? 100 : 1));
           expect(r.faces[i].method).toBe(`${m}-tiny`);
         });
       });
@@ -55,7 +57,7 @@ describe.skipIf(!HAS_SHARED)('CR-FIQA, SDD-FIQA, EQFace: detect -> align -> ONNX
       writeFileSync(join(dir, `${m}.json`), JSON.stringify({ ...d, model: { file: join(dirname(manifest(m)), d.model.file) }, input: { ...d.input, colorOrder: 'bgr' } }));
       const rs = await faceQuality.batch(golden.cases.map((c) => sharedPath(c.image)), { method: join(dir, `${m}.json`) });
       const worst = Math.max(...rs.flatMap((r, k) => r.faces.map((f, i) => Math.abs(f.raw! - golden.cases[k].faces[i][m].raw))));
-      expect(worst, m).toBeGreaterThan(3 * TOL[m]);
+      expect(worst, m).toBeGreaterThan(3 * tolerance(true));
     }
   });
 });

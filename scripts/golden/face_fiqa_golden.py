@@ -5,7 +5,8 @@ tools/export/<method>.py --weights random --seed 14 --layers 1,1,1,1 --widths 8,
 --embedding 32 [--hidden 16] --name <method>-tiny).
 
 Reference path, independent of iqa-node's runner: cv2.FaceDetectorYN landmarks -> skimage Umeyama +
-cv2.warpAffine to ArcFace 112 -> each author's own test-time preprocessing -> PyTorch (the seeded
+OpenCV 4.x's fixed-point warpAffine (face_golden.warp_affine_cv4, numpy; the pip cv2 5.1's float warp
+is recorded beside it as rawOpencv5Warp) to ArcFace 112 -> each author's own test-time preprocessing -> PyTorch (the seeded
 networks rebuilt from tools/export/fiqa_models.py) -> the author's readout -> mapping:
   CR-FIQA  (evaluation/FaceModel.py + QualityModel.py): cv2 BGR -> RGB, CHW, div 255, sub 0.5,
            div 0.5; the `qs` output.
@@ -73,12 +74,14 @@ def main():
         for rel, img, detections in photos(IMAGES):
             out = []
             for f in detections:
-                _, crop = align(img, f["landmarks"], ARCFACE, (112, 112))
+                _, crop = align(img, f["landmarks"], ARCFACE, (112, 112), cv4=True)
+                _, crop5 = align(img, f["landmarks"], ARCFACE, (112, 112))
                 rec = {"box": f["box"]}
                 for m, fn in READOUTS.items():
-                    rec[m] = {"raw": fn(crop), "quality": quality(m, fn(crop))}
+                    rec[m] = {"raw": fn(crop), "quality": quality(m, fn(crop)), "rawOpencv5Warp": fn(crop5)}
                 out.append(rec)
-            cases.append({"image": rel, "faces": out})
+            # shrunk: detected on a 640 copy (cv2 5.1's resize): landmarks differ from iqa-node's by ~1e-4 px
+            cases.append({"image": rel, "shrunk": max(img.shape[:2]) > 640, "faces": out})
             print(rel, [{m: round(r[m]["raw"], 5) for m in READOUTS} for r in out])
         golden = os.path.join(ROOT, "test", "golden", "face")
         aligned = []
