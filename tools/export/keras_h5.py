@@ -79,6 +79,8 @@ class Layer(nn.Module):
                 x = _same_pad(x, k, s)
             return self.act(F.conv2d(x, self.weight, self.bias, s))
         if c == "Dense":
+            if x.dim() != 2:
+                raise SystemExit(f"layer {cfg['name']}: Dense on a {x.dim()}-d tensor is not supported (Flatten or pool first)")
             return self.act(F.linear(x, self.weight, self.bias))
         if c == "BatchNormalization":
             return x * self.scale[None, :, None, None] + self.shift[None, :, None, None] if x.dim() == 4 else x * self.scale + self.shift
@@ -141,7 +143,7 @@ class KerasGraph(nn.Module):
         super().__init__()
         if config.get("class_name") not in ("Functional", "Model", "Sequential"):
             raise SystemExit(f"model class {config.get('class_name')!r} is not supported")
-        layers = config["config"]["layers"]
+        layers = config["config"]["layers"] if isinstance(config["config"], dict) else config["config"]  # old Sequential: a list
         sequential = config.get("class_name") == "Sequential"
         unknown = sorted({l["class_name"] for l in layers} - LAYERS)
         if unknown:

@@ -123,10 +123,12 @@ std::vector<float> crops(const Planes& img, std::vector<Box>& boxes, int size) {
   std::vector<float> data;
   std::vector<Box> kept;
   for (const Box& b : boxes) {
-    int x = std::max(1, int(std::trunc(b.x1))), y = std::max(1, int(std::trunc(b.y1)));
-    int ex = std::min(img.w, int(std::trunc(b.x2))), ey = std::min(img.h, int(std::trunc(b.y2)));
+    if (!std::isfinite(b.x1) || !std::isfinite(b.y1) || !std::isfinite(b.x2) || !std::isfinite(b.y2)) continue;
+    // clipped in double before the casts: a wild regression cannot overflow an int
+    const double x = std::max(1.0, std::trunc(double(b.x1))), y = std::max(1.0, std::trunc(double(b.y1)));
+    const double ex = std::min(double(img.w), std::trunc(double(b.x2))), ey = std::min(double(img.h), std::trunc(double(b.y2)));
     if (!(ey > y - 1 && ex > x - 1)) continue;
-    area_resample(img, x - 1, y - 1, ex - x + 1, ey - y + 1, size, size, data);
+    area_resample(img, int(x) - 1, int(y) - 1, int(ex - x) + 1, int(ey - y) + 1, size, size, data);
     kept.push_back(b);
   }
   boxes.swap(kept);
