@@ -23,35 +23,59 @@ function mutate(src: Buffer, r: () => number): Buffer {
   return b;
 }
 
+function seedImages(): Buffer[] {
+  const seeds = [readFileSync(join(ROOT, 'test', 'golden', 'face', 'pattern.png')), readFileSync(join(ROOT, 'test', 'fixtures', 'images', 'rgb8.jpg'))];
+  if (HAS_SHARED) seeds.push(readFileSync(sharedPath('data/faces/lfw-aligned/1-Harry_Belafonte_1.jpg')), readFileSync(sharedPath('data/faces/serfiq_test_img2.jpeg')));
+  return seeds;
+}
+
+/** Every item a typed error with a known code, or a result with finite numbers / typed failures; tallies `codes`. */
+function checkSettled(res: Awaited<ReturnType<typeof faceQuality.batchSettled>>, codes: Record<string, number>): void {
+  res.errors.forEach((e, i) => {
+    if (e) {
+      expect(e).toBeInstanceOf(IqaError);
+      expect(ERROR_CODES).toContain(e.code);
+      codes[e.code] = (codes[e.code] ?? 0) + 1;
+      return;
+    }
+    const out = res.results[i]!;
+    expect(out.failure === null || out.failure.code === 'NO_FACE').toBe(true);
+    for (const f of out.faces) {
+      expect(Number.isFinite(f.detectorScore) && f.landmarks.flat().every(Number.isFinite)).toBe(true);
+      if (f.failure) expect(['FACE_TOO_SMALL', 'LANDMARKS_OUTSIDE']).toContain(f.failure.code);
+      else expect(Number.isFinite(f.raw!) && f.quality! >= 0 && f.quality! <= 100).toBe(true);
+    }
+    codes.ok = (codes.ok ?? 0) + 1;
+  });
+}
+
 describe('face fuzz', () => {
   it('300 mutated images with random options: typed results or typed errors only', async () => {
-    const seeds = [readFileSync(join(ROOT, 'test', 'golden', 'face', 'pattern.png')), readFileSync(join(ROOT, 'test', 'fixtures', 'images', 'rgb8.jpg'))];
-    if (HAS_SHARED) seeds.push(readFileSync(sharedPath('data/faces/lfw-aligned/1-Harry_Belafonte_1.jpg')), readFileSync(sharedPath('data/faces/serfiq_test_img2.jpeg')));
+    const seeds = seedImages();
     const r = rng(14);
     const codes: Record<string, number> = {};
     for (let round = 0; round < 6; round++) {
       const batch = Array.from({ length: 50 }, () => mutate(seeds[Math.floor(r() * seeds.length)], r));
       const opts: FaceOptions = { method: METHOD, maxSide: [0, 1, 33, 640][Math.floor(r() * 4)], maxFaces: Math.floor(r() * 3), scoreThreshold: r(), minFaceSize: r() * 50, limitInputPixels: 4096 * 4096 };
       if (r() < 0.3) opts.landmarks = Array.from({ length: 5 }, () => [(r() - 0.2) * 3000, (r() - 0.2) * 3000] as [number, number]);
-      const res = await faceQuality.batchSettled(batch, opts);
-      res.errors.forEach((e, i) => {
-        if (e) {
-          expect(e).toBeInstanceOf(IqaError);
-          expect(ERROR_CODES).toContain(e.code);
-          codes[e.code] = (codes[e.code] ?? 0) + 1;
-          return;
-        }
-        const out = res.results[i]!;
-        expect(out.failure === null || out.failure.code === 'NO_FACE').toBe(true);
-        for (const f of out.faces) {
-          expect(Number.isFinite(f.detectorScore)).toBe(true);
-          if (f.failure) expect(['FACE_TOO_SMALL', 'LANDMARKS_OUTSIDE']).toContain(f.failure.code);
-          else expect(Number.isFinite(f.raw!) && f.quality! >= 0 && f.quality! <= 100).toBe(true);
-        }
-        codes.ok = (codes.ok ?? 0) + 1;
-      });
+      checkSettled(await faceQuality.batchSettled(batch, opts), codes);
     }
     expect(Object.values(codes).reduce((a, b) => a + b, 0)).toBe(300);
     console.log(`face fuzz: ${JSON.stringify(codes)}`);
+  }, 60_000);
+
+  it('100 mutated images through MTCNN with the box, scalar and softmax descriptors: typed results or typed errors only', async () => {
+    const fixtures = ['faceqnet-tiny', 'crfiqa-tiny', 'eqface-tiny'].map((m) => join(ROOT, 'test', 'fixtures', 'face', m, 'manifest.json'));
+    const seeds = seedImages();
+    const r = rng(15);
+    const codes: Record<string, number> = {};
+    for (let round = 0; round < 4; round++) {
+      const batch = Array.from({ length: 25 }, () => mutate(seeds[Math.floor(r() * seeds.length)], r));
+      const method = fixtures[round % fixtures.length];
+      const opts: FaceOptions = { method, detector: r() < 0.75 ? 'mtcnn' : 'yunet', maxSide: [1, 33, 200, 640][Math.floor(r() * 4)], maxFaces: Math.floor(r() * 3), scoreThreshold: r(), minFaceSize: r() * 50 };
+      checkSettled(await faceQuality.batchSettled(batch, opts), codes);
+    }
+    expect(Object.values(codes).reduce((a, b) => a + b, 0)).toBe(100);
+    console.log(`face fuzz (mtcnn, box/scalar/softmax): ${JSON.stringify(codes)}`);
   }, 60_000);
 });

@@ -102,7 +102,7 @@ export function registerFace(program: Command): void {
     .description('one record per detected face: box, landmarks, detector score, quality (raw and 0-100) or a typed failure')
     .argument('<paths...>', 'image files or folders')
     .option('--method <name>', 'face descriptor (name in the model directories or a path); omitted: detection only')
-    .option('--detector <path>', "'yunet' (default) or a YuNet-layout ONNX file")
+    .option('--detector <path>', "'yunet' (default), 'mtcnn' or a YuNet-layout ONNX file")
     .option('--max-faces <n>', 'keep at most n faces per image (0: all)', nonNegativeInt)
     .option('--min-face-size <px>', 'faces smaller than this get FACE_TOO_SMALL', nonNegativeNumber)
     .option('--score-threshold <t>', 'detector score threshold (default 0.6)', nonNegativeNumber)

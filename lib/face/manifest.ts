@@ -8,7 +8,7 @@ import { packageRoot } from '../core/native';
 import { validateSchema, type Schema } from '../core/schema';
 import { findManifest, isModelName, modelDirs } from '../deep/model-dir';
 
-export type FaceTemplate = 'arcface112' | 'ofiq616' | { points: number[]; width: number; height: number };
+export type FaceTemplate = 'arcface112' | 'ofiq616' | 'box' | { points: number[]; width: number; height: number };
 
 export interface FaceMapping {
   type: 'identity' | 'linear' | 'sigmoid';
@@ -70,6 +70,7 @@ export function validateFaceManifest(m: unknown, where = 'face descriptor'): Fac
     if ((r.type === 'stochastic') !== (r.head !== undefined)) errs.push(`descriptor.readout.head: required by 'stochastic' and only by it`);
     if (r.type === 'stochastic' && r.dropout === undefined) errs.push(`descriptor.readout.dropout: required by 'stochastic'`);
     const t = fm.align.template;
+    if (t === 'box' && !fm.align.resize) errs.push(`descriptor.align.resize: the 'box' template needs [width, height]`);
     if (typeof t === 'object' && t.points.some((v) => !Number.isFinite(v))) errs.push(`descriptor.align.template.points: must be finite`);
   }
   if (errs.length) throw new IqaError('ERR_MODEL', `invalid face descriptor ${where}:\n  ${errs.join('\n  ')}`);

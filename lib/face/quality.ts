@@ -41,7 +41,11 @@ export interface FaceResult {
 export interface FaceOptions extends CallOptions {
   /** Face descriptor (name in the model directories, path, or object); omitted: detection and alignment only. */
   method?: string | FaceManifest;
-  /** 'yunet' (default, shipped in models/face/) or the path of a YuNet-layout ONNX file. */
+  /**
+   * 'yunet' (default, shipped in models/face/), 'mtcnn' (MTCNN's cascade as facenet-pytorch runs
+   * it, shipped in models/face/mtcnn/; its own thresholds 0.6/0.7/0.7, scoreThreshold filters its
+   * last stage further, nmsThreshold is not used) or the path of a YuNet-layout ONNX file.
+   */
   detector?: string;
   /** Keep at most this many faces, highest detector score first (default: all). */
   maxFaces?: number;
@@ -92,6 +96,11 @@ interface FaceAddon {
 }
 const addon = () => native() as unknown as FaceAddon;
 
+/** MTCNN's three ONNX networks shipped with the package (facenet-pytorch's weights, MIT; models/face/README.md). */
+export function mtcnnDir(): string {
+  return join(packageRoot(), 'models', 'face', 'mtcnn');
+}
+
 /** The detector shipped with the package (YuNet-n, Apache-2.0; models/face/README.md). */
 export function defaultDetectorPath(): string {
   return join(packageRoot(), 'models', 'face', 'yunet_n_dynamic.onnx');
@@ -122,7 +131,7 @@ function checkOptions(o: FaceOptions): void {
   if (o.landmarks !== undefined && (!Array.isArray(o.landmarks) || o.landmarks.length !== 5 || o.landmarks.some((p) => !Array.isArray(p) || p.length !== 2 || p.some((v) => typeof v !== 'number' || !Number.isFinite(v)))))
     throw new IqaError('ERR_INPUT', 'landmarks must be five [x, y] points of finite numbers');
   if (o.aligned === true && o.method === undefined) throw new IqaError('ERR_INPUT', 'aligned: true needs a method (it only skips detection)');
-  if (o.detector !== undefined && (typeof o.detector !== 'string' || o.detector.length === 0)) throw new IqaError('ERR_INPUT', "detector must be 'yunet' or an ONNX path");
+  if (o.detector !== undefined && (typeof o.detector !== 'string' || o.detector.length === 0)) throw new IqaError('ERR_INPUT', "detector must be 'yunet', 'mtcnn' or an ONNX path");
 }
 
 interface Pipeline {
@@ -133,14 +142,15 @@ const pipelines = new Map<string, Promise<Pipeline>>();
 
 async function pipelineFor(o: FaceOptions): Promise<Pipeline> {
   const method = o.method === undefined ? undefined : readFaceManifest(o.method);
-  const detectorPath = o.detector === undefined || o.detector === 'yunet' ? defaultDetectorPath() : o.detector;
+  const detectorKind = o.detector === 'mtcnn' ? 'mtcnn' : 'yunet';
+  const detectorPath = o.detector === 'mtcnn' ? mtcnnDir() : o.detector === undefined || o.detector === 'yunet' ? defaultDetectorPath() : o.detector;
   const engine = { device: o.device ?? 'cpu', intraOpThreads: o.intraOpThreads, interOpThreads: o.interOpThreads, libraryPath: ortLibraryPath(o.ortLibrary) };
   const key = JSON.stringify([method?.path ?? method?.manifest ?? null, method?.baseDir, detectorPath, engine]);
   let p = pipelines.get(key);
   if (!p) {
     p = (async () => {
       loadOrt(o.ortLibrary);
-      const spec: Record<string, unknown> = { detectorPath };
+      const spec: Record<string, unknown> = { detectorPath, detectorKind };
       if (method) {
         const sha = method.manifest.model.sha256;
         const file = nativeFaceSpec(method).modelPath;

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <memory>
 
+#include "face/mtcnn.h"
 #include "face/pipeline.h"
 #include "image/encode.h"
 #include "image/image.h"
@@ -40,6 +41,10 @@ iqa::face::AlignSpec to_align(const Napi::Value& v) {
   if (resize.size() == 2) s.resize_width = int(resize[0]), s.resize_height = int(resize[1]);
   auto crop = number_list(o, "crop");
   if (crop.size() == 4) s.crop = cv::Rect(int(crop[0]), int(crop[1]), int(crop[2]), int(crop[3]));
+  if (s.box) {
+    if (s.resize_width < 1 || s.resize_height < 1) iqa::fail(ErrorCode::Input, "the 'box' template needs align.resize [width, height]");
+    s.width = s.resize_width, s.height = s.resize_height;
+  }
   if (s.width < 1 || s.height < 1 || s.width > 4096 || s.height > 4096) iqa::fail(ErrorCode::Input, "align canvas must be 1..4096 pixels");
   return s;
 }
@@ -144,11 +149,13 @@ Napi::Value faces_to_js(Napi::Env env, const ImageOutcome& r, bool has_model) {
   return faces;
 }
 
-// createFace({detectorPath, model?, align?}, engine) -> Promise<handle>
+// createFace({detectorPath, detectorKind?: 'yunet' | 'mtcnn' (detectorPath: the folder), model?, align?}, engine) -> Promise<handle>
 Napi::Value CreateFace(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
     Napi::Object o = object_arg(info[0], "face spec");
     const std::string detector_path = string_field(o, "detectorPath", "");
+    const std::string detector_kind = string_field(o, "detectorKind", "yunet");
+    if (detector_kind != "yunet" && detector_kind != "mtcnn") iqa::fail(ErrorCode::Input, "detector kind must be 'yunet' or 'mtcnn'");
     const bool with_model = o.Get("model").IsObject();
     iqa::face::FaceModelSpec model_spec;
     if (with_model) model_spec = to_face_model(o.Get("model"));
@@ -156,7 +163,11 @@ Napi::Value CreateFace(const Napi::CallbackInfo& info) {
     iqa::ort::EngineOptions engine = to_engine_options(info[1]);
     auto result = std::make_shared<PipelinePtr>();
     auto run = [=]() {
-      auto det = std::make_shared<iqa::face::FaceDetector>(detector_path, engine.session);
+      std::shared_ptr<iqa::face::FaceDetector> det;
+      if (detector_kind == "mtcnn")
+        det = std::make_shared<iqa::face::MtcnnDetector>(detector_path, engine.session);
+      else
+        det = std::make_shared<iqa::face::FaceDetector>(detector_path, engine.session);
       std::shared_ptr<iqa::face::FaceModel> model;
       if (with_model) model = std::make_shared<iqa::face::FaceModel>(model_spec, engine.session);
       *result = std::make_shared<iqa::face::FacePipeline>(det, model, align);

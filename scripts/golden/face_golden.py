@@ -57,11 +57,50 @@ def detect(img, max_side):
     return out
 
 
-def align(img, landmarks, template, canvas, resize=None, crop=None):
+def photos(images, max_side=640):
+    """(relative path, BGR image, detections) of each of `images` that ../shared holds."""
+    for rel in images:
+        path = os.path.join(SHARED, rel)
+        if os.path.exists(path):
+            img = cv2.imread(path, cv2.IMREAD_COLOR)
+            yield rel, img, detect(img, max_side)
+
+
+def warp_affine_cv4(img, m, size):
+    """OpenCV 4.x's warpAffine (INTER_LINEAR, constant 0 border, 8-bit) in numpy: the inverse map
+    in double, source positions in fixed point (cvRound(. * 1024) + 16, >> 5: 1/32 px), bilinear
+    weights (32 - f) * (32 - g) * 32 ... summing to 2^15, (sum + 2^14) >> 15; outside neighbours 0.
+    OpenCV 5's float warp (the pip cv2 here) differs from it by a level on ~15% of a face crop's
+    samples; Debian's 4.6 (iqa-node's) is this one."""
+    M = np.array(m, dtype=np.float64).reshape(6).copy()
+    d = M[0] * M[4] - M[1] * M[3]
+    d = 1.0 / d if d != 0 else 0.0
+    M[0], M[4] = M[4] * d, M[0] * d
+    M[1] *= -d
+    M[3] *= -d
+    M[2], M[5] = -M[0] * M[2] - M[1] * M[5], -M[3] * M[2] - M[4] * M[5]
+    w, h = size
+    xs, ys = np.arange(w, dtype=np.float64), np.arange(h, dtype=np.float64)
+    x = (np.rint((M[1] * ys + M[2]) * 1024).astype(np.int64)[:, None] + 16 + np.rint(M[0] * xs * 1024).astype(np.int64)[None, :]) >> 5
+    y = (np.rint((M[4] * ys + M[5]) * 1024).astype(np.int64)[:, None] + 16 + np.rint(M[3] * xs * 1024).astype(np.int64)[None, :]) >> 5
+    xi, fx, yi, fy = x >> 5, x & 31, y >> 5, y & 31
+    src = img.astype(np.int64)
+
+    def at(yy, xx):
+        inside = (xx >= 0) & (xx < img.shape[1]) & (yy >= 0) & (yy < img.shape[0])
+        return np.where(inside[..., None], src[np.clip(yy, 0, img.shape[0] - 1), np.clip(xx, 0, img.shape[1] - 1)], 0)
+
+    acc = (at(yi, xi) * ((32 - fx) * (32 - fy) * 32)[..., None] + at(yi, xi + 1) * (fx * (32 - fy) * 32)[..., None]
+           + at(yi + 1, xi) * ((32 - fx) * fy * 32)[..., None] + at(yi + 1, xi + 1) * (fx * fy * 32)[..., None])
+    return ((acc + (1 << 14)) >> 15).astype(np.uint8)
+
+
+def align(img, landmarks, template, canvas, resize=None, crop=None, cv4=False):
+    """skimage Umeyama + warpAffine (cv2's, or OpenCV 4.x's fixed point when `cv4`)."""
     t = SimilarityTransform()
     t.estimate(np.array(landmarks, dtype=np.float64).reshape(5, 2), template)
     m = t.params[:2]
-    out = cv2.warpAffine(img, m, canvas, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+    out = warp_affine_cv4(img, m, canvas) if cv4 else cv2.warpAffine(img, m, canvas, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
     if resize:
         out = cv2.resize(out, resize, interpolation=cv2.INTER_LINEAR)
     if crop:

@@ -20,17 +20,17 @@ EPS = 2e-5
 
 
 class IBasicBlock(nn.Module):
-    def __init__(self, cin: int, cout: int, stride: int):
+    def __init__(self, cin: int, cout: int, stride: int, eps: float = EPS):
         super().__init__()
-        self.bn1 = nn.BatchNorm2d(cin, eps=EPS)
+        self.bn1 = nn.BatchNorm2d(cin, eps=eps)
         self.conv1 = nn.Conv2d(cin, cout, 3, 1, 1, bias=False)
-        self.bn2 = nn.BatchNorm2d(cout, eps=EPS)
+        self.bn2 = nn.BatchNorm2d(cout, eps=eps)
         self.prelu = nn.PReLU(cout)
         self.conv2 = nn.Conv2d(cout, cout, 3, stride, 1, bias=False)
-        self.bn3 = nn.BatchNorm2d(cout, eps=EPS)
+        self.bn3 = nn.BatchNorm2d(cout, eps=eps)
         self.downsample = None
         if stride != 1 or cin != cout:
-            self.downsample = nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False), nn.BatchNorm2d(cout, eps=EPS))
+            self.downsample = nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False), nn.BatchNorm2d(cout, eps=eps))
 
     def forward(self, x):
         out = self.bn3(self.conv2(self.prelu(self.bn2(self.conv1(self.bn1(x))))))
@@ -38,20 +38,20 @@ class IBasicBlock(nn.Module):
 
 
 class IResNet(nn.Module):
-    def __init__(self, layers, widths=(64, 128, 256, 512), embedding: int = 512, stem: int = 64):
+    def __init__(self, layers, widths=(64, 128, 256, 512), embedding: int = 512, stem: int = 64, eps: float = EPS):
         super().__init__()
         self.conv1 = nn.Conv2d(3, stem, 3, 1, 1, bias=False)
-        self.bn1 = nn.BatchNorm2d(stem, eps=EPS)
+        self.bn1 = nn.BatchNorm2d(stem, eps=eps)
         self.prelu = nn.PReLU(stem)
         cin = stem
         for i, (n, w) in enumerate(zip(layers, widths)):
-            blocks = [IBasicBlock(cin, w, 2)] + [IBasicBlock(w, w, 1) for _ in range(n - 1)]
+            blocks = [IBasicBlock(cin, w, 2, eps)] + [IBasicBlock(w, w, 1, eps) for _ in range(n - 1)]
             setattr(self, f"layer{i + 1}", nn.Sequential(*blocks))
             cin = w
-        self.bn2 = nn.BatchNorm2d(cin, eps=EPS)
+        self.bn2 = nn.BatchNorm2d(cin, eps=eps)
         self.dropout = nn.Dropout2d(p=0.4)  # identity in eval(): the exported graph has none
         self.fc = nn.Linear(cin * 7 * 7, embedding)
-        self.features = nn.BatchNorm1d(embedding, eps=EPS)
+        self.features = nn.BatchNorm1d(embedding, eps=eps)
 
     def forward(self, x):
         x = self.prelu(self.bn1(self.conv1(x)))
@@ -60,10 +60,9 @@ class IResNet(nn.Module):
         return self.features(self.fc(torch.flatten(x, 1)))
 
 
-def seeded(model: IResNet, seed: int) -> IResNet:
-    """Seeded random weights with non-trivial BatchNorm statistics (so folding is exercised), the
-    output BN scaled so that norms land near OFIQ's operating range (~24) on a ramp input."""
-    g = torch.Generator().manual_seed(seed)
+def randomize(model: nn.Module, g: torch.Generator) -> nn.Module:
+    """Seeded random weights for every Conv2d, BatchNorm (non-trivial statistics, so folding is
+    exercised), PReLU and Linear of `model`, in module order; returns it in eval()."""
     with torch.no_grad():
         for m in model.modules():
             if isinstance(m, nn.Conv2d):
@@ -79,8 +78,16 @@ def seeded(model: IResNet, seed: int) -> IResNet:
                 m.weight.copy_(0.1 + 0.2 * torch.rand(m.weight.shape, generator=g))
             elif isinstance(m, nn.Linear):
                 m.weight.copy_(torch.randn(m.weight.shape, generator=g) * (1.0 / m.in_features) ** 0.5)
-                m.bias.copy_(torch.randn(m.out_features, generator=g) * 0.01)
-        model.eval()
+                if m.bias is not None:
+                    m.bias.copy_(torch.randn(m.out_features, generator=g) * 0.01)
+    return model.eval()
+
+
+def seeded(model: IResNet, seed: int) -> IResNet:
+    """randomize() with the output BN scaled so that norms land near OFIQ's operating range (~24)
+    on a ramp input."""
+    randomize(model, torch.Generator().manual_seed(seed))
+    with torch.no_grad():
         ramp = torch.linspace(0, 1, 3 * 112 * 112).reshape(1, 3, 112, 112)
         n0 = model(ramp).norm().item()
         model.features.weight.mul_(24.0 / n0)

@@ -33,7 +33,12 @@ AlignSpec ofiq616() {
 AlignSpec align_spec_by_name(const std::string& name) {
   if (name == "arcface112") return arcface112();
   if (name == "ofiq616") return ofiq616();
-  fail(ErrorCode::Input, "unknown face template '" + name + "' (arcface112, ofiq616)");
+  if (name == "box") {
+    AlignSpec s;
+    s.box = true;
+    return s;
+  }
+  fail(ErrorCode::Input, "unknown face template '" + name + "' (arcface112, ofiq616, box)");
 }
 
 cv::Mat similarity_transform(const Points5& src, const Points5& dst) {
@@ -79,11 +84,8 @@ cv::Mat similarity_transform(const Points5& src, const Points5& dst) {
   return m;
 }
 
-cv::Mat align_face(const cv::Mat& bgr, const Points5& landmarks, const AlignSpec& spec, cv::Mat* matrix) {
-  cv::Mat m = similarity_transform(landmarks, spec.points);
-  if (matrix) *matrix = m;
-  cv::Mat canvas;
-  cv::warpAffine(bgr, canvas, m, cv::Size(spec.width, spec.height), cv::INTER_LINEAR, cv::BORDER_CONSTANT, cv::Scalar::all(0));
+namespace {
+cv::Mat crop_resized(cv::Mat canvas, const AlignSpec& spec) {
   if (spec.resize_width > 0 && spec.resize_height > 0) {
     cv::Mat r;
     cv::resize(canvas, r, cv::Size(spec.resize_width, spec.resize_height), 0, 0, cv::INTER_LINEAR);
@@ -94,6 +96,25 @@ cv::Mat align_face(const cv::Mat& bgr, const Points5& landmarks, const AlignSpec
     return canvas(spec.crop).clone();
   }
   return canvas;
+}
+}  // namespace
+
+cv::Mat box_crop(const cv::Mat& bgr, double x, double y, double w, double h, const AlignSpec& spec) {
+  if (!spec.box || spec.resize_width < 1 || spec.resize_height < 1) fail(ErrorCode::Input, "a box crop needs the 'box' template with a resize");
+  if (!std::isfinite(x) || !std::isfinite(y) || !std::isfinite(w) || !std::isfinite(h)) return {};
+  const double x0 = std::max(0.0, std::floor(x + 0.5)), y0 = std::max(0.0, std::floor(y + 0.5));
+  const double x1 = std::min(double(bgr.cols), std::floor(x + w + 0.5)), y1 = std::min(double(bgr.rows), std::floor(y + h + 0.5));
+  if (!(x1 > x0) || !(y1 > y0)) return {};
+  return crop_resized(bgr(cv::Rect(int(x0), int(y0), int(x1 - x0), int(y1 - y0))), spec);
+}
+
+cv::Mat align_face(const cv::Mat& bgr, const Points5& landmarks, const AlignSpec& spec, cv::Mat* matrix) {
+  if (spec.box) fail(ErrorCode::Input, "the 'box' template crops the detector's box: it has no landmark alignment");
+  cv::Mat m = similarity_transform(landmarks, spec.points);
+  if (matrix) *matrix = m;
+  cv::Mat canvas;
+  cv::warpAffine(bgr, canvas, m, cv::Size(spec.width, spec.height), cv::INTER_LINEAR, cv::BORDER_CONSTANT, cv::Scalar::all(0));
+  return crop_resized(canvas, spec);
 }
 
 }  // namespace iqa::face

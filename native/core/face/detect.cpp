@@ -56,6 +56,17 @@ cv::Mat to_bgr8(const cv::Mat& img) {
   return bgr;
 }
 
+double shrink_to_max_side(cv::Mat& img, int max_side) {
+  const int longer = std::max(img.cols, img.rows);
+  if (max_side <= 0 || longer <= max_side) return 1.0;
+  const double scale = double(max_side) / longer;
+  cv::Size size(std::max(1, int(std::lround(img.cols * scale))), std::max(1, int(std::lround(img.rows * scale))));
+  cv::Mat small;
+  cv::resize(img, small, size, 0, 0, cv::INTER_LINEAR);
+  img = small;
+  return scale;
+}
+
 FaceDetector::FaceDetector(const std::string& model_path, const ort::SessionOptions& opts)
     : session_(std::make_unique<ort::Session>(model_path, opts)) {
   const auto& ins = session_->inputs();
@@ -73,15 +84,7 @@ std::vector<Detection> FaceDetector::detect(const cv::Mat& img_in, const DetectO
   cv::Mat img = to_bgr8(img_in);
   if (img.empty()) return {};
   // Resize so the longer side is at most max_side; coordinates are scaled back at the end.
-  double scale = 1.0;
-  const int longer = std::max(img.cols, img.rows);
-  if (opts.max_side > 0 && longer > opts.max_side) {
-    scale = double(opts.max_side) / longer;
-    cv::Size size(std::max(1, int(std::lround(img.cols * scale))), std::max(1, int(std::lround(img.rows * scale))));
-    cv::Mat small;
-    cv::resize(img, small, size, 0, 0, cv::INTER_LINEAR);
-    img = small;
-  }
+  const double scale = shrink_to_max_side(img, opts.max_side);
   const auto& shape = session_->inputs()[0].shape;
   int pad_w = ((img.cols - 1) / 32 + 1) * 32, pad_h = ((img.rows - 1) / 32 + 1) * 32;
   if (shape[2] > 0 && shape[3] > 0) {

@@ -38,12 +38,20 @@ std::vector<int> nms_boxes(const std::vector<cv::Rect>& boxes, const std::vector
 class FaceDetector {
  public:
   FaceDetector(const std::string& model_path, const ort::SessionOptions& opts);
+  virtual ~FaceDetector() = default;
   // `img`: canonical image (gray, BGR or BGRA; 8/16-bit or float). Detections highest score first.
-  std::vector<Detection> detect(const cv::Mat& img, const DetectOptions& opts) const;
+  virtual std::vector<Detection> detect(const cv::Mat& img, const DetectOptions& opts) const;
+
+ protected:
+  FaceDetector() = default;  // for other detectors (face/mtcnn.h)
 
  private:
   std::unique_ptr<ort::Session> session_;
 };
+
+// Resizes `img` so that its longer side is at most `max_side` (bilinear; 0: never); returns the
+// factor applied (1 when unchanged). Detectors scale their coordinates back by it.
+double shrink_to_max_side(cv::Mat& img, int max_side);
 
 // 8-bit BGR view of a canonical image (what the detector and the aligner work on).
 cv::Mat to_bgr8(const cv::Mat& img);

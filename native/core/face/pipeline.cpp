@@ -192,6 +192,7 @@ std::vector<FaceOutcome> FacePipeline::run(const cv::Mat& img_in, const FaceOpti
     return {f};
   }
   std::vector<Detection> dets;
+  if (opts.landmarks.size() == 10 && align_.box) fail(ErrorCode::Input, "this method crops the detector's box: given landmarks cannot stand in for it");
   if (opts.landmarks.size() == 10) {
     Detection d;
     float x0 = 1e30f, y0 = 1e30f, x1 = -1e30f, y1 = -1e30f;
@@ -215,6 +216,17 @@ std::vector<FaceOutcome> FacePipeline::run(const cv::Mat& img_in, const FaceOpti
     const Detection& d = dets[i];
     if (std::min(d.w, d.h) < opts.min_face_size) {
       f.status = FaceStatus::TooSmall;
+      continue;
+    }
+    if (align_.box) {
+      cv::Mat crop = box_crop(img, d.x, d.y, d.w, d.h, align_);
+      if (crop.empty()) {
+        f.status = FaceStatus::TooSmall;
+        continue;
+      }
+      if (opts.crops) f.crop = crop;
+      crops.push_back(crop);
+      scored.push_back(i);
       continue;
     }
     bool inside = true;
