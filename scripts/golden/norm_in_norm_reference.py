@@ -5,19 +5,17 @@ to (498, 664) (H x W; Pillow bilinear), to_tensor, ImageNet normalize, one forwa
 score = s k[-1] + b[-1].
 
 The network is a functional float64 forward over an IQAModel state dict (F.conv2d, F.linear and
-F.batch_norm; the ResNeXt blocks from koniqplusplus_reference), not the nn.Module of tools/export,
+F.batch_norm; the ResNeXt from koniqplusplus_reference), not the nn.Module of tools/export,
 so it checks the exported module as well as the pipeline.
 """
 from __future__ import annotations
-
-import re
 
 import torch
 import torch.nn.functional as F
 from PIL import Image
 from torchvision.transforms.functional import normalize, resize, to_tensor
 
-from koniqplusplus_reference import _bn, _block, _conv
+from koniqplusplus_reference import _bn, resnext_blocks
 
 
 def _dr(v, sd, p):
@@ -29,17 +27,7 @@ def _dr(v, sd, p):
 
 def forward(sd: dict, x: torch.Tensor, groups: int) -> torch.Tensor:
     """IQAModel.forward(x)[-1]: s [N, 1] (pool 'avg', P6 = P7 = 1: SPSP is the global mean)."""
-    x = F.relu(_bn(_conv(x, sd, 'features.0', 2, 3), sd, 'features.1'))
-    x = F.max_pool2d(x, 3, 2, 1)
-    f = []
-    for stage in range(4, 8):
-        n = 1 + max(int(m.group(1)) for k in sd if (m := re.match(rf'features\.{stage}\.(\d+)\.', k)))
-        for j in range(n):
-            x = _block(x, sd, f'features.{stage}.{j}', 2 if (j == 0 and stage > 4) else 1, groups)
-        if stage == 6:
-            f.append(_dr(x.mean(dim=(2, 3)), sd, 'dr6'))
-        if stage == 7:
-            f.append(_dr(x.mean(dim=(2, 3)), sd, 'dr7'))
+    f = [_dr(y.mean(dim=(2, 3)), sd, f'dr{stage}') for stage, j, n, y in resnext_blocks(sd, x, groups) if stage in (6, 7) and j == n - 1]
     return F.linear(torch.cat(f, 1), sd['regression.weight'], sd['regression.bias'])
 
 
