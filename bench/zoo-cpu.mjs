@@ -10,7 +10,10 @@
 //
 // dbcnn (seeded full size, the whole 512x512 image, --dbcnn-images, default 5) and nima (idealo MobileNet with
 // Keras' seeded weights; the reference is Keras itself, torch backend) and koniqplusplus (seeded full-size
-// ResNeXt-101 32x8d weights, one 480 x 640 pass per image: `--koniqpp-images`, default 5) too.
+// ResNeXt-101 32x8d weights, one 480 x 640 pass per image: `--koniqpp-images`, default 5) too; and
+// norm-in-norm (seeded ResNeXt-101 32x8d IQAModel, 498 x 664: `--koniqpp-images`), koncept512 (Keras'
+// InceptionResNetV2 with seeded weights, the reference is Keras itself: `--koniqpp-images`) and deepbiq
+// (seeded AlexNet fc7 + a seeded scikit-learn SVR, one 224 crop: `--images`).
 //
 //   node bench/zoo-cpu.mjs [--images 100] [--wadiqam-images 10] [--dbcnn-images 5] [--koniqpp-images 5] [--threads 2] [--max-batch N (default: the library's)] [--only NAME]
 // Needs dist/ (npm run build:ts), /work/pyenv (or IQA_PYTHON) with torch + onnx + onnxruntime,
@@ -64,7 +67,7 @@ const models = [
     name: 'nima',
     images: N,
     // Keras' seeded idealo model: the reference writes the weights file (h5) that ours is exported from.
-    keras: true,
+    writes: 'weights.h5',
     export: (dir) => [join(root, 'tools/export/export_nima.py'), '--checkpoint', join(dir, 'weights.h5'), '--out-dir', dir, '--name', 'manifest'],
   },
   {
@@ -73,6 +76,27 @@ const models = [
     checkpoint: '', // none reachable: seeded full-size weights
     manifest: 'koniqplusplus.json',
     export: (dir) => [join(root, 'tools/export/export_koniqplusplus.py'), '--weights', 'random', '--seed', '0', '--out-dir', dir],
+  },
+  {
+    name: 'norm-in-norm',
+    images: Number(o['koniqpp-images']),
+    checkpoint: '', // Baidu pan only: seeded full-size weights
+    manifest: 'norm-in-norm.json',
+    export: (dir) => [join(root, 'tools/export/export_norm_in_norm.py'), '--weights', 'random', '--seed', '0', '--out-dir', dir],
+  },
+  {
+    name: 'koncept512',
+    images: Number(o['koniqpp-images']),
+    writes: 'weights.h5', // Keras' seeded model: the reference writes the weights file ours is exported from
+    manifest: 'koncept512.json',
+    export: (dir) => [join(root, 'tools/export/export_koncept512.py'), '--checkpoint', join(dir, 'weights.h5'), '--out-dir', dir],
+  },
+  {
+    name: 'deepbiq',
+    images: N,
+    writes: 'svr_mode.pkl', // the reference fits the seeded SVR (and its scaler) that ours converts
+    manifest: 'deepbiq.json',
+    export: (dir) => [join(root, 'tools/export/export_deepbiq.py'), '--weights', 'random', '--seed', '0', '--svr', join(dir, 'svr_mode.pkl'), '--scaler', join(dir, 'svr_process.pkl'), '--out-dir', dir],
   },
   {
     name: 'wadiqam-fr',
@@ -92,9 +116,9 @@ for (const m of models) {
   const tools = readdirSync(join(root, 'tools/export')).filter((f) => f.endsWith('.py')).sort().map((f) => readFileSync(join(root, 'tools/export', f)));
   const key = createHash('sha256').update(JSON.stringify(m.export('DIR', ck))).update(Buffer.concat(tools)).digest('hex').slice(0, 12);
   const dir = join(cache, `${m.name}-${ck ? 'authors' : 'seed0'}-${key}`);
-  const weightsArgs = ck ? ['--checkpoint', ck] : m.keras ? ['--checkpoint', join(dir, 'weights.h5')] : ['--seed', '0'];
+  const weightsArgs = ck ? ['--checkpoint', ck] : m.writes ? ['--checkpoint', join(dir, m.writes)] : ['--seed', '0'];
   const torchArgs = [join(root, 'bench/zoo_torch.py'), '--model', m.name, ...weightsArgs, '--threads', String(THREADS), ...files.map((f) => (m.pairs ? f.join(':') : f))];
-  if (m.keras && !existsSync(join(dir, 'weights.h5'))) {
+  if (m.writes && !existsSync(join(dir, m.writes))) {
     mkdirSync(dir, { recursive: true });
     execFileSync(python, [...torchArgs.slice(0, -files.length), files[0]], { stdio: ['ignore', 'ignore', 'inherit'] }); // writes the weights
   }

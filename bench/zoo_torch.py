@@ -23,7 +23,21 @@ eagerly image by image; prints one JSON line: images, seconds, images/s, peak RS
            480 x 640, to_tensor, ImageNet normalize, one pass, q k + b) with
            tools/export/koniqplusplus_model.py (their Model_Joint layout), seeded full-size weights
 
-  python bench/zoo_torch.py --model cnniqa|wadiqam|wadiqam-fr|dbcnn|nima|koniqplusplus (--checkpoint FILE | --seed 0) --threads 2 IMAGE|REF:DIST...
+  norm-in-norm  LinearityIQA's test_demo.py --resize procedure (PIL RGB, torchvision resize to 498 x 664,
+           to_tensor, ImageNet normalize, one pass, s k + b) with tools/export/norm_in_norm_model.py
+           (IQAModel layout, ResNeXt-101 32x8d), seeded full-size weights
+
+  koncept512  the authors' model in Keras itself (keras 3, torch backend; scripts/golden/koncept512_keras.py
+           --config full: keras.applications.InceptionResNetV2 + the kutils head, seeded): PIL RGB,
+           512 x 384 bilinear, preprocess_input, predict; writes its weights file (--checkpoint),
+           which ours is exported from
+
+  deepbiq  test.py's procedure (one 224 crop at iqa-node's seeded position, ToTensor, ImageNet
+           normalize, AlexNet fc7, scikit-learn StandardScaler + SVR predict) with
+           tools/export/export_deepbiq.py's AlexNetFc7 (seeded full size) and an SVR fitted here on
+           seeded features; writes svr_mode.pkl / svr_process.pkl (--checkpoint DIR/svr_mode.pkl)
+
+  python bench/zoo_torch.py --model cnniqa|wadiqam|wadiqam-fr|dbcnn|nima|koniqplusplus|norm-in-norm|koncept512|deepbiq (--checkpoint FILE | --seed 0) --threads 2 IMAGE|REF:DIST...
 """
 import argparse
 import json
@@ -125,9 +139,65 @@ def koniqplusplus(a):
     return score
 
 
+def norm_in_norm(a):
+    from PIL import Image
+    from torchvision.transforms.functional import normalize, resize, to_tensor
+    from norm_in_norm_model import FULL, seeded
+    net, k, b = seeded(FULL, a.seed)
+
+    def score(path):
+        im = resize(Image.open(path).convert('RGB'), (498, 664))
+        x = normalize(to_tensor(im), [0.485, 0.456, 0.406], [0.229, 0.224, 0.225]).unsqueeze(0)
+        with torch.no_grad():
+            return float(net(x)[0, 0]) * k + b
+    return score
+
+
+def koncept512(a):
+    os.environ.setdefault('KERAS_BACKEND', 'torch')
+    import h5py
+    import numpy as np
+    import koncept512_keras
+    from keras.src.legacy.saving import legacy_h5_format
+    m = koncept512_keras.model('full')
+    if a.checkpoint:
+        with h5py.File(a.checkpoint, 'w') as f:
+            legacy_h5_format.save_weights_to_hdf5_group(f, m)
+
+    def score(path):
+        return float(np.asarray(m.predict(koncept512_keras.load(path), verbose=0)).ravel()[0])
+    return score
+
+
+def deepbiq(a):
+    import joblib
+    import numpy as np
+    from PIL import Image
+    from sklearn.preprocessing import StandardScaler
+    from sklearn.svm import SVR
+    from export_deepbiq import FULL, seeded
+    from deepbiq_golden import crop_tensor
+    net = seeded(FULL, a.seed)
+    rng = np.random.default_rng(a.seed)
+    train = torch.stack([crop_tensor(Image.fromarray(rng.integers(0, 256, (16, 16, 3), dtype=np.uint8)).resize((256, 256), Image.BILINEAR), i) for i in range(200)])
+    with torch.no_grad():
+        feats = net(train).numpy().astype(np.float64)
+    scaler = StandardScaler().fit(feats)
+    svr = SVR(C=20.0, epsilon=0.5).fit(scaler.transform(feats), rng.uniform(10, 90, len(feats)))
+    if a.checkpoint:
+        joblib.dump(svr, a.checkpoint)
+        joblib.dump(scaler, os.path.join(os.path.dirname(a.checkpoint), 'svr_process.pkl'))
+
+    def score(path):
+        with torch.no_grad():
+            f = net(crop_tensor(Image.open(path).convert('RGB'))[None]).numpy().astype(np.float64)
+        return float(svr.predict(scaler.transform(f))[0])
+    return score
+
+
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument('--model', choices=['cnniqa', 'wadiqam', 'wadiqam-fr', 'dbcnn', 'nima', 'koniqplusplus'], required=True)
+    ap.add_argument('--model', choices=['cnniqa', 'wadiqam', 'wadiqam-fr', 'dbcnn', 'nima', 'koniqplusplus', 'norm-in-norm', 'koncept512', 'deepbiq'], required=True)
     ap.add_argument('--checkpoint')
     ap.add_argument('--seed', type=int, default=0)
     ap.add_argument('--threads', type=int, default=0)
@@ -136,7 +206,8 @@ def main():
     a = ap.parse_args()
     if a.threads:
         torch.set_num_threads(a.threads)
-    score = {'cnniqa': cnniqa, 'wadiqam': wadiqam, 'wadiqam-fr': wadiqam_fr, 'dbcnn': dbcnn, 'nima': nima, 'koniqplusplus': koniqplusplus}[a.model](a)
+    score = {'cnniqa': cnniqa, 'wadiqam': wadiqam, 'wadiqam-fr': wadiqam_fr, 'dbcnn': dbcnn, 'nima': nima, 'koniqplusplus': koniqplusplus,
+             'norm-in-norm': norm_in_norm, 'koncept512': koncept512, 'deepbiq': deepbiq}[a.model](a)
     for p in a.images[:a.warmup]:
         score(p)
     t = time.perf_counter()

@@ -97,7 +97,9 @@ function importModel(name: string, o: { checkpoint: string; python?: string; dir
   if (!existsSync(script)) throw new IqaError('ERR_MODEL', `export tool missing from the package: ${script}`);
   const python = o.python ?? process.env.IQA_PYTHON ?? 'python3';
   const requires = card.import.requires ?? ['torch', 'onnx', 'onnxruntime'];
-  const probe = spawnSync(python, ['-c', `import ${requires.map((r) => r.replace(/-/g, '_')).join(', ')}`], { encoding: 'utf8' });
+  // pip names whose module is named otherwise
+  const moduleName = (r: string) => ({ 'scikit-learn': 'sklearn' })[r] ?? r.replace(/-/g, '_');
+  const probe = spawnSync(python, ['-c', `import ${requires.map(moduleName).join(', ')}`], { encoding: 'utf8' });
   if (probe.error || probe.status !== 0) {
     const why = probe.error ? `${python} could not be run (${probe.error.message})` : `${python} lacks a module: ${(probe.stderr || '').trim().split('\n').pop()}`;
     throw new IqaError('ERR_MODEL', `${why}\nThe export needs Python 3 with: ${requires.join(', ')}\n  ${python} -m pip install ${requires.join(' ')}\n(or --python PATH / IQA_PYTHON to use another interpreter)`);

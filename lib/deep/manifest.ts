@@ -45,12 +45,14 @@ export interface ModelManifest {
   };
   outputs: { name: string; shape: (number | string)[] }[];
   head: {
-    type: 'scalar' | 'distribution-mean' | 'hyperiqa-target';
+    type: 'scalar' | 'distribution-mean' | 'hyperiqa-target' | 'svr';
     output?: string;
     outputs?: string[];
     sizes?: number[];
     bins?: number[];
     softmax?: boolean;
+    /** svr: libsvm text model over the `features`-long output, optionally standardised first ((x - mean) / scale). */
+    svr?: { model: string; features: number; mean?: number[]; scale?: number[] };
     /** Named values reported next to the score (Model.detail().extras): value `index` of `output` per sample. */
     extras?: { name: string; output: string; index?: number }[];
   };
@@ -108,6 +110,16 @@ export function validateManifest(m: unknown, where = 'manifest'): ModelManifest 
       if (!h.output) errs.push(`manifest.head.output: required for head '${h.type}'`);
       else if (!outNames.has(h.output)) errs.push(`manifest.head.output: '${h.output}' is not a declared output`);
       if (h.type === 'distribution-mean' && !h.bins) errs.push(`manifest.head.bins: required for distribution-mean`);
+    }
+    if ((h.type === 'svr') !== (h.svr !== undefined)) errs.push(`manifest.head.svr: required for head 'svr', and only with it`);
+    if (h.svr) {
+      const { features, mean, scale } = h.svr;
+      if ((mean === undefined) !== (scale === undefined)) errs.push(`manifest.head.svr: mean and scale go together`);
+      for (const [k, a] of [['mean', mean], ['scale', scale]] as const)
+        if (a && a.length !== features) errs.push(`manifest.head.svr.${k}: ${a.length} values for ${features} features`);
+      if (scale?.some((v) => v === 0)) errs.push(`manifest.head.svr.scale: a zero scale`);
+      const shape = mm.outputs.find((o) => o.name === h.output)?.shape ?? [];
+      if (shape.length !== 2 || (typeof shape[1] === 'number' && shape[1] !== features)) errs.push(`manifest.head.svr.features: output '${h.output}' must be [batch, ${features}]`);
     }
     const seen = new Set<string>();
     for (const e of h.extras ?? []) {
@@ -237,6 +249,15 @@ export function nativeSpec(lm: LoadedManifest, modelPath: string, o: CropOverrid
     scoreScale: m.score.affine?.scale ?? 1,
     scoreOffset: m.score.affine?.offset ?? 0,
     extras: (m.head.extras ?? []).map((e) => ({ name: e.name, output: e.output, index: e.index ?? 0 })),
-    head: { type: m.head.type, outputs: headOutputs, sizes: m.head.sizes ?? [], bins: m.head.bins ?? [], softmax: m.head.softmax ?? false },
+    head: {
+      type: m.head.type,
+      outputs: headOutputs,
+      sizes: m.head.svr ? [m.head.svr.features] : (m.head.sizes ?? []),
+      bins: m.head.bins ?? [],
+      softmax: m.head.softmax ?? false,
+      svrModel: m.head.svr ? resolveModelFile(lm, m.head.svr.model) : '',
+      scalerMean: m.head.svr?.mean ?? [],
+      scalerScale: m.head.svr?.scale ?? [],
+    },
   };
 }

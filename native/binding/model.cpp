@@ -97,6 +97,9 @@ iqa::ort::ModelSpec to_spec(const Napi::Value& v) {
   for (double d : number_list(h, "sizes")) s.head.sizes.push_back(int64_t(d));
   s.head.bins = number_list(h, "bins");
   s.head.softmax = bool_field(h, "softmax", false);
+  s.head.svr_model = string_field(h, "svrModel", "");
+  s.head.scaler_mean = number_list(h, "scalerMean");
+  s.head.scaler_scale = number_list(h, "scalerScale");
   return s;
 }
 

@@ -67,17 +67,21 @@ def _side(f, sd, p):
     return F.linear(v, sd[p + '.fc_q.weight'], sd[p + '.fc_q.bias'])
 
 
-def forward(sd: dict, x: torch.Tensor, groups: int) -> torch.Tensor:
-    """Model_Joint.forward: cat(q, defects) [N, 5]."""
+def resnext_blocks(sd: dict, x: torch.Tensor, groups: int):
+    """torchvision ResNeXt children[:-2] over a state dict with features.0 / .1 / .4-.7 names:
+    yields (stage 4..7, block index, blocks in the stage, output) after every block."""
     x = F.relu(_bn(_conv(x, sd, 'features.0', 2, 3), sd, 'features.1'))
     x = F.max_pool2d(x, 3, 2, 1)
-    taps = []
     for stage in range(4, 8):
         n = 1 + max(int(m.group(1)) for k in sd if (m := re.match(rf'features\.{stage}\.(\d+)\.', k)))
         for j in range(n):
             x = _block(x, sd, f'features.{stage}.{j}', 2 if (j == 0 and stage > 4) else 1, groups)
-            if j == 0 or j == n - 1:
-                taps.append(x)
+            yield stage, j, n, x
+
+
+def forward(sd: dict, x: torch.Tensor, groups: int) -> torch.Tensor:
+    """Model_Joint.forward: cat(q, defects) [N, 5]."""
+    taps = [y for _, j, n, y in resnext_blocks(sd, x, groups) if j == 0 or j == n - 1]
     return torch.cat((_side(taps, sd, 'sub_q'), _side(taps, sd, 'sub_dist')), 1)
 
 

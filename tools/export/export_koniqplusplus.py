@@ -29,19 +29,22 @@ from koniqplusplus_model import DEFECTS, FULL, TINY, KonIQPlusPlus, seeded  # no
 MEAN, STD = [0.485, 0.456, 0.406], [0.229, 0.224, 0.225]
 
 
-def scalar(v) -> float:
-    """k and b are saved as 1-element lists, arrays or tensors (test_image.py reads k[0], b[0])."""
+def scalar(v, index: int = 0) -> float:
+    """k and b are saved as lists, arrays or tensors (test_image.py reads k[0], b[0]; LinearityIQA's
+    test_demo.py reads k[-1], b[-1])."""
     if isinstance(v, torch.Tensor):
         v = v.detach().cpu().numpy()
-    return float(np.asarray(v, dtype=np.float64).ravel()[0])
+    return float(np.asarray(v, dtype=np.float64).ravel()[index])
 
 
-def load_checkpoint(path: str):
+def load_checkpoint(path: str, index: int = 0):
+    """(state dict without DataParallel's 'module.', k[index], b[index]) of a LinearityIQA-style
+    checkpoint {'model', 'k', 'b', ...}."""
     ck = torch.load(path, map_location='cpu', weights_only=False)
     if not isinstance(ck, dict) or 'model' not in ck or 'k' not in ck or 'b' not in ck:
         sys.exit(f"{path}: expected the authors' checkpoint, a dict with 'model', 'k' and 'b'")
     state = {(key[7:] if key.startswith('module.') else key): v for key, v in ck['model'].items()}
-    return state, scalar(ck['k']), scalar(ck['b'])
+    return state, scalar(ck['k'], index), scalar(ck['b'], index)
 
 
 class Outputs(torch.nn.Module):

@@ -121,22 +121,28 @@ class SideNet(nn.Module):
         return self.fc_q(soft_pool_global(y).flatten(1))
 
 
+def resnext_features(cfg) -> nn.Sequential:
+    """torchvision's ResNeXt children[:-2] (conv1, bn1, relu, maxpool, layer1..4) at cfg's widths:
+    cfg needs stem, blocks, planes, groups, width_per_group. Stage outputs are planes * 4 wide."""
+    # conv1's padding: torchvision's stem is 7x7 stride 2 padding 3 (conv_bn gives k // 2 = 3).
+    layers = [*conv_bn(3, cfg.stem, 7, 2), nn.ReLU(), nn.MaxPool2d(3, 2, 1)]
+    cin = cfg.stem
+    for s, (n, planes) in enumerate(zip(cfg.blocks, cfg.planes)):
+        blocks = []
+        for b in range(n):
+            blocks.append(Bottleneck(cin, planes, 2 if (b == 0 and s > 0) else 1, cfg.groups, cfg.width_per_group))
+            cin = planes * 4
+        layers.append(nn.Sequential(*blocks))
+    return nn.Sequential(*layers)
+
+
 class KonIQPlusPlus(nn.Module):
     """forward(x) -> (quality [N, 1] before the k, b mapping, defects [N, 4])."""
 
     def __init__(self, cfg: Config = FULL):
         super().__init__()
         self.cfg = cfg
-        layers = [*conv_bn(3, cfg.stem, 7, 2), nn.ReLU(), nn.MaxPool2d(3, 2, 1)]
-        cin = cfg.stem
-        for s, (n, planes) in enumerate(zip(cfg.blocks, cfg.planes)):
-            blocks = []
-            for b in range(n):
-                blocks.append(Bottleneck(cin, planes, 2 if (b == 0 and s > 0) else 1, cfg.groups, cfg.width_per_group))
-                cin = planes * 4
-            layers.append(nn.Sequential(*blocks))
-        # conv1's padding: torchvision's stem is 7x7 stride 2 padding 3 (conv_bn gives k // 2 = 3).
-        self.features = nn.Sequential(*layers)
+        self.features = resnext_features(cfg)
         taps = [p * 4 for p in cfg.planes for _ in (0, 1)]
         self.sub_q = SideNet(1, taps, cfg.side)
         self.sub_dist = SideNet(4, taps, cfg.side)
@@ -168,7 +174,7 @@ def randomize(net: nn.Module, seed: int) -> nn.Module:
                 m.weight.copy_(torch.randn(m.weight.shape, generator=g) * (1.0 / fan_in) ** 0.5)
                 if m.bias is not None:
                     m.bias.copy_(torch.randn(m.bias.shape, generator=g) * 0.1)
-            elif isinstance(m, nn.BatchNorm2d):
+            elif isinstance(m, (nn.BatchNorm2d, nn.BatchNorm1d)):
                 m.weight.copy_(0.5 + torch.rand(m.weight.shape, generator=g) * 0.5)
                 m.bias.copy_(torch.randn(m.bias.shape, generator=g) * 0.1)
                 m.running_mean.copy_(torch.randn(m.running_mean.shape, generator=g) * 0.1)

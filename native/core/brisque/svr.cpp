@@ -21,19 +21,19 @@ namespace {
 constexpr size_t kMaxModelBytes = size_t(1) << 30;
 
 [[noreturn]] void model_error(const std::string& path, const std::string& what) {
-  fail(ErrorCode::Model, "BRISQUE model file '" + path + "': " + what);
+  fail(ErrorCode::Model, "SVR model file '" + path + "': " + what);
 }
 
 std::string read_text(const std::string& path, const char* what) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) fail(ErrorCode::Model, std::string("cannot read the BRISQUE ") + what + " file '" + path + "'");
+  if (!in) fail(ErrorCode::Model, std::string("cannot read the ") + what + " file '" + path + "'");
   in.seekg(0, std::ios::end);
   std::streamoff size = in.tellg();
-  if (size < 0 || size_t(size) > kMaxModelBytes) fail(ErrorCode::Model, std::string("BRISQUE ") + what + " file '" + path + "' is not a regular file or is too large");
+  if (size < 0 || size_t(size) > kMaxModelBytes) fail(ErrorCode::Model, std::string("the ") + what + " file '" + path + "' is not a regular file or is too large");
   in.seekg(0);
   std::string text(size_t(size), '\0');
   in.read(text.data(), size);
-  if (!in) fail(ErrorCode::Model, std::string("cannot read the BRISQUE ") + what + " file '" + path + "'");
+  if (!in) fail(ErrorCode::Model, std::string("cannot read the ") + what + " file '" + path + "'");
   return text;
 }
 
@@ -121,7 +121,7 @@ std::unique_ptr<SvrModel> SvrModel::parse_libsvm(const std::string& text, const 
       ls >> v;
       if (v == "epsilon_svr") param.svm_type = EPSILON_SVR;
       else if (v == "nu_svr") param.svm_type = NU_SVR;
-      else if (v == "c_svc" || v == "nu_svc" || v == "one_class") model_error(path, "svm_type " + v + " is not a regression SVM (BRISQUE needs epsilon_svr or nu_svr)");
+      else if (v == "c_svc" || v == "nu_svc" || v == "one_class") model_error(path, "svm_type " + v + " is not a regression SVM (needs epsilon_svr or nu_svr)");
       else model_error(path, "unknown svm_type '" + v + "'");
     } else if (key == "kernel_type") {
       std::string v;
@@ -262,8 +262,8 @@ void SvrModel::finish(int feature_count) {
       if (n.index > max_index) max_index = n.index;
   if (dims_ == 0) dims_ = max_index;
   if (max_index > feature_count || dims_ > feature_count)
-    fail(ErrorCode::Model, "BRISQUE model has " + std::to_string(std::max(max_index, dims_)) + " features, BRISQUE computes " + std::to_string(feature_count));
-  if (!std::isfinite(rho_[0])) fail(ErrorCode::Model, "BRISQUE model has a non-finite rho");
+    fail(ErrorCode::Model, "SVR model has " + std::to_string(std::max(max_index, dims_)) + " features, its input has " + std::to_string(feature_count));
+  if (!std::isfinite(rho_[0])) fail(ErrorCode::Model, "SVR model has a non-finite rho");
   dims_ = feature_count;
   sv_ptrs_.clear();
   for (auto& nodes : sv_nodes_) sv_ptrs_.push_back(nodes.data());
@@ -285,7 +285,7 @@ void SvrModel::finish(int feature_count) {
 }
 
 std::shared_ptr<const SvrModel> SvrModel::load(const std::string& path, int feature_count) {
-  std::string text = read_text(path, "model");
+  std::string text = read_text(path, "SVR model");
   std::unique_ptr<SvrModel> m = looks_like_filestorage(text) ? parse_opencv(path) : parse_libsvm(text, path);
   m->finish(feature_count);
   return std::shared_ptr<const SvrModel>(m.release());
@@ -350,7 +350,7 @@ float SvrModel::predict_opencv(const float* x) const {
 
 FeatureRange FeatureRange::load(const std::string& path, int feature_count) {
   FeatureRange r;
-  std::string text = read_text(path, "range");
+  std::string text = read_text(path, "BRISQUE range");
   auto range_error = [&](const std::string& what) { fail(ErrorCode::Model, "BRISQUE range file '" + path + "': " + what); };
   if (looks_like_filestorage(text)) {
     cv::Mat m;

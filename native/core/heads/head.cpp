@@ -6,6 +6,7 @@
 
 #include "common/error.h"
 #include "heads/hyperiqa_target.h"
+#include "heads/svr_head.h"
 
 namespace iqa {
 
@@ -99,7 +100,8 @@ std::unique_ptr<Head> make_head(const HeadSpec& spec) {
   if (spec.type == "scalar") return std::make_unique<ScalarHead>(spec);
   if (spec.type == "distribution-mean") return std::make_unique<DistributionMeanHead>(spec);
   if (spec.type == "hyperiqa-target") return std::make_unique<HyperIqaTargetHead>(spec);
-  fail(ErrorCode::Model, "unknown head type '" + spec.type + "' (scalar, distribution-mean, hyperiqa-target)");
+  if (spec.type == "svr") return std::make_unique<SvrHead>(spec);
+  fail(ErrorCode::Model, "unknown head type '" + spec.type + "' (scalar, distribution-mean, hyperiqa-target, svr)");
 }
 
 }  // namespace iqa

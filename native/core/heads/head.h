@@ -10,11 +10,13 @@
 namespace iqa {
 
 struct HeadSpec {
-  std::string type;                  // "scalar" | "distribution-mean" | "hyperiqa-target"
+  std::string type;                  // "scalar" | "distribution-mean" | "hyperiqa-target" | "svr"
   std::vector<std::string> outputs;  // output names the head reads, in its order
-  std::vector<int64_t> sizes;        // hyperiqa-target: target_in, f1, f2, f3, f4, 1
+  std::vector<int64_t> sizes;        // hyperiqa-target: target_in, f1, f2, f3, f4, 1; svr: feature count
   std::vector<double> bins;          // distribution-mean: value of each class (NIMA: 1..10)
   bool softmax = false;              // distribution-mean: outputs are logits
+  std::string svr_model;             // svr: libsvm text model file
+  std::vector<double> scaler_mean, scaler_scale;  // svr: (x - mean) / scale per feature (empty: none)
 };
 
 class Head {

@@ -118,7 +118,10 @@ Model::Model(ModelSpec spec, EngineOptions opts) : spec_(std::move(spec)), opts_
   if (spec_.aggregate == Aggregate::Weighted) {
     if (spec_.weight_output.empty()) fail(ErrorCode::Model, "weighted pooling needs the name of the weight output");
     if (!(spec_.weight_epsilon >= 0)) fail(ErrorCode::Model, "the pooling weight epsilon must be non-negative");
-    weight_head_ = make_head(HeadSpec{"scalar", {spec_.weight_output}, {}, {}, false});
+    HeadSpec weight_spec;
+    weight_spec.type = "scalar";
+    weight_spec.outputs = {spec_.weight_output};
+    weight_head_ = make_head(weight_spec);
     weight_head_->validate(session_->outputs());
     run_outputs_.push_back(spec_.weight_output);
   }
