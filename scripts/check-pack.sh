@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
-# Packs iqa-node (with a prebuild made from binding.gyp by node-gyp) and installs the tarball into
-# an empty project, then scores an image there through require, import and the CLI.
+# Packs iqa-node and installs the tarball into an empty project, then scores an image there
+# through require, import and the CLI. The prebuild is made from binding.gyp by node-gyp (so that
+# path keeps building); as root with debootstrap (CI), it is then replaced by the self-contained
+# one (scripts/prebuild-static/build.sh, cached in $IQA_PREBUILD_CACHE), and the tarball is also
+# installed in clean Debian 11, 12 and 13 roots (scripts/prebuild-static/check-clean-roots.sh).
+# IQA_STATIC_PREBUILD=0 skips the self-contained prebuild.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root="$PWD"
@@ -13,6 +17,14 @@ const img = 'samples/aqua_pristine.png';
 Promise.all([iqa.brisque(img), iqa.niqe(img), iqa.sharpness(img), iqa.ssim(img, 'samples/aqua_blur-s3.png')])
   .then((s) => console.log(JSON.stringify(s)));")"
 bash scripts/prebuild.sh
+static=0
+if [ "${IQA_STATIC_PREBUILD:-1}" != 0 ] && [ "$(id -u)" = 0 ] && command -v debootstrap >/dev/null; then
+  echo "self-contained prebuild (Debian 11 root, static dependencies)"
+  start_static=$(date +%s)
+  bash scripts/prebuild-static/build.sh
+  echo "self-contained prebuild made in $(( $(date +%s) - start_static )) s"
+  static=1
+fi
 npm pack --silent --pack-destination "$work" >/dev/null
 tarball="$(ls "$work"/iqa-node-*.tgz)"
 tar tzf "$tarball" > "$work/contents.txt"  # listed to a file: grep -q on a pipe would SIGPIPE tar under pipefail
@@ -54,4 +66,8 @@ const bad = a.filter((v, i) => !(Math.abs(v - b[i]) <= 1e-12 * Math.max(1, Math.
 if (a.length !== b.length || bad.length) { console.error('the node-gyp prebuild and the cmake-js build disagree'); process.exit(1); }
 " "$ref_scores" "$pack_scores"
 npx --no-install iqa doctor >/dev/null
+if [ "$static" = 1 ]; then
+  cd "$root"
+  bash scripts/prebuild-static/check-clean-roots.sh "$tarball"
+fi
 echo "pack check passed"

@@ -14,9 +14,10 @@ $SUDO apt-get update -qq
 # libav*-dev: video frames (native/core/video); ffmpeg: the video goldens and benchmarks;
 # libjpeg62-turbo-dev libpng-dev libwebp-dev libgif-dev libheif-dev: JPEG, PNG, animated WebP, GIF,
 # HEIC and AVIF decoded directly; libdav1d-dev: AV1 through our own quiet libheif plugin
-# (native/core/image/codec_*.cpp).
+# (native/core/image/codec_*.cpp); debootstrap curl: the self-contained prebuild's Debian 11 build
+# root and the clean-root install checks (scripts/prebuild-static/, run by scripts/check-pack.sh).
 $SUDO apt-get install -y -qq --no-install-recommends \
-  build-essential cmake pkg-config ca-certificates \
+  build-essential cmake pkg-config ca-certificates curl debootstrap \
   libopencv-dev libopencv-contrib-dev libsvm-dev opencv-data libzip-dev libmatio-dev \
   libavformat-dev libavcodec-dev libavutil-dev libswscale-dev ffmpeg libjpeg62-turbo-dev libpng-dev libwebp-dev libgif-dev libheif-dev libdav1d-dev \
   mate-backgrounds redis-server chromium >/dev/null
