@@ -87,6 +87,22 @@ describe.skipIf(!HAS_SHARED)(`iqa face eval on the LFW crops ${HAS_SHARED ? '' :
     expect(names.size).toBe(320);
   });
 
+  it('without --aligned each face is detected once: the same curves as qualities from an independent `iqa face score` run', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'iqa-face-eval-'));
+    const detect = (...args: string[]) => spawnSync(process.execPath, [CLI, 'face', 'eval', lfw, '--recognizer', tiny, '--format', 'json', ...args], { encoding: 'utf8' });
+    const shared = detect('--method', tiny);
+    expect(shared.status, shared.stderr).toBe(0);
+    const out = JSON.parse(shared.stdout);
+    // `iqa face score` detects on its own; its first face per image is the one eval keeps.
+    const recs = spawnSync(process.execPath, [CLI, 'face', 'score', lfw, '--method', tiny], { encoding: 'utf8' }).stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const first = recs.filter((rec: any) => rec.index === 0 && typeof rec.raw === 'number');
+    writeFileSync(join(dir, 'q.csv'), ['name,quality', ...first.map((rec: any) => `${basename(rec.input)},${rec.raw}`)].join('\n'));
+    const independent = JSON.parse(detect('--qualities', join(dir, 'q.csv')).stdout);
+    expect(out.curves.length).toBeGreaterThan(0);
+    expect(out.curves.map((c: any) => c.erc)).toEqual(independent.curves.map((c: any) => c.erc));
+    expect(out.pairsDropped).toBe(independent.pairsDropped);
+  }, 120_000);
+
   it('a pair naming an image that is not there: ERR_INPUT (exit 2)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'iqa-face-eval-'));
     writeFileSync(join(dir, 'pairs.txt'), '1-Harry_Belafonte_1.jpg nobody.jpg 0\n');

@@ -6,7 +6,8 @@ import type { Command } from 'commander';
 import { Option } from 'commander';
 import { IqaError } from '../core/errors';
 import { faceErc, pairsFromIdentities, type FaceErcResult, type FacePair } from '../evaluation/face-erc';
-import { faceQuality, type FaceOptions } from '../face/quality';
+import { readFaceManifest } from '../face/manifest';
+import { faceQuality, type FaceOptions, type SettledFaces } from '../face/quality';
 import { expandPaths } from '../pipelines/files';
 import { positiveInt } from './parsers';
 
@@ -104,10 +105,17 @@ async function faceEvalCommand(paths: string[], o: FaceEvalFlags): Promise<numbe
   const failed: { image: string; code: string; message: string }[] = [];
   const base: FaceOptions = { aligned: o.aligned, maxFaces: 1 };
   const given = o.qualities ? readQualities(o.qualities) : undefined;
+  // On unaligned photos the quality method is aligned from the recogniser's detection (its five
+  // landmarks), so each face is detected once; a 'box' method crops the detector box itself.
+  const shareDetection = !o.aligned && !given && o.method !== undefined && readFaceManifest(o.method).manifest.align.template !== 'box';
   for (let i = 0; i < needed.length; i += o.batch ?? 16) {
     const chunk = needed.slice(i, i + (o.batch ?? 16));
     const emb = await faceQuality.batchSettled(chunk.map(([, f]) => f), { ...base, method: o.recognizer, embeddings: true });
-    const q = given ? undefined : await faceQuality.batchSettled(chunk.map(([, f]) => f), { ...base, method: o.method });
+    const q = given
+      ? undefined
+      : shareDetection
+        ? await qualityAtLandmarks(chunk.map(([, f]) => f), emb, o.method as string)
+        : await faceQuality.batchSettled(chunk.map(([, f]) => f), { ...base, method: o.method });
     chunk.forEach(([name], k) => {
       const e = emb.results[k]?.faces[0], qf = q?.results[k]?.faces[0];
       const err = emb.errors[k] ?? q?.errors[k] ?? (emb.results[k]?.failure ? new IqaError('ERR_INPUT', emb.results[k]!.failure!.code) : null);
@@ -132,6 +140,23 @@ async function faceEvalCommand(paths: string[], o: FaceEvalFlags): Promise<numbe
       process.stdout.write(`${String(c.fmr).padEnd(8)} ${c.erc[0].toFixed(4).padStart(7)}  ${c.ercAuc.toFixed(4).padStart(7)}  ${c.ercPauc.toFixed(4).padStart(8)}  ${c.edcAuc.toFixed(4).padStart(7)}  ${c.edcPauc.toFixed(4).padStart(8)}\n`);
   }
   return 0;
+}
+
+/** The quality method on each image, aligned from the face the recogniser's run detected. */
+async function qualityAtLandmarks(files: string[], detected: SettledFaces, method: string): Promise<SettledFaces> {
+  const out: SettledFaces = { results: files.map(() => null), errors: files.map(() => null) };
+  await Promise.all(
+    files.map(async (file, k) => {
+      const face = detected.results[k]?.faces[0];
+      if (!face) return; // the recogniser's error or NO_FACE already excludes the image
+      try {
+        out.results[k] = await faceQuality(file, { method, landmarks: face.landmarks });
+      } catch (e) {
+        out.errors[k] = e instanceof IqaError ? e : new IqaError('ERR_INTERNAL', String(e));
+      }
+    }),
+  );
+  return out;
 }
 
 export function registerFaceEval(face: Command): void {
