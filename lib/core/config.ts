@@ -47,11 +47,13 @@ export function decodeOptions(opts?: DecodeOptions): { limitInputPixels: number;
   if (failOn !== 'error' && failOn !== 'warning') throw new IqaError('ERR_INPUT', `failOn must be 'error' or 'warning', got '${String(failOn)}'`);
   const failOnWarning = failOn === 'warning';
   const v = opts?.limitInputPixels;
-  if (v === undefined) return { limitInputPixels: limitPixels, autoOrient, failOnWarning };
-  if (v === false) return { limitInputPixels: 0, autoOrient, failOnWarning };
-  if (v === true) return { limitInputPixels: DEFAULT_LIMIT_INPUT_PIXELS, autoOrient, failOnWarning };
-  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new IqaError('ERR_INPUT', 'limitInputPixels must be a non-negative number or a boolean');
-  return { limitInputPixels: Math.floor(v), autoOrient, failOnWarning };
+  let limitInputPixels: number;
+  if (v === undefined) limitInputPixels = limitPixels;
+  else if (v === false) limitInputPixels = 0;
+  else if (v === true) limitInputPixels = DEFAULT_LIMIT_INPUT_PIXELS;
+  else if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new IqaError('ERR_INPUT', 'limitInputPixels must be a non-negative number or a boolean');
+  else limitInputPixels = Math.floor(v);
+  return { limitInputPixels, autoOrient, failOnWarning };
 }
 
 /** Threads used inside one batch call (OpenCV's pool). Returns the current count. */

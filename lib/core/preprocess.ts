@@ -2,7 +2,7 @@ import { decodeOptions } from './config';
 import type { ImageInput } from './input';
 import { toNativeInput } from './input';
 import { native } from './native';
-import { withAbort, type CallOptions } from './run';
+import { splitCallOptions, withAbort, type CallOptions } from './run';
 
 /**
  * Resize backends: OpenCV's INTER_AREA/LINEAR/CUBIC; MATLAB imresize bicubic with antialiasing;
@@ -60,7 +60,7 @@ export function preprocess(img: ImageInput, opts?: PreprocessOptions): Promise<D
 export function preprocess(img: ImageInput, opts: PreprocessOptions & { tensor: TensorOptions }): Promise<Tensor>;
 export function preprocess(img: ImageInput, opts: PreprocessOptions & { tensor?: TensorOptions } = {}): Promise<DecodedImage | Tensor> {
   return withAbort(opts.signal, async () => {
-    const { signal: _s, limitInputPixels: _l, autoOrient: _o, failOn: _f, ...ops } = opts;
+    const { rest: ops } = splitCallOptions(opts);
     return (await native().preprocess(toNativeInput(img), decodeOptions(opts), ops)) as DecodedImage | Tensor;
   });
 }

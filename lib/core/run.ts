@@ -17,6 +17,12 @@ export interface CallOptions extends DecodeOptions {
   limiter?: Limiter;
 }
 
+/** The per-call options (CallOptions: signal, decode options, limiter) apart from the rest. */
+export function splitCallOptions<T extends CallOptions>(o: T): { call: CallOptions; rest: Omit<T, keyof CallOptions> } {
+  const { signal, limitInputPixels, autoOrient, failOn, limiter, ...rest } = o;
+  return { call: { signal, limitInputPixels, autoOrient, failOn, limiter }, rest };
+}
+
 /** Per-item outcome of a batch: scores[i] is NaN where errors[i] is set. */
 export interface SettledBatch {
   scores: Float64Array;

@@ -3,7 +3,7 @@
 // registry is one of these; hyperiqa.ts is the first.
 import { IqaError } from '../core/errors';
 import type { ImageInput } from '../core/input';
-import { limitable, type CallOptions, type FrMetricFunction, type NrMetricFunction, type SettledBatch } from '../core/run';
+import { limitable, splitCallOptions, type CallOptions, type FrMetricFunction, type NrMetricFunction, type SettledBatch } from '../core/run';
 import { Model, type ModelDetail, type ModelLoadOptions } from './model';
 
 export interface DeepMetricOptions extends ModelLoadOptions {
@@ -23,9 +23,10 @@ function sharedModels<O extends DeepMetricOptions>(defaultManifest: string) {
   const models = new Map<string, Promise<Model>>();
   const split = (o: (O & CallOptions) | undefined) => {
     // maxInFlight/maxQueued are load options (the shared Model's own Limiter); `limiter` is per call.
-    const { model, signal, limitInputPixels, autoOrient, failOn, limiter, ...load } = (o ?? {}) as O & CallOptions;
+    const { model, ...options } = (o ?? {}) as O & CallOptions;
+    const { call, rest: load } = splitCallOptions(options);
     const manifest = model ?? defaultManifest;
-    return { key: JSON.stringify([manifest, load]), manifest, load: load as ModelLoadOptions, call: { signal, limitInputPixels, autoOrient, failOn, limiter } as CallOptions };
+    return { key: JSON.stringify([manifest, load]), manifest, load: load as ModelLoadOptions, call };
   };
   const modelFor = (o?: O): Promise<Model> => {
     const { key, manifest, load } = split(o);

@@ -7,7 +7,7 @@ import { abortedError, IqaError, toIqaError, type ErrorCode } from '../core/erro
 import type { ImageInput } from '../core/input';
 import { resolveMetric } from '../registry';
 import { limiterFrom, type AdmissionOptions } from '../core/admission';
-import type { CallOptions, SettledBatch } from '../core/run';
+import { splitCallOptions, type CallOptions, type SettledBatch } from '../core/run';
 
 export interface ScoreResult<I = ImageInput> {
   input: I;
@@ -58,7 +58,7 @@ function positiveInt(v: number | undefined, fallback: number, name: string): num
 
 function pipelineCallOptions(opts: ScoreStreamOptions | ScoreFilesOptions): CallOptions & object {
   const limiter = limiterFrom({ limiter: opts.limiter, maxInFlight: opts.maxInFlight, maxQueued: opts.maxQueued });
-  return { ...(opts.metricOptions ?? {}), signal: opts.signal, limitInputPixels: opts.limitInputPixels, autoOrient: opts.autoOrient, failOn: opts.failOn, limiter };
+  return { ...(opts.metricOptions ?? {}), ...splitCallOptions(opts).call, limiter };
 }
 
 /** Per-item results of a batch: its settled scores, or every input shed when admission refused it. */
