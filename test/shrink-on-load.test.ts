@@ -52,6 +52,7 @@ describe('JPEG shrink-on-load', () => {
 
   it('rejects shrinkOnLoad without a resize size, or with a crop', async () => {
     await expect(preprocess(fixture('photo-800x600.jpg'), { shrinkOnLoad: true })).rejects.toMatchObject({ code: 'ERR_INPUT' });
+    await expect(preprocess(fixture('photo-800x600.jpg'), { resize: { width: 100, height: 75 }, shrinkOnLoad: 'yes' as unknown as boolean })).rejects.toMatchObject({ code: 'ERR_INPUT' });
     await expect(
       preprocess(fixture('photo-800x600.jpg'), { shrinkOnLoad: true, resize: { width: 100, height: 75 }, crop: { x: 0, y: 0, width: 400, height: 300 } }),
     ).rejects.toBeInstanceOf(IqaError);

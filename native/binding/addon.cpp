@@ -191,7 +191,7 @@ Napi::Value Preprocess(const Napi::CallbackInfo& info) {
       roi = cv::Rect(c.Get("x").ToNumber().Int32Value(), c.Get("y").ToNumber().Int32Value(), c.Get("width").ToNumber().Int32Value(),
                      c.Get("height").ToNumber().Int32Value());
     }
-    if (ops.Get("shrinkOnLoad").IsBoolean() && ops.Get("shrinkOnLoad").As<Napi::Boolean>().Value()) {
+    if (bool_field(ops, "shrinkOnLoad", false)) {
       if (!do_resize || size.area() <= 0 || do_crop) iqa::fail(ErrorCode::Input, "shrinkOnLoad needs resize {width, height} and no crop");
       decode.shrink_to = size;
     }
