@@ -14,6 +14,7 @@
 #include "image/convert.h"
 #include "ort/batcher.h"
 #include "ort/session.h"
+#include "ort/tokens.h"
 
 namespace iqa::ort {
 
@@ -24,6 +25,7 @@ enum class CropPolicy {
   Uniform, // `count` crops on a regular grid (pyiqa's uniform_crop; see crop_rects)
   Full,    // the whole image at its own size (fully convolutional models; batch of 1)
   Grid,    // every cell of a non-overlapping grid of input-size patches (see GridRule), row by row
+  Tokens,  // multi-scale patch tokens (ort/tokens.h): inputs patches, positions, scales, mask; batch of 1
 };
 
 // How many patches a grid has along a side of length L for a patch of size p.
@@ -84,6 +86,10 @@ struct ModelSpec {
     int64_t index = 0;
   };
   std::vector<Extra> extras;
+  // CropPolicy::Tokens: the token pyramid and the graph's other inputs (int64 [N, S] positions
+  // and scale ids, float32 [N, S] mask); the patches input is input_name, [N, S, C, height, width].
+  TokenSpec tokens;
+  std::string position_input, scale_input, mask_input;
 };
 
 struct EngineOptions {
@@ -151,6 +157,10 @@ class Model {
 
  private:
   void run_batch(const uint8_t* input, size_t n, double* values, int height, int width) const;
+  void run_tokens(const Tokens& t, double* values) const;
+  // Writes each sample's row (score[, weight], extras...) from a run's outputs.
+  void collect_rows(const std::vector<OutputView>& outs, size_t n, double* values) const;
+  void check_token_inputs() const;
   // Values per crop row: score, the pooling weight (Weighted), then the extras.
   size_t weight_values() const { return spec_.aggregate == Aggregate::Weighted ? 1 : 0; }
   size_t row_values() const { return 1 + weight_values() + spec_.extras.size(); }
