@@ -43,6 +43,24 @@ describe("MUSIQ against the official run_predict_image.py procedure (seeded tiny
   }
 });
 
+// The official checkpoint path: a seeded parameter tree in the official .npz layout, converted by
+// export_musiq.py --checkpoint, against an independent numpy forward of the official model on
+// that tree (scripts/golden/musiq_flax_golden.py, scripts/golden/musiq_flax_reference.py).
+describe('MUSIQ from an official-layout Flax .npz (seeded tiny tree) against a numpy forward of the official model', () => {
+  const flax = JSON.parse(readFileSync(join(ROOT, 'test/golden/musiq_flax.json'), 'utf8')) as { images: { where: 'fixture' | 'shared'; file: string; score: number }[] };
+  let m: Model;
+  beforeAll(async () => {
+    m = await Model.load(join(FIX, 'musiq-flax-tiny.json'));
+  });
+  afterAll(async () => m?.close());
+  for (const g of flax.images) {
+    const skip = g.where === 'shared' && !HAS_SHARED;
+    it.skipIf(skip)(`${g.file}: within 1e-4${skip ? ` ${SHARED_SKIP_REASON}` : ''}`, async () => {
+      expect(Math.abs((await m.score(imagePath(g as Row))) - g.score)).toBeLessThanOrEqual(TOL);
+    });
+  }
+});
+
 describe('token buckets (256, 384, 512, ... 4096)', () => {
   // 193 tokens of the two resized scales plus ceil(W / 32) ceil(H / 32) native ones.
   const boundaries = [
