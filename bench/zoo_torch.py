@@ -37,7 +37,11 @@ eagerly image by image; prints one JSON line: images, seconds, images/s, peak RS
            tools/export/export_deepbiq.py's AlexNetFc7 (seeded full size) and an SVR fitted here on
            seeded features; writes svr_mode.pkl / svr_process.pkl (--checkpoint DIR/svr_mode.pkl)
 
-  python bench/zoo_torch.py --model cnniqa|wadiqam|wadiqam-fr|dbcnn|nima|koniqplusplus|norm-in-norm|koncept512|deepbiq (--checkpoint FILE | --seed 0) --threads 2 IMAGE|REF:DIST...
+  musiq    the official run_predict_image.py procedure as scripts/golden/musiq_reference.py has it
+           (Pillow decode, longer sides 224 and 384 with Pillow bicubic, all native patches, no
+           bucketing) with tools/export/musiq_model.py in float32, seeded full-size weights
+
+  python bench/zoo_torch.py --model cnniqa|wadiqam|wadiqam-fr|dbcnn|nima|koniqplusplus|norm-in-norm|koncept512|deepbiq|musiq (--checkpoint FILE | --seed 0) --threads 2 IMAGE|REF:DIST...
 """
 import argparse
 import json
@@ -139,6 +143,18 @@ def koniqplusplus(a):
     return score
 
 
+def musiq(a):
+    import musiq_reference
+    from musiq_model import FULL, seeded
+    net = seeded(FULL, a.seed)
+
+    def score(path):
+        p, pos, sc, mask = (torch.from_numpy(v)[None] for v in musiq_reference.tokens(path))
+        with torch.no_grad():
+            return float(net(p, pos.long(), sc.long(), mask)[0, 0])
+    return score
+
+
 def norm_in_norm(a):
     from PIL import Image
     from torchvision.transforms.functional import normalize, resize, to_tensor
@@ -197,7 +213,7 @@ def deepbiq(a):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument('--model', choices=['cnniqa', 'wadiqam', 'wadiqam-fr', 'dbcnn', 'nima', 'koniqplusplus', 'norm-in-norm', 'koncept512', 'deepbiq'], required=True)
+    ap.add_argument('--model', choices=['cnniqa', 'wadiqam', 'wadiqam-fr', 'dbcnn', 'nima', 'koniqplusplus', 'norm-in-norm', 'koncept512', 'deepbiq', 'musiq'], required=True)
     ap.add_argument('--checkpoint')
     ap.add_argument('--seed', type=int, default=0)
     ap.add_argument('--threads', type=int, default=0)
@@ -207,7 +223,7 @@ def main():
     if a.threads:
         torch.set_num_threads(a.threads)
     score = {'cnniqa': cnniqa, 'wadiqam': wadiqam, 'wadiqam-fr': wadiqam_fr, 'dbcnn': dbcnn, 'nima': nima, 'koniqplusplus': koniqplusplus,
-             'norm-in-norm': norm_in_norm, 'koncept512': koncept512, 'deepbiq': deepbiq}[a.model](a)
+             'norm-in-norm': norm_in_norm, 'koncept512': koncept512, 'deepbiq': deepbiq, 'musiq': musiq}[a.model](a)
     for p in a.images[:a.warmup]:
         score(p)
     t = time.perf_counter()

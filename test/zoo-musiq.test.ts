@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Model, validateManifest, type ModelManifest } from '../dist/cjs/index.js';
-import { HAS_SHARED, manifestVariant, rejection, ROOT, SHARED_SKIP_REASON, sharedPath } from './helpers';
+import { HAS_SHARED, manifestVariant, pythonWith, rejection, ROOT, SHARED_SKIP_REASON, sharedPath } from './helpers';
 
 const TOL = 1e-4;
 const FIX = join(ROOT, 'test/fixtures/musiq-tiny');
@@ -169,4 +169,43 @@ describe.skipIf(!ckptDir || !HAS_SHARED)('official MUSIQ checkpoints on the cali
       rmSync(out, { recursive: true, force: true });
     }, 600_000);
   }
+});
+
+describe('iqa score --metric musiq (no Python needed)', () => {
+  it('scores with the seeded manifest as the goldens', () => {
+    const CLI = join(ROOT, 'dist/cjs/cli/index.js');
+    const g = row('tiny.png');
+    const r = spawnSync(process.execPath, [CLI, 'score', '--metric', 'musiq', '--model', MOS, '--format', 'jsonl', '--no-progress', imagePath(g)], { encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    expect(Math.abs((JSON.parse(r.stdout.trim()) as { score: number }).score - g['musiq-tiny'])).toBeLessThanOrEqual(TOL);
+  }, 60_000);
+});
+
+// The card's import arguments on an official-layout .npz (the seeded tiny tree of the Flax goldens).
+const PYTHON = pythonWith(['torch', 'onnx', 'onnxruntime', 'numpy']);
+const IMPORT_SKIP = !PYTHON ? 'no Python with torch, onnx, onnxruntime and numpy (set IQA_PYTHON): skipping the MUSIQ import check' : '';
+if (IMPORT_SKIP) console.warn(IMPORT_SKIP);
+describe.skipIf(!!IMPORT_SKIP)('musiq from an official-layout .npz (iqa models import + iqa score)', () => {
+  it('imports with the card arguments and scores the fixtures as the numpy official forward', () => {
+    const CLI = join(ROOT, 'dist/cjs/cli/index.js');
+    const ck = join(tmp, 'koniq_ckpt.npz');
+    const write = [
+      'import sys, dataclasses, numpy as np',
+      'sys.path.insert(0, sys.argv[1]); sys.path.insert(0, sys.argv[2])',
+      'from musiq_flax_reference import random_tree',
+      'from musiq_model import TINY',
+      'np.savez(sys.argv[3], **random_tree(TINY.to_dict(), 5))',
+    ].join('\n');
+    const gen = spawnSync(PYTHON!, ['-c', write, join(ROOT, 'scripts/golden'), join(ROOT, 'tools/export'), ck], { encoding: 'utf8' });
+    expect(gen.status, gen.stderr).toBe(0);
+    const env = { ...process.env, IQA_MODEL_DIR: join(tmp, 'models') };
+    const imp = spawnSync(process.execPath, [CLI, 'models', 'import', 'musiq', '--checkpoint', ck, '--python', PYTHON!, '--', '--config', 'tiny'], { encoding: 'utf8', env });
+    expect(imp.status, imp.stderr).toBe(0);
+    const flax = JSON.parse(readFileSync(join(ROOT, 'test/golden/musiq_flax.json'), 'utf8')) as { images: { where: string; file: string; score: number }[] };
+    const fixtures = flax.images.filter((g) => g.where === 'fixture');
+    const r = spawnSync(process.execPath, [CLI, 'score', '--metric', 'musiq', '--format', 'jsonl', '--no-progress', ...fixtures.map((g) => imagePath(g as Row))], { encoding: 'utf8', env });
+    expect(r.status, r.stderr).toBe(0);
+    const recs = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { input: string; score: number });
+    for (const g of fixtures) expect(Math.abs(recs.find((x) => x.input === imagePath(g as Row))!.score - g.score)).toBeLessThanOrEqual(TOL);
+  }, 180_000);
 });
