@@ -8,7 +8,8 @@ patches [N, S, 3, 32, 32] float32 on [-1, 1], pos_idx and scale_idx [N, S] int64
 float32; output `score` [N, 1] (MOS) or [N, 10] (AVA logits: softmax, mean of 1..10).
 
 Checkpoint: the official Flax checkpoints (GCS bucket gresearch/musiq: koniq_ckpt.npz,
-spaq_ckpt.npz, paq2piq_ckpt.npz, ava_ckpt.npz; run_predict_image.py reads opt/target/...).
+spaq_ckpt.npz, paq2piq_ckpt.npz, ava_ckpt.npz; run_predict_image.py reads opt/target/...), or
+pyiqa's conversions of them (musiq_koniq_ckpt-e95806b9.pth etc.; any file not ending in .npz).
 
   python3 tools/export/export_musiq.py --checkpoint koniq_ckpt.npz --out-dir DIR
   python3 tools/export/export_musiq.py --checkpoint ava_ckpt.npz --dataset ava --name musiq-ava --out-dir DIR
@@ -29,7 +30,7 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from export_common import check_weights_arguments, export_arguments, manifest_head, sha256, write_manifest  # noqa: E402
-from musiq_model import FULL, TINY, load_flax_npz, seeded  # noqa: E402
+from musiq_model import FULL, TINY, load_flax_npz, load_pyiqa_pth, seeded  # noqa: E402
 
 # dataset -> (outputs, score range): KonIQ/SPAQ/PaQ-2-PiQ predict a MOS, AVA a 10-bin distribution.
 DATASETS = {'koniq': (1, [0, 100]), 'spaq': (1, [0, 100]), 'paq2piq': (1, [0, 100]), 'ava': (10, [1, 10])}
@@ -66,7 +67,12 @@ def main():
     check_weights_arguments(args)
     classes, score_range = DATASETS[args.dataset]
     cfg = dataclasses.replace(TINY if args.config == 'tiny' else FULL, classes=classes)
-    net = seeded(cfg, args.seed) if args.weights == 'random' else load_flax_npz(args.checkpoint, cfg)
+    if args.weights == 'random':
+        net = seeded(cfg, args.seed)
+    elif args.checkpoint.endswith('.npz'):
+        net = load_flax_npz(args.checkpoint, cfg)
+    else:  # pyiqa's converted .pth
+        net = load_pyiqa_pth(args.checkpoint, cfg)
     os.makedirs(args.out_dir, exist_ok=True)
     path = os.path.join(args.out_dir, f'{args.name}.onnx')
     names = ['patches', 'pos_idx', 'scale_idx', 'mask']

@@ -231,3 +231,42 @@ def load_flax_npz(path: str, c: Config) -> MUSIQ:
     if left:
         raise SystemExit(f'{path}: parameters not used by the model: {left[:8]}')
     return net.eval()
+
+
+# --- pyiqa's converted checkpoints (musiq_{koniq,spaq,paq2piq,ava}_ckpt-*.pth) ------------------
+
+def load_pyiqa_pth(path: str, c: Config) -> MUSIQ:
+    """pyiqa's MUSIQ state dicts (the official weights converted by its convert_musiq_to_pth.py;
+    pyiqa's own code is read-only here, its files are the user's): convolutions raw (pyiqa
+    standardises at run time), OIHW; the rest as torch Linear/LayerNorm/GroupNorm. The kernels are
+    standardised with the population std as the official StdConv does (pyiqa's run-time
+    torch.std is the unbiased one: a per-layer constant that the GroupNorm after it cancels)."""
+    ck = torch.load(path, map_location='cpu', weights_only=False)
+    sd = ck.get('params', ck.get('state_dict', ck)) if isinstance(ck, dict) else ck
+    sd = {(k[7:] if k.startswith('module.') else k): v.float() for k, v in sd.items()}
+    te = 'transformer_encoder.'
+    ours = {}
+    for k, v in sd.items():
+        if k.endswith('num_batches_tracked'):
+            continue
+        if k.startswith('block1.'):
+            k = 'unit.' + k[len('block1.'):]
+        elif k.startswith(te + 'transformer.encoderblock_'):
+            i, rest = k[len(te + 'transformer.encoderblock_'):].split('.', 1)
+            rest = (rest.replace('norm1.', 'ln1.').replace('norm2.', 'ln2.').replace('attention.query.', 'q.').replace('attention.key.', 'k.')
+                    .replace('attention.value.', 'v.').replace('attention.out.', 'o.').replace('mlp.fc1.', 'fc1.').replace('mlp.fc2.', 'fc2.'))
+            k = f'blocks.{i}.{rest}'
+        elif k == te + 'posembed_input.position_emb':
+            k, v = 'pos_embedding', v.reshape(-1, v.shape[-1])
+        elif k == te + 'scaleembed_input.scale_emb':
+            k, v = 'scale_embedding', v.reshape(-1, v.shape[-1])
+        elif k.startswith(te):
+            k = k[len(te):]
+        if v.ndim == 4:  # conv OIHW: fold the weight standardisation
+            v = torch.from_numpy(standardize(v.permute(2, 3, 1, 0).numpy())).permute(3, 2, 0, 1)
+        ours[k] = v
+    net = MUSIQ(c)
+    missing, unexpected = net.load_state_dict(ours, strict=False)
+    if missing or unexpected:
+        raise SystemExit(f'{path}: not a pyiqa MUSIQ state dict of this shape (missing {missing[:5]}, unexpected {unexpected[:5]})')
+    return net.eval()
