@@ -262,6 +262,8 @@ def load_pyiqa_pth(path: str, c: Config) -> MUSIQ:
             k, v = 'scale_embedding', v.reshape(-1, v.shape[-1])
         elif k.startswith(te):
             k = k[len(te):]
+        elif k.startswith('head.0.'):  # the 10-class head is Sequential(Linear, Softmax)
+            k = 'head.' + k[len('head.0.'):]
         if v.ndim == 4:  # conv OIHW: fold the weight standardisation
             v = torch.from_numpy(standardize(v.permute(2, 3, 1, 0).numpy())).permute(3, 2, 0, 1)
         ours[k] = v
