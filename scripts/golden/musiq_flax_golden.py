@@ -5,9 +5,9 @@ converted by tools/export/export_musiq.py --checkpoint, and the whole pipeline i
 independent numpy forward of the official model on that tree (same reference tokens as
 scripts/golden/musiq_reference.py).
 
-  /work/pyenv/bin/python scripts/golden/musiq_flax_golden.py > test/golden/musiq_flax.json
+  PYTHONPATH=<dir with tensorflow-cpu> /work/pyenv/bin/python scripts/golden/musiq_flax_golden.py > test/golden/musiq_flax.json
       writes test/fixtures/musiq-tiny/musiq-flax-tiny.{onnx,json} (tiny widths) and the goldens
-  /work/pyenv/bin/python scripts/golden/musiq_flax_golden.py --config full [--dataset ava]
+  PYTHONPATH=<dir with tensorflow-cpu> /work/pyenv/bin/python scripts/golden/musiq_flax_golden.py --config full [--dataset ava]
       the full-size model (27 M parameters): ONNX Runtime on the exported graph vs the numpy
       forward on the calibration images (or the fixtures), printed; nothing written
 """

@@ -2,9 +2,10 @@
 """The MUSIQ test fixtures (test/fixtures/musiq-tiny: a seeded tiny-config graph and manifest from
 tools/export/export_musiq.py, a seeded tiny AVA-head one, and small images at the token-bucket
 boundaries, tiny and extreme aspect ratios) and their goldens (test/golden/musiq.json) from
-scripts/golden/musiq_reference.py.
+scripts/golden/musiq_reference.py: the official TF Gaussian resize (the manifests' default), and
+Pillow bicubic for the MOS model (musiq-tiny-pil).
 
-  /work/pyenv/bin/python scripts/golden/musiq_golden.py > test/golden/musiq.json
+  PYTHONPATH=<dir with tensorflow-cpu> /work/pyenv/bin/python scripts/golden/musiq_golden.py > test/golden/musiq.json
 """
 import json
 import os
@@ -52,6 +53,8 @@ def main():
         row = {'where': where, 'file': f}
         for name, net in models.items():
             row[name], row['tokens'] = score_image(path, net)
+        # The same MOS model with the manifest's other resize backend (Pillow bicubic).
+        row['musiq-tiny-pil'] = score_image(path, models['musiq-tiny'], 'pil-bicubic')[0]
         out.append(row)
     json.dump({'source': 'scripts/golden/musiq_golden.py', 'seed': SEED, 'images': out}, sys.stdout, indent=2)
     print()

@@ -2,8 +2,9 @@
 preprocessing.get_multiscale_patches with longer sides [224, 384] and all native-resolution
 patches, then the model on the concatenated (patches, hashed position, scale id, mask) rows)
 re-implemented in numpy + PyTorch, for goldens. Written from the official code's description, not
-from ours: Pillow decodes; the resize is Pillow's BICUBIC on the 8-bit image (pil_bicubic) (the stand-in for TF's
-antialiased Gaussian, which the native code does not implement); x / 127.5 - 1; TF 'SAME'
+from ours: Pillow decodes; x / 127.5 - 1; the resize is TensorFlow's own antialiased Gaussian
+on those floats, even at the image's own size, as the official code (or, for manifests that
+choose it, Pillow's BICUBIC on the 8-bit image: pil_bicubic); TF 'SAME'
 zero padding; positions from torch's nearest interpolate of arange(G); each resized scale padded
 to ceil(L / 32)^2 rows with zero rows; no bucketing (the sequence is exactly as long as the
 official one); the model (tools/export/musiq_model.py) in float64.
@@ -60,18 +61,24 @@ def scale_rows(x: np.ndarray, patch: int, grid: int, scale_id: int, max_len: int
     return p, pos, sc, mask
 
 
-def tokens(path: str, patch: int = 32, grid: int = 10):
+def tokens(path: str, patch: int = 32, grid: int = 10, resize: str = 'tf-gaussian'):
+    """resize 'tf-gaussian': the official tf.image.resize(method=GAUSSIAN) (antialiased) on the
+    [-1, 1] float image, as preprocessing.resize_preserve_aspect_ratio (needs tensorflow);
+    'pil-bicubic': Pillow bicubic of the 8-bit image, then [-1, 1]."""
     img = Image.open(path).convert('RGB')
     w, h = img.size
+    x = np.asarray(img, np.float32) / np.float32(127.5) - np.float32(1)
     parts = []
     for sid, L in enumerate(sorted(SCALES)):
         ratio = np.float32(L) / np.float32(max(h, w))
         rh = max(1, int(np.round(np.float32(h) * ratio)))
         rw = max(1, int(np.round(np.float32(w) * ratio)))
-        r = pil_bicubic(img, rw, rh)
-        x = np.asarray(r, np.float32) / np.float32(127.5) - np.float32(1)
-        parts.append(scale_rows(x, patch, grid, sid, math.ceil(L / patch) ** 2))
-    x = np.asarray(img, np.float32) / np.float32(127.5) - np.float32(1)
+        if resize == 'tf-gaussian':
+            import tensorflow as tf
+            r = tf.image.resize(x, (rh, rw), method='gaussian', antialias=True).numpy().astype(np.float32)
+        else:
+            r = np.asarray(pil_bicubic(img, rw, rh), np.float32) / np.float32(127.5) - np.float32(1)
+        parts.append(scale_rows(r, patch, grid, sid, math.ceil(L / patch) ** 2))
     parts.append(scale_rows(x, patch, grid, len(SCALES), -1))
     return [np.concatenate([pt[i] for pt in parts]) for i in range(4)]
 
@@ -82,9 +89,9 @@ def load(saved: dict) -> MUSIQ:
     return net.double().eval()
 
 
-def score_image(path: str, net: MUSIQ) -> tuple:
+def score_image(path: str, net: MUSIQ, resize: str = 'tf-gaussian') -> tuple:
     """(score, token count) of one image: the MOS output, or for 10 outputs sum(softmax * (1..10))."""
-    p, pos, sc, mask = tokens(path, net.c.patch, net.c.grid)
+    p, pos, sc, mask = tokens(path, net.c.patch, net.c.grid, resize)
     with torch.no_grad():
         out = net(torch.from_numpy(p).double()[None], torch.from_numpy(pos).long()[None], torch.from_numpy(sc).long()[None], torch.from_numpy(mask).double()[None])[0]
     if out.numel() > 1:

@@ -4,7 +4,8 @@
 The graph takes the token sequence the native code builds (manifest preprocess.tokens: the image
 resized to longer sides 224 and 384 with aspect kept, plus the image at its own size; 32 x 32
 patches with TF SAME zero padding; hashed 10 x 10 positions, scale ids, mask):
-patches [N, S, 3, 32, 32] float32 on [-1, 1], pos_idx and scale_idx [N, S] int64, mask [N, S]
+patches [N, S, 3, 32, 32] float32 on [-1, 1] (TF's antialiased Gaussian resize as the official code,
+or --resize pil-bicubic), pos_idx and scale_idx [N, S] int64, mask [N, S]
 float32; output `score` [N, 1] (MOS) or [N, 10] (AVA logits: softmax, mean of 1..10).
 
 Checkpoint: the official Flax checkpoints (GCS bucket gresearch/musiq: koniq_ckpt.npz,
@@ -63,6 +64,8 @@ def main():
     export_arguments(ap, 'musiq')
     ap.add_argument('--dataset', choices=sorted(DATASETS), default='koniq', help='what the checkpoint was trained on (ava: 10-bin head)')
     ap.add_argument('--save-state', help='also save {state, config} here, for reference runs')
+    ap.add_argument('--resize', choices=['tf-gaussian', 'pil-bicubic'], default='tf-gaussian',
+                    help="the scales' resize: the official TF antialiased Gaussian (default) or Pillow bicubic")
     args = ap.parse_args()
     check_weights_arguments(args)
     classes, score_range = DATASETS[args.dataset]
@@ -104,10 +107,8 @@ def main():
                         f'scale embeddings, {cfg.layers}-block transformer d={cfg.hidden}' + (' [reduced widths, test model]' if args.config == 'tiny' else '')),
         'model': {'file': os.path.basename(path), 'sha256': sha256(path)},
         'input': tokens_input_spec(cfg.patch),
-        # TF's antialiased Gaussian resize of the official code is not implemented: Pillow bicubic
-        # (antialiased) of the 8-bit image stands in (see the card).
         'preprocess': {'crop': {'policy': 'tokens'},
-                       'tokens': {'scales': SCALES, 'native': True, 'grid': cfg.grid, 'interp': 'pil-bicubic', 'buckets': BUCKETS,
+                       'tokens': {'scales': SCALES, 'native': True, 'grid': cfg.grid, 'interp': args.resize, 'buckets': BUCKETS,
                                   'inputs': {'position': 'pos_idx', 'scale': 'scale_idx', 'mask': 'mask'}}},
         'outputs': [{'name': 'score', 'shape': ['batch', classes]}],
         'head': head,

@@ -91,7 +91,9 @@ Tokens make_tokens(const cv::Mat& img, const TokenSpec& spec, bool rgb, const fl
   std::sort(scales.begin(), scales.end());
   for (size_t s = 0; s < scales.size(); ++s) {
     const cv::Size size = scaled_size(img.size(), scales[s]);
-    const cv::Mat m = size == img.size() ? img : resize_image(img, size, spec.interp);
+    // Resized even at its own size: TF's Gaussian is not the identity there (Pillow's and
+    // OpenCV's resizes are, and return the pixels unchanged).
+    const cv::Mat m = resize_image(img, size, spec.interp);
     add_scale(m, int(s), cells(scales[s], P) * cells(scales[s], P));
   }
   if (spec.native) add_scale(img, int(scales.size()), spec.native_max);
