@@ -104,7 +104,8 @@ const models = [
     images: Number(o['koniqpp-images']),
     checkpoint: '', // the official .npz are on GCS, not reachable: seeded full-size weights
     manifest: 'musiq.json',
-    export: (dir) => [join(root, 'tools/export/export_musiq.py'), '--weights', 'random', '--seed', '0', '--out-dir', dir],
+    // Pillow bicubic scales on both sides: the TF Gaussian reference would need tensorflow.
+    export: (dir) => [join(root, 'tools/export/export_musiq.py'), '--weights', 'random', '--seed', '0', '--resize', 'pil-bicubic', '--out-dir', dir],
   },
   {
     name: 'wadiqam-fr',

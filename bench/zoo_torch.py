@@ -38,8 +38,9 @@ eagerly image by image; prints one JSON line: images, seconds, images/s, peak RS
            seeded features; writes svr_mode.pkl / svr_process.pkl (--checkpoint DIR/svr_mode.pkl)
 
   musiq    the official run_predict_image.py procedure as scripts/golden/musiq_reference.py has it
-           (Pillow decode, longer sides 224 and 384 with Pillow bicubic, all native patches, no
-           bucketing) with tools/export/musiq_model.py in float32, seeded full-size weights
+           (Pillow decode, longer sides 224 and 384, all native patches, no bucketing) with
+           tools/export/musiq_model.py in float32, seeded full-size weights; the scales resized with
+           Pillow bicubic on both sides (the TF Gaussian reference needs tensorflow)
 
   python bench/zoo_torch.py --model cnniqa|wadiqam|wadiqam-fr|dbcnn|nima|koniqplusplus|norm-in-norm|koncept512|deepbiq|musiq (--checkpoint FILE | --seed 0) --threads 2 IMAGE|REF:DIST...
 """
@@ -149,7 +150,7 @@ def musiq(a):
     net = seeded(FULL, a.seed)
 
     def score(path):
-        p, pos, sc, mask = (torch.from_numpy(v)[None] for v in musiq_reference.tokens(path))
+        p, pos, sc, mask = (torch.from_numpy(v)[None] for v in musiq_reference.tokens(path, resize='pil-bicubic'))
         with torch.no_grad():
             return float(net(p, pos.long(), sc.long(), mask)[0, 0])
     return score

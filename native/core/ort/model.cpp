@@ -341,6 +341,7 @@ Model::Pending Model::submit_prepared(const cv::Mat& m, const cv::Mat* ref) cons
     // Token sequences differ in length per image (bucketed): each runs alone, like Full.
     const Tokens t = make_tokens(m, spec_.tokens, spec_.rgb, spec_.mean, spec_.stdev);
     p.direct_scores.resize(row_values());
+    std::lock_guard<std::mutex> lock(direct_mutex_);
     run_tokens(t, p.direct_scores.data());
     return p;
   }

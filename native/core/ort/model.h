@@ -5,6 +5,7 @@
 #pragma once
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -178,6 +179,10 @@ class Model {
   std::unique_ptr<Head> weight_head_;  // Weighted: a scalar head on spec_.weight_output
   std::vector<std::string> run_outputs_;  // head_'s outputs, then the weight output, then the extras' outputs
   std::vector<size_t> extra_slot_;        // index in run_outputs_ of each extra's output
+  // Token sequences run one at a time: images are prepared in parallel, and concurrent runs of
+  // a whole-image transformer would multiply its activation memory and oversubscribe the
+  // session's intra-op threads.
+  mutable std::mutex direct_mutex_;
   std::unique_ptr<Batcher> batcher_;  // destroyed first: its runners use session_ and head_
 };
 
