@@ -86,6 +86,35 @@ describe('token buckets (256, 384, 512, ... 4096)', () => {
     }
   });
 
+  it('every bucket boundary of the shipped manifests (exactly full, one past): the same score with every bucket 64 longer, to 1e-5', async () => {
+    const buckets = (JSON.parse(readFileSync(MOS, 'utf8')) as ModelManifest).preprocess.tokens!.buckets;
+    expect(buckets).toEqual([256, 384, 512, 768, 1024, 1536, 2048, 3072, 4096]);
+    // other padding for each: `b` tokens get 64 padding tokens instead of none, `b + 1` get 63 instead of the next bucket's
+    const wide = await Model.load(manifestVariant(MOS, tmp, 'wide', (m) => (m.preprocess.tokens!.buckets = buckets.map((b) => b + 64))));
+    // n native tokens as an r x c patch grid, r the largest divisor of n up to sqrt(n)
+    const image = (n: number) => {
+      let r = Math.floor(Math.sqrt(n));
+      while (n % r) r--;
+      const w = 32 * (n / r) - 5, h = 32 * r - 3; // not multiples of 32: SAME padding on both sides
+      const data = new Uint8Array(3 * w * h);
+      for (let i = 0; i < data.length; i++) data[i] = (i * 37 + (i >> 9)) % 251;
+      return { data, width: w, height: h, channels: 3 as const };
+    };
+    try {
+      for (const b of buckets)
+        for (const n of [b - 193, b - 192]) {
+          const img = image(n);
+          if (n + 193 > 4096) {
+            expect((await rejection(mos.score(img))).code).toBe('ERR_TOO_LARGE');
+            continue;
+          }
+          expect(Math.abs((await mos.score(img)) - (await wide.score(img))), `${n + 193} tokens`).toBeLessThanOrEqual(1e-5);
+        }
+    } finally {
+      await wide.close();
+    }
+  }, 120_000);
+
   it('more tokens than the last bucket is ERR_TOO_LARGE, counted before any resize', async () => {
     const small = await Model.load(manifestVariant(MOS, tmp, 'small', (m) => (m.preprocess.tokens!.buckets = [256])));
     try {
