@@ -13,9 +13,11 @@
 // ResNeXt-101 32x8d weights, one 480 x 640 pass per image: `--koniqpp-images`, default 5) too; and
 // norm-in-norm (seeded ResNeXt-101 32x8d IQAModel, 498 x 664: `--koniqpp-images`), koncept512 (Keras'
 // InceptionResNetV2 with seeded weights, the reference is Keras itself: `--koniqpp-images`) and deepbiq
-// (seeded AlexNet fc7 + a seeded scikit-learn SVR, one 224 crop: `--images`).
+// (seeded AlexNet fc7 + a seeded scikit-learn SVR, one 224 crop: `--images`), and tres (seeded full-size
+// ResNet-50 + transformer, the authors' Resize((512, 384)) and 50 seeded 224 crops per image, 50 forward
+// passes of the crop graph per image: `--tres-images`, default 3).
 //
-//   node bench/zoo-cpu.mjs [--images 100] [--wadiqam-images 10] [--dbcnn-images 5] [--koniqpp-images 5] [--threads 2] [--max-batch N (default: the library's)] [--only NAME]
+//   node bench/zoo-cpu.mjs [--images 100] [--wadiqam-images 10] [--dbcnn-images 5] [--koniqpp-images 5] [--tres-images 3] [--threads 2] [--max-batch N (default: the library's)] [--only NAME]
 // Needs dist/ (npm run build:ts), /work/pyenv (or IQA_PYTHON) with torch + onnx + onnxruntime,
 // and ../shared/data/biq2021. Exports are cached in $IQA_BENCH_CACHE (/tmp/iqa-bench).
 import { execFileSync } from 'node:child_process';
@@ -28,7 +30,7 @@ import { parseArgs } from 'node:util';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const { values: o } = parseArgs({
-  options: { images: { type: 'string', default: '100' }, 'wadiqam-images': { type: 'string', default: '10' }, 'dbcnn-images': { type: 'string', default: '5' }, 'koniqpp-images': { type: 'string', default: '5' }, threads: { type: 'string', default: '2' }, 'max-batch': { type: 'string', default: '0' }, only: { type: 'string' } },
+  options: { images: { type: 'string', default: '100' }, 'wadiqam-images': { type: 'string', default: '10' }, 'dbcnn-images': { type: 'string', default: '5' }, 'koniqpp-images': { type: 'string', default: '5' }, 'tres-images': { type: 'string', default: '3' }, threads: { type: 'string', default: '2' }, 'max-batch': { type: 'string', default: '0' }, only: { type: 'string' } },
 });
 const N = Number(o.images);
 const THREADS = Number(o.threads);
@@ -99,6 +101,14 @@ const models = [
     export: (dir) => [join(root, 'tools/export/export_deepbiq.py'), '--weights', 'random', '--seed', '0', '--svr', join(dir, 'svr_mode.pkl'), '--scaler', join(dir, 'svr_process.pkl'), '--out-dir', dir],
   },
   {
+    name: 'tres',
+    images: Number(o['tres-images']),
+    checkpoint: '', // the authors' checkpoint is on Google Drive: seeded full-size weights
+    state: 'state.pt', // the export saves the seeded state dict that the reference loads
+    manifest: 'manifest.json',
+    export: (dir) => [join(root, 'tools/export/export_tres.py'), '--weights', 'random', '--seed', '0', '--out-dir', dir, '--name', 'manifest', '--save-state', join(dir, 'state.pt')],
+  },
+  {
     name: 'wadiqam-fr',
     pairs: true, // items are [reference, distorted] pairs: the calibration set
     checkpoint: '',
@@ -116,7 +126,7 @@ for (const m of models) {
   const tools = readdirSync(join(root, 'tools/export')).filter((f) => f.endsWith('.py')).sort().map((f) => readFileSync(join(root, 'tools/export', f)));
   const key = createHash('sha256').update(JSON.stringify(m.export('DIR', ck))).update(Buffer.concat(tools)).digest('hex').slice(0, 12);
   const dir = join(cache, `${m.name}-${ck ? 'authors' : 'seed0'}-${key}`);
-  const weightsArgs = ck ? ['--checkpoint', ck] : m.writes ? ['--checkpoint', join(dir, m.writes)] : ['--seed', '0'];
+  const weightsArgs = ck ? ['--checkpoint', ck] : m.writes || m.state ? ['--checkpoint', join(dir, m.writes ?? m.state)] : ['--seed', '0'];
   const torchArgs = [join(root, 'bench/zoo_torch.py'), '--model', m.name, ...weightsArgs, '--threads', String(THREADS), ...files.map((f) => (m.pairs ? f.join(':') : f))];
   if (m.writes && !existsSync(join(dir, m.writes))) {
     mkdirSync(dir, { recursive: true });

@@ -37,7 +37,12 @@ eagerly image by image; prints one JSON line: images, seconds, images/s, peak RS
            tools/export/export_deepbiq.py's AlexNetFc7 (seeded full size) and an SVR fitted here on
            seeded features; writes svr_mode.pkl / svr_process.pkl (--checkpoint DIR/svr_mode.pkl)
 
-  python bench/zoo_torch.py --model cnniqa|wadiqam|wadiqam-fr|dbcnn|nima|koniqplusplus|norm-in-norm|koncept512|deepbiq (--checkpoint FILE | --seed 0) --threads 2 IMAGE|REF:DIST...
+  tres     the authors' KonIQ test procedure (PIL RGB, torchvision Resize((512, 384)), 50 random 224 crops at
+           iqa-node's seeded positions (scripts/golden/crop_pipelines.py), ToTensor, ImageNet normalize, the
+           prediction branch on the 50 crops of an image in one batch, mean) with tools/export/tres_model.py
+           at full size, loaded from the state dict export_tres.py saved (--checkpoint FILE)
+
+  python bench/zoo_torch.py --model cnniqa|wadiqam|wadiqam-fr|dbcnn|nima|koniqplusplus|norm-in-norm|koncept512|deepbiq|tres (--checkpoint FILE | --seed 0) --threads 2 IMAGE|REF:DIST...
 """
 import argparse
 import json
@@ -195,9 +200,22 @@ def deepbiq(a):
     return score
 
 
+def tres(a):
+    from crop_pipelines import authors_crops
+    from tres_model import FULL, TReS
+    net = TReS(FULL)
+    net.load_state_dict(torch.load(a.checkpoint))
+    net.eval()
+
+    def score(path):
+        with torch.no_grad():
+            return float(net(authors_crops(path, 50)[0])[:, 0].double().mean())
+    return score
+
+
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument('--model', choices=['cnniqa', 'wadiqam', 'wadiqam-fr', 'dbcnn', 'nima', 'koniqplusplus', 'norm-in-norm', 'koncept512', 'deepbiq'], required=True)
+    ap.add_argument('--model', choices=['cnniqa', 'wadiqam', 'wadiqam-fr', 'dbcnn', 'nima', 'koniqplusplus', 'norm-in-norm', 'koncept512', 'deepbiq', 'tres'], required=True)
     ap.add_argument('--checkpoint')
     ap.add_argument('--seed', type=int, default=0)
     ap.add_argument('--threads', type=int, default=0)
@@ -207,7 +225,7 @@ def main():
     if a.threads:
         torch.set_num_threads(a.threads)
     score = {'cnniqa': cnniqa, 'wadiqam': wadiqam, 'wadiqam-fr': wadiqam_fr, 'dbcnn': dbcnn, 'nima': nima, 'koniqplusplus': koniqplusplus,
-             'norm-in-norm': norm_in_norm, 'koncept512': koncept512, 'deepbiq': deepbiq}[a.model](a)
+             'norm-in-norm': norm_in_norm, 'koncept512': koncept512, 'deepbiq': deepbiq, 'tres': tres}[a.model](a)
     for p in a.images[:a.warmup]:
         score(p)
     t = time.perf_counter()
