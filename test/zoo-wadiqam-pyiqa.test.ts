@@ -124,21 +124,21 @@ describe.skipIf(!!SKIP)('full-size pyiqa WaDIQaM checkpoints (iqa models import 
     }, 180_000);
   }
 
-  it('refuses an NR state dict for the FR card, the authors-order fusion, and a file that is not a torch checkpoint, naming the problem', () => {
-    const nr = join(tmp, 'wadiqam-nr-pyiqa.pth');
-    if (!existsSync(nr)) {
-      const py = spawnSync(PYTHON!, [GOLDEN_SCRIPT, '--full-size', 'NR', '--checkpoint-out', nr, join(IMAGES, 'exact-96x64.png')], { encoding: 'utf8' });
-      expect(py.status, py.stderr).toBe(0);
-    }
+  it('refuses an FR state dict for the NR card, a file that is not a torch checkpoint, and the authors-order fusion, naming the problem', () => {
+    const fr = join(tmp, 'wadiqam-fr-pyiqa.pth');  // written by the test above
+    expect(existsSync(fr)).toBe(true);
     const junk = join(tmp, 'junk.pth');
     writeFileSync(junk, 'not a torch file');
-    for (const [file, msg] of [[nr, /is not a pyiqa WaDIQaM FR state dict.*size mismatch for fc1/s], [junk, /cannot read .* as a torch checkpoint/]] as const) {
-      const r = cliImport(PYTHON!, 'wadiqam-fr-pyiqa', file, join(tmp, 'models-bad'));
+    for (const [card, file, msg] of [
+      ['wadiqam-nr-pyiqa', fr, /is not a pyiqa WaDIQaM NR state dict.*size mismatch for fc1/s],
+      ['wadiqam-fr-pyiqa', junk, /cannot read .* as a torch checkpoint/],
+    ] as const) {
+      const r = cliImport(PYTHON!, card, file, join(tmp, 'models-bad'));
       expect(r.status).not.toBe(0);
       expect(r.stderr).toMatch(msg);
-      expect(existsSync(join(tmp, 'models-bad', 'wadiqam-fr-pyiqa', 'manifest.json'))).toBe(false);
+      expect(existsSync(join(tmp, 'models-bad', card, 'manifest.json'))).toBe(false);
     }
-    const order = spawnSync(PYTHON!, [join(ROOT, 'tools/export/export_wadiqam_fr.py'), '--weights', 'pyiqa', '--fusion', 'authors', '--checkpoint', nr, '--out-dir', join(tmp, 'x')], { encoding: 'utf8' });
+    const order = spawnSync(PYTHON!, [join(ROOT, 'tools/export/export_wadiqam_fr.py'), '--weights', 'pyiqa', '--fusion', 'authors', '--checkpoint', fr, '--out-dir', join(tmp, 'x')], { encoding: 'utf8' });
     expect(order.status).not.toBe(0);
     expect(order.stderr).toMatch(/trained with its feature order/);
   }, 60_000);
