@@ -35,11 +35,13 @@ import torchvision.transforms.functional as TF
 from PIL import Image
 from pyiqa.archs.wadiqam_arch import WaDIQaM, make_layers
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from wadiqam_fr_golden import golden_entry, pair_paths, write_golden  # noqa: E402
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, '..', '..'))
 SHARED = os.path.abspath(os.path.join(ROOT, '..', 'shared', 'data', 'calibration'))
 IMAGES = os.path.join(ROOT, 'test', 'fixtures', 'patch-images')
-PAIRS = os.path.join(ROOT, 'test', 'fixtures', 'fr-pairs')
 CALIBRATION = ['I03', 'I04', 'I06', 'I08', 'I19']
 DIVISOR = 16
 VARIANTS = {  # fixture: (metric_type, export tool, seed)
@@ -132,21 +134,16 @@ def main():
         with open(mpath, 'w') as f:
             json.dump(manifest, f, indent=2)
             f.write('\n')
+        # score(m, dist, ref): NR entries have no reference.
         if kind == 'NR':
             fixtures = {n: (os.path.join(IMAGES, n), None) for n in ('smooth-97x75.png', 'exact-96x64.png')}
             cal = {f'{n}.bmp': (os.path.join(SHARED, 'dist_dir', f'{n}.bmp'), None) for n in CALIBRATION}
         else:
-            fixtures = {'smooth-97x75-noise.png': (os.path.join(PAIRS, 'smooth-97x75-noise.png'), os.path.join(IMAGES, 'smooth-97x75.png')),
-                        'exact-96x64-blur.png': (os.path.join(PAIRS, 'exact-96x64-blur.png'), os.path.join(IMAGES, 'exact-96x64.png'))}
+            fixtures = {n: (dist, ref) for n, (ref, dist) in pair_paths().items()}
             cal = {f'{n}.bmp': (os.path.join(SHARED, 'dist_dir', f'{n}.bmp'), os.path.join(SHARED, 'ref_dir', f'{n}.bmp')) for n in CALIBRATION}
-        g = {'kind': kind, 'seed': seed, 'fixtures': {n: score(m, *p) for n, p in fixtures.items()}, 'calibration': None}
-        if shared:
-            g['calibration'] = {n: {k: v for k, v in score(m, *p).items() if k in ('score', 'patches')} for n, p in cal.items()}
-        golden[name] = g
-        print(name, {n: round(v['score'], 6) for n, v in g['fixtures'].items()}, g['calibration'] and {n: round(v['score'], 5) for n, v in g['calibration'].items()})
-    with open(os.path.join(ROOT, 'test', 'golden', 'wadiqam_pyiqa.json'), 'w') as f:
-        json.dump(golden, f, indent=1)
-        f.write('\n')
+        print(name, end=' ')
+        golden[name] = golden_entry(score, m, fixtures, cal, shared, kind=kind, seed=seed)
+    write_golden('wadiqam_pyiqa.json', golden)
 
 
 def full_size(argv: list[str]) -> None:
