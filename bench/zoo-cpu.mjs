@@ -13,9 +13,12 @@
 // ResNeXt-101 32x8d weights, one 480 x 640 pass per image: `--koniqpp-images`, default 5) too; and
 // norm-in-norm (seeded ResNeXt-101 32x8d IQAModel, 498 x 664: `--koniqpp-images`), koncept512 (Keras'
 // InceptionResNetV2 with seeded weights, the reference is Keras itself: `--koniqpp-images`) and deepbiq
-// (seeded AlexNet fc7 + a seeded scikit-learn SVR, one 224 crop: `--images`), and tres (seeded full-size
-// ResNet-50 + transformer, the authors' Resize((512, 384)) and 50 seeded 224 crops per image, 50 forward
-// passes of the crop graph per image: `--tres-images`, default 3).
+// (seeded AlexNet fc7 + a seeded scikit-learn SVR, one 224 crop: `--images`); deepbiq-features5 (the same
+// net and SVR on five crops, fc7 averaged before the SVR: manifest aggregate 'feature-mean');
+// wadiqam-nr-pyiqa / wadiqam-fr-pyiqa (pyiqa's own WaDIQaM module, seeded, as the reference; ours
+// exported from the checkpoint it writes with --weights pyiqa; NR `--wadiqam-images`, FR the pairs);
+// and tres (seeded full-size ResNet-50 + transformer, the authors' Resize((512, 384)) and 50 seeded
+// 224 crops per image, 50 forward passes of the crop graph per image: `--tres-images`, default 3).
 //
 //   node bench/zoo-cpu.mjs [--images 100] [--wadiqam-images 10] [--dbcnn-images 5] [--koniqpp-images 5] [--tres-images 3] [--threads 2] [--max-batch N (default: the library's)] [--only NAME]
 // Needs dist/ (npm run build:ts), /work/pyenv (or IQA_PYTHON) with torch + onnx + onnxruntime,
@@ -114,6 +117,25 @@ const models = [
     checkpoint: '',
     export: (dir) => [join(root, 'tools/export/export_wadiqam_fr.py'), '--weights', 'random', '--seed', '0', '--out-dir', dir],
   },
+  {
+    name: 'deepbiq-features5',
+    images: N,
+    writes: 'svr_mode.pkl', // as deepbiq: five seeded crops, fc7 averaged before the SVR
+    manifest: 'deepbiq.json',
+    export: (dir) => [join(root, 'tools/export/export_deepbiq.py'), '--weights', 'random', '--seed', '0', '--svr', join(dir, 'svr_mode.pkl'), '--scaler', join(dir, 'svr_process.pkl'), '--crops', '5', '--pool', 'features', '--out-dir', dir],
+  },
+  {
+    name: 'wadiqam-nr-pyiqa',
+    images: Number(o['wadiqam-images']),
+    writes: 'pyiqa.pth', // pyiqa's own module, seeded: the reference writes the checkpoint ours is exported from
+    export: (dir) => [join(root, 'tools/export/export_wadiqam.py'), '--weights', 'pyiqa', '--checkpoint', join(dir, 'pyiqa.pth'), '--out-dir', dir],
+  },
+  {
+    name: 'wadiqam-fr-pyiqa',
+    pairs: true,
+    writes: 'pyiqa.pth',
+    export: (dir) => [join(root, 'tools/export/export_wadiqam_fr.py'), '--weights', 'pyiqa', '--checkpoint', join(dir, 'pyiqa.pth'), '--out-dir', dir],
+  },
 ].filter((m) => !o.only || m.name === o.only);
 const calibration = ['I03', 'I04', 'I06', 'I08', 'I19'].map((n) => ['ref_dir', 'dist_dir'].map((d) => join(shared, 'data', 'calibration', d, `${n}.bmp`)));
 
@@ -130,7 +152,7 @@ for (const m of models) {
   const torchArgs = [join(root, 'bench/zoo_torch.py'), '--model', m.name, ...weightsArgs, '--threads', String(THREADS), ...files.map((f) => (m.pairs ? f.join(':') : f))];
   if (m.writes && !existsSync(join(dir, m.writes))) {
     mkdirSync(dir, { recursive: true });
-    execFileSync(python, [...torchArgs.slice(0, -files.length), files[0]], { stdio: ['ignore', 'ignore', 'inherit'] }); // writes the weights
+    execFileSync(python, [...torchArgs.slice(0, -files.length), m.pairs ? files[0].join(':') : files[0]], { stdio: ['ignore', 'ignore', 'inherit'] }); // writes the weights
   }
   const manifest = join(dir, m.manifest ?? 'manifest.json');
   if (!existsSync(manifest)) {
@@ -164,9 +186,9 @@ for (const m of models) {
 }
 
 console.log(`BIQ2021 images (512x512 JPEG; wadiqam-fr: calibration BMP pairs 512x384), ${THREADS} threads, decode included on both sides`);
-console.log('model       weights  images  pytorch img/s  ours img/s  ratio   pytorch peak RSS  ours RSS growth  max |score delta|');
+console.log('model             weights  images  pytorch img/s  ours img/s  ratio   pytorch peak RSS  ours RSS growth  max |score delta|');
 for (const r of rows)
   console.log(
-    `${r.model.padEnd(11)} ${r.weights.padEnd(8)} ${String(r.images).padStart(6)} ${r.torchImagesPerSecond.toFixed(2).padStart(13)} ${r.oursImagesPerSecond.toFixed(2).padStart(11)} ${(r.ratio.toFixed(2) + 'x').padStart(6)}   ${(r.torchPeakRssMiB.toFixed(0) + ' MiB').padStart(16)} ${(r.oursRssGrowthMiB.toFixed(0) + ' MiB').padStart(16)}  ${r.maxScoreDelta.toExponential(1)}`,
+    `${r.model.padEnd(17)} ${r.weights.padEnd(8)} ${String(r.images).padStart(6)} ${r.torchImagesPerSecond.toFixed(2).padStart(13)} ${r.oursImagesPerSecond.toFixed(2).padStart(11)} ${(r.ratio.toFixed(2) + 'x').padStart(6)}   ${(r.torchPeakRssMiB.toFixed(0) + ' MiB').padStart(16)} ${(r.oursRssGrowthMiB.toFixed(0) + ' MiB').padStart(16)}  ${r.maxScoreDelta.toExponential(1)}`,
   );
 console.log(JSON.stringify(rows));

@@ -59,7 +59,8 @@ export interface ModelManifest {
   score: {
     range: [number, number];
     higherIsBetter: boolean;
-    aggregate?: 'mean' | 'median' | 'weighted';
+    /** feature-mean: the head's input averaged over the crops, then the head once (DeepBIQ's multi-crop fc7 averaging before the SVR). */
+    aggregate?: 'mean' | 'median' | 'weighted' | 'feature-mean';
     /** aggregate 'weighted': sum(q w) / sum(w) with w = max(output, 0) + epsilon per crop. */
     weight?: { output: string; epsilon: number };
     /** score = head value * scale + offset (LinearityIQA's k, b). */
@@ -134,6 +135,10 @@ export function validateManifest(m: unknown, where = 'manifest'): ModelManifest 
     const wt = mm.score.weight;
     if ((mm.score.aggregate === 'weighted') !== (wt !== undefined)) errs.push(`manifest.score.weight: required with aggregate 'weighted', and only with it`);
     if (wt && !outNames.has(wt.output)) errs.push(`manifest.score.weight.output: '${wt.output}' is not a declared output`);
+    if (mm.score.aggregate === 'feature-mean') {
+      if (h.type === 'hyperiqa-target') errs.push(`manifest.score.aggregate: 'feature-mean' needs a head that reads one output`);
+      if (h.extras?.length) errs.push(`manifest.score.aggregate: 'feature-mean' gives one head value per image, extras are per crop`);
+    }
     const c = mm.preprocess.crop;
     if (c.policy !== 'random' && c.policy !== 'uniform' && c.count !== undefined && c.count !== 1) errs.push(`manifest.preprocess.crop.count: only the 'random' and 'uniform' policies take several crops`);
     if (c.policy !== 'grid' && c.grid !== undefined) errs.push(`manifest.preprocess.crop.grid: only the 'grid' policy has a grid rule`);

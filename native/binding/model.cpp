@@ -75,9 +75,12 @@ iqa::ort::ModelSpec to_spec(const Napi::Value& v) {
   s.max_pixels = int64_t(number_field(o, "maxPixels", 0));
   s.shrink_on_load = bool_field(o, "shrinkOnLoad", false);
   const std::string aggregate = string_field(o, "aggregate", "mean");
-  if (aggregate != "mean" && aggregate != "median" && aggregate != "weighted")
-    iqa::fail(iqa::ErrorCode::Model, "unknown score aggregate '" + aggregate + "' (mean, median, weighted)");
-  s.aggregate = aggregate == "median" ? iqa::ort::Aggregate::Median : aggregate == "weighted" ? iqa::ort::Aggregate::Weighted : iqa::ort::Aggregate::Mean;
+  if (aggregate != "mean" && aggregate != "median" && aggregate != "weighted" && aggregate != "feature-mean")
+    iqa::fail(iqa::ErrorCode::Model, "unknown score aggregate '" + aggregate + "' (mean, median, weighted, feature-mean)");
+  s.aggregate = aggregate == "median"         ? iqa::ort::Aggregate::Median
+                : aggregate == "weighted"     ? iqa::ort::Aggregate::Weighted
+                : aggregate == "feature-mean" ? iqa::ort::Aggregate::FeatureMean
+                                              : iqa::ort::Aggregate::Mean;
   s.weight_output = string_field(o, "weightOutput", "");
   s.weight_epsilon = number_field(o, "weightEpsilon", 0);
   s.pair = bool_field(o, "pair", false);

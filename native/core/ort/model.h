@@ -38,6 +38,8 @@ enum class Aggregate {
   Mean,
   Median,  // even count: mean of the two middle values (numpy.median)
   Weighted,  // sum(q_i w_i) / sum(w_i), w_i = max(weight output, 0) + epsilon (WaDIQaM)
+  FeatureMean,  // the head's one input output averaged over the crops, then the head once
+                // (DeepBIQ's multi-crop fc7 averaging before the SVR): one score per image
 };
 
 struct ModelSpec {
@@ -153,7 +155,10 @@ class Model {
   void run_batch(const uint8_t* input, size_t n, double* values, int height, int width) const;
   // Values per crop row: score, the pooling weight (Weighted), then the extras.
   size_t weight_values() const { return spec_.aggregate == Aggregate::Weighted ? 1 : 0; }
-  size_t row_values() const { return 1 + weight_values() + spec_.extras.size(); }
+  // FeatureMean: the head's input vector itself (feature_count_ values per crop).
+  size_t row_values() const { return spec_.aggregate == Aggregate::FeatureMean ? feature_count_ : 1 + weight_values() + spec_.extras.size(); }
+  // FeatureMean: the head (then the score affine) on n feature rows of feature_count_ values.
+  void head_on_features(const double* rows, size_t n, double* scores) const;
   double pool(const std::vector<double>& v, const std::vector<double>& w) const;
   void pack(const cv::Mat& roi, uint8_t* dst) const;
   size_t image_bytes() const;  // one image's part of a sample (half of it for pairs)
@@ -168,6 +173,7 @@ class Model {
   std::unique_ptr<Head> weight_head_;  // Weighted: a scalar head on spec_.weight_output
   std::vector<std::string> run_outputs_;  // head_'s outputs, then the weight output, then the extras' outputs
   std::vector<size_t> extra_slot_;        // index in run_outputs_ of each extra's output
+  size_t feature_count_ = 0;              // FeatureMean: values per sample of the head's output
   std::unique_ptr<Batcher> batcher_;  // destroyed first: its runners use session_ and head_
 };
 
