@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Model, resolveMetric } from '../dist/cjs/index.js';
-import { HAS_SHARED, manifestVariant, pythonWith, rejection, ROOT, SHARED_SKIP_REASON, sharedPath } from './helpers';
+import { HAS_SHARED, manifestVariant, pythonWith, rejection, ROOT, SHARED_SKIP_REASON, sharedPath, syntheticRgb } from './helpers';
 
 const FIX = join(ROOT, 'test/fixtures/graphiqa-tiny');
 const TOL = 1e-4;
@@ -77,6 +77,21 @@ describe('GraphIQA sampling mode (gaussian head: mean + z scale, seeded)', () =>
     expect(sd).toBeGreaterThan(10 * TOL);
     const manifestMode = await Model.load(manifests.koniq, { sampling: 'mean', samplingSeed: 7 });
     expect(Math.abs((await manifestMode.score(imagePath(g))) - g.koniq)).toBeLessThan(TOL);
+  });
+});
+
+describe('GraphIQA on tiny and extreme-aspect images', () => {
+  it("'koniq' resizes every image to 384 x 512 and scores it; 'full' needs 224 x 224: ERR_INPUT below", async () => {
+    const koniq = await Model.load(manifests.koniq);
+    const full = await Model.load(manifests.full);
+    for (const [w, h] of [[1, 1], [9, 7], [2000, 3], [3, 1500]] as const) {
+      const img = { ...syntheticRgb(w, h, w + h), order: 'rgb' as const };
+      expect(Number.isFinite(await koniq.score(img))).toBe(true);
+      const e = await rejection(full.score(img));
+      expect(e.code).toBe('ERR_INPUT');
+      expect(e.message).toMatch(/smaller than the 224x224 crop/);
+    }
+    expect(Number.isFinite(await full.score({ ...syntheticRgb(224, 224, 3), order: 'rgb' as const }))).toBe(true);
   });
 });
 
