@@ -29,7 +29,6 @@ import sys
 
 import numpy as np
 import torch
-import torch.nn as nn
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from export_common import check_weights_arguments, export_arguments, float_rgb_input, manifest_head, sha256, write_manifest  # noqa: E402
@@ -42,15 +41,6 @@ PIPELINES = {
     'koniq': {'resize': {'width': 384, 'height': 512, 'interp': 'pil-bilinear'}, 'crop': {'policy': 'random', 'count': CROPS, 'seed': 0}},
     'full': {'resize': None, 'crop': {'policy': 'random', 'count': CROPS, 'seed': 0}},
 }
-
-
-class MeanScale(nn.Module):
-    def __init__(self, net):
-        super().__init__()
-        self.net = net
-
-    def forward(self, x):
-        return self.net(x)
 
 
 def build(args):
@@ -86,7 +76,7 @@ def main():
     x = torch.randn(4, 3, s, s, generator=torch.Generator().manual_seed(7))
     with torch.no_grad():
         ref_mean, ref_scale = (t.numpy().astype(np.float64) for t in net(x))
-    torch.onnx.export(MeanScale(net).eval(), (torch.randn(2, 3, s, s),), path, input_names=['input'], output_names=['mean', 'scale'],
+    torch.onnx.export(net, (torch.randn(2, 3, s, s),), path, input_names=['input'], output_names=['mean', 'scale'],
                       dynamic_axes={'input': {0: 'batch'}, 'mean': {0: 'batch'}, 'scale': {0: 'batch'}}, opset_version=args.opset, dynamo=False)
     if args.save_state:
         torch.save(net.state_dict(), args.save_state)
