@@ -13,7 +13,9 @@
 // ResNeXt-101 32x8d weights, one 480 x 640 pass per image: `--koniqpp-images`, default 5) too; and
 // norm-in-norm (seeded ResNeXt-101 32x8d IQAModel, 498 x 664: `--koniqpp-images`), koncept512 (Keras'
 // InceptionResNetV2 with seeded weights, the reference is Keras itself: `--koniqpp-images`) and deepbiq
-// (seeded AlexNet fc7 + a seeded scikit-learn SVR, one 224 crop: `--images`).
+// (seeded AlexNet fc7 + a seeded scikit-learn SVR, one 224 crop: `--images`); graphiqa (seeded full-size
+// ResNet-50 + graph heads, 25 crops of the 384 x 512 resize, the authors' one crop per forward:
+// `--koniqpp-images`).
 //
 //   node bench/zoo-cpu.mjs [--images 100] [--wadiqam-images 10] [--dbcnn-images 5] [--koniqpp-images 5] [--threads 2] [--max-batch N (default: the library's)] [--only NAME]
 // Needs dist/ (npm run build:ts), /work/pyenv (or IQA_PYTHON) with torch + onnx + onnxruntime,
@@ -97,6 +99,13 @@ const models = [
     writes: 'svr_mode.pkl', // the reference fits the seeded SVR (and its scaler) that ours converts
     manifest: 'deepbiq.json',
     export: (dir) => [join(root, 'tools/export/export_deepbiq.py'), '--weights', 'random', '--seed', '0', '--svr', join(dir, 'svr_mode.pkl'), '--scaler', join(dir, 'svr_process.pkl'), '--out-dir', dir],
+  },
+  {
+    name: 'graphiqa',
+    images: Number(o['koniqpp-images']),
+    checkpoint: '', // none published: seeded full-size weights
+    manifest: 'graphiqa.json',
+    export: (dir) => [join(root, 'tools/export/export_graphiqa.py'), '--weights', 'random', '--seed', '0', '--out-dir', dir],
   },
   {
     name: 'wadiqam-fr',

@@ -37,7 +37,12 @@ eagerly image by image; prints one JSON line: images, seconds, images/s, peak RS
            tools/export/export_deepbiq.py's AlexNetFc7 (seeded full size) and an SVR fitted here on
            seeded features; writes svr_mode.pkl / svr_process.pkl (--checkpoint DIR/svr_mode.pkl)
 
-  python bench/zoo_torch.py --model cnniqa|wadiqam|wadiqam-fr|dbcnn|nima|koniqplusplus|norm-in-norm|koncept512|deepbiq (--checkpoint FILE | --seed 0) --threads 2 IMAGE|REF:DIST...
+  graphiqa  the authors' evaluate() procedure (geekyutao/GraphIQA utils/dgreg_utils.py): KonIQ's
+           Resize([512, 384]) (PIL bilinear), 25 224 crops at iqa-node's seeded positions, ToTensor,
+           ImageNet normalize, one crop per forward (test batch size 1), mean of the latent means;
+           tools/export/graphiqa_model.py with seeded full-size weights (randomize(seed))
+
+  python bench/zoo_torch.py --model cnniqa|wadiqam|wadiqam-fr|dbcnn|nima|koniqplusplus|norm-in-norm|koncept512|deepbiq|graphiqa (--checkpoint FILE | --seed 0) --threads 2 IMAGE|REF:DIST...
 """
 import argparse
 import json
@@ -195,9 +200,21 @@ def deepbiq(a):
     return score
 
 
+def graphiqa(a):
+    from crop_pipelines import authors_crops
+    from graphiqa_model import FULL, GraphIQA, randomize
+    net = randomize(GraphIQA(FULL), a.seed)
+
+    def score(path):
+        crops = authors_crops(path, 25)[0]
+        with torch.no_grad():
+            return sum(float(net(c[None])[0][0]) for c in crops) / len(crops)
+    return score
+
+
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument('--model', choices=['cnniqa', 'wadiqam', 'wadiqam-fr', 'dbcnn', 'nima', 'koniqplusplus', 'norm-in-norm', 'koncept512', 'deepbiq'], required=True)
+    ap.add_argument('--model', choices=['cnniqa', 'wadiqam', 'wadiqam-fr', 'dbcnn', 'nima', 'koniqplusplus', 'norm-in-norm', 'koncept512', 'deepbiq', 'graphiqa'], required=True)
     ap.add_argument('--checkpoint')
     ap.add_argument('--seed', type=int, default=0)
     ap.add_argument('--threads', type=int, default=0)
@@ -207,7 +224,7 @@ def main():
     if a.threads:
         torch.set_num_threads(a.threads)
     score = {'cnniqa': cnniqa, 'wadiqam': wadiqam, 'wadiqam-fr': wadiqam_fr, 'dbcnn': dbcnn, 'nima': nima, 'koniqplusplus': koniqplusplus,
-             'norm-in-norm': norm_in_norm, 'koncept512': koncept512, 'deepbiq': deepbiq}[a.model](a)
+             'norm-in-norm': norm_in_norm, 'koncept512': koncept512, 'deepbiq': deepbiq, 'graphiqa': graphiqa}[a.model](a)
     for p in a.images[:a.warmup]:
         score(p)
     t = time.perf_counter()
