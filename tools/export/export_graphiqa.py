@@ -6,7 +6,9 @@ graph N x 3 x 224 x 224 (ImageNet-normalised RGB) -> mean [N], scale [N], and it
 Weights (pick one):
   --checkpoint FILE             a state dict as the authors' finetune.py saves it
                                 (torch.save(Reg_Domain.state_dict()), 'module.' names from DataParallel
-                                accepted); geekyutao/GraphIQA publishes none and states no licence
+                                accepted; --dosz / --egsz read from its shapes); geekyutao/GraphIQA
+                                (Apache-2.0 code) publishes only a pretrain.py model, whose quality
+                                regressor is untrained until finetune.py
   --weights random [--seed N]   seeded random weights (tests, benchmarks)
   --config tiny                 narrow ResNet stages and small graph widths (tests only; same graph contract)
 
@@ -32,7 +34,7 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from export_common import check_weights_arguments, export_arguments, float_rgb_input, manifest_head, sha256, write_manifest  # noqa: E402
-from graphiqa_model import FULL, TINY, GraphIQA, randomize, strip_prefix  # noqa: E402
+from graphiqa_model import FULL, TINY, GraphIQA, config_for_state, randomize, strip_prefix  # noqa: E402
 
 MEAN = [0.485, 0.456, 0.406]
 STD = [0.229, 0.224, 0.225]
@@ -46,18 +48,22 @@ PIPELINES = {
 def build(args):
     cfg = TINY if args.config == 'tiny' else FULL
     torch.manual_seed(args.seed)
-    net = GraphIQA(cfg)
     if args.checkpoint:
         sd = torch.load(args.checkpoint, map_location='cpu', weights_only=True)
         if not isinstance(sd, dict):
             sys.exit(f'{args.checkpoint}: expected a state dict (finetune.py saves net.state_dict())')
         sd = strip_prefix(sd.get('state_dict', sd))
-        missing, unexpected = net.load_state_dict(sd, strict=False)
+        cfg = config_for_state(cfg, sd)
+        net = GraphIQA(cfg)
+        try:
+            missing, unexpected = net.load_state_dict(sd, strict=False)
+        except RuntimeError as e:  # shape mismatches
+            sys.exit(f'{args.checkpoint} is not a GraphIQA Reg_Domain state dict for config {args.config}: {e}')
         if missing or unexpected:
             sys.exit(f'{args.checkpoint} is not a GraphIQA Reg_Domain state dict for config {args.config}: missing {missing[:6]}, unexpected {unexpected[:6]}')
         net.eval()
     else:
-        randomize(net, args.seed)
+        net = randomize(GraphIQA(cfg), args.seed)
     return cfg, net
 
 
@@ -95,7 +101,7 @@ def main():
     if not args.checkpoint and float(np.std(ref_mean)) < 1e-2:
         sys.exit(f'seeded weights give near-constant means (std {np.std(ref_mean):.3g}): a parity test on them could not fail')
     src = ({'url': 'https://github.com/geekyutao/GraphIQA (no checkpoints published)', 'sha256': sha256(args.checkpoint),
-            'license': 'no licence stated (geekyutao/GraphIQA has no licence file; the checkpoint\'s terms are its trainer\'s)'}
+            'license': 'code Apache-2.0 (geekyutao/GraphIQA LICENSE); the checkpoint\'s terms are its trainer\'s'}
            if args.checkpoint else {'license': 'test model with seeded random weights (no checkpoint)', 'note': f'graphiqa_model.randomize(seed {args.seed}), config {args.config}'})
     manifest = {
         **manifest_head(args.name, 'GraphIQA (Sun et al., TMM 2022): ResNet-50 GAP feature, node MLP + edge GCN over a one-crop graph, HyperPred -> (mean, scale) per crop; score = mean (or a seeded sample), mean over 25 crops'

@@ -38,7 +38,7 @@ class GraphIqaConfig:
     widths: list = field(default_factory=lambda: [64, 128, 256, 512])  # ResNet bottleneck planes per stage
     blocks: list = field(default_factory=lambda: [3, 4, 6, 3])
     do_emb: int = 256  # finetune.py --dosz
-    eg_emb: int = 64   # finetune.py --egsz
+    eg_emb: int = 64   # pretrain.py --egsz (finetune.py's default is 16 since 2023; checkpoints carry their own: config_for_state)
     input_size: int = 224
 
     @property
@@ -142,6 +142,16 @@ class GraphIQA(nn.Module):
         edge_emb = gcn.W3(adj * h)
         out = self.hyperpredmos.fc(torch.cat([node, edge_emb], dim=1))
         return out[:, 0], out[:, 1]
+
+
+def config_for_state(base: GraphIqaConfig, sd: dict) -> GraphIqaConfig:
+    """The graph widths a checkpoint was trained with (finetune.py --dosz / --egsz: 256 / 16 in the
+    authors' latest finetune.py, 256 / 64 in pretrain.py and before), read from its tensor shapes."""
+    import dataclasses
+    eg, cls = sd.get('domainlevelgraph.gcn_e.gcn.W3.weight'), sd.get('classifier.weight')
+    if eg is None or cls is None:
+        return base
+    return dataclasses.replace(base, eg_emb=int(eg.shape[0]), do_emb=int(cls.shape[1]))
 
 
 def strip_prefix(sd: dict) -> dict:
