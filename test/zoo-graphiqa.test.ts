@@ -60,6 +60,12 @@ describe('GraphIQA sampling mode (gaussian head: mean + z scale, seeded)', () =>
     }
     const again = await Model.load(manifests.koniq, { sampling: 'sample', samplingSeed: 1, maxBatch: 1 });
     expect(Math.abs((await again.score(imagePath(fixtures[0]))) - fixtures[0].sampled['1'])).toBeLessThan(TOL);
+    // the manifest's own sampling block is the default the load options override
+    const sampling = manifestVariant(manifests.koniq, tmp, 'manifest-sampling', (m) => {
+      m.head.sampling = { mode: 'sample', seed: 2 };
+    });
+    expect(Math.abs((await (await Model.load(sampling)).score(imagePath(fixtures[1]))) - fixtures[1].sampled['2'])).toBeLessThan(TOL);
+    expect(Math.abs((await (await Model.load(sampling, { sampling: 'mean' })).score(imagePath(fixtures[1]))) - fixtures[1].koniq)).toBeLessThan(TOL);
   });
 
   it('a different seed gives a different score; the mean over seeds approaches the mean mode', async () => {
