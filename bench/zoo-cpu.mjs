@@ -17,8 +17,10 @@
 // net and SVR on five crops, fc7 averaged before the SVR: manifest aggregate 'feature-mean');
 // wadiqam-nr-pyiqa / wadiqam-fr-pyiqa (pyiqa's own WaDIQaM module, seeded, as the reference; ours
 // exported from the checkpoint it writes with --weights pyiqa; NR `--wadiqam-images`, FR the pairs);
-// and tres (seeded full-size ResNet-50 + transformer, the authors' Resize((512, 384)) and 50 seeded
-// 224 crops per image, 50 forward passes of the crop graph per image: `--tres-images`, default 3).
+// tres (seeded full-size ResNet-50 + transformer, the authors' Resize((512, 384)) and 50 seeded
+// 224 crops per image, 50 forward passes of the crop graph per image: `--tres-images`, default 3);
+// and graphiqa (seeded full-size ResNet-50 + graph heads, 25 crops of the 384 x 512 resize, the
+// authors' one crop per forward: `--koniqpp-images`).
 //
 //   node bench/zoo-cpu.mjs [--images 100] [--wadiqam-images 10] [--dbcnn-images 5] [--koniqpp-images 5] [--tres-images 3] [--threads 2] [--max-batch N (default: the library's)] [--only NAME]
 // Needs dist/ (npm run build:ts), /work/pyenv (or IQA_PYTHON) with torch + onnx + onnxruntime,
@@ -110,6 +112,13 @@ const models = [
     state: 'state.pt', // the export saves the seeded state dict that the reference loads
     manifest: 'manifest.json',
     export: (dir) => [join(root, 'tools/export/export_tres.py'), '--weights', 'random', '--seed', '0', '--out-dir', dir, '--name', 'manifest', '--save-state', join(dir, 'state.pt')],
+  },
+  {
+    name: 'graphiqa',
+    images: Number(o['koniqpp-images']),
+    checkpoint: '', // none published: seeded full-size weights
+    manifest: 'graphiqa.json',
+    export: (dir) => [join(root, 'tools/export/export_graphiqa.py'), '--weights', 'random', '--seed', '0', '--out-dir', dir],
   },
   {
     name: 'wadiqam-fr',

@@ -50,6 +50,11 @@ eagerly image by image; prints one JSON line: images, seconds, images/s, peak RS
            prediction branch on the 50 crops of an image in one batch, mean) with tools/export/tres_model.py
            at full size, loaded from the state dict export_tres.py saved (--checkpoint FILE)
 
+  graphiqa  the authors' evaluate() procedure (geekyutao/GraphIQA utils/dgreg_utils.py): KonIQ's
+           Resize([512, 384]) (PIL bilinear), 25 224 crops at iqa-node's seeded positions, ToTensor,
+           ImageNet normalize, one crop per forward (test batch size 1), mean of the latent means;
+           tools/export/graphiqa_model.py with seeded full-size weights (randomize(seed))
+
   python bench/zoo_torch.py --model NAME (--checkpoint FILE | --seed 0) --threads 2 IMAGE|REF:DIST...
 """
 import argparse
@@ -240,10 +245,22 @@ def tres(a):
     return score
 
 
+def graphiqa(a):
+    from crop_pipelines import authors_crops
+    from graphiqa_model import FULL, GraphIQA, randomize
+    net = randomize(GraphIQA(FULL), a.seed)
+
+    def score(path):
+        crops = authors_crops(path, 25)[0]
+        with torch.no_grad():
+            return sum(float(net(c[None])[0][0]) for c in crops) / len(crops)
+    return score
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--model', choices=['cnniqa', 'wadiqam', 'wadiqam-fr', 'dbcnn', 'nima', 'koniqplusplus', 'norm-in-norm', 'koncept512', 'deepbiq',
-                                        'wadiqam-nr-pyiqa', 'wadiqam-fr-pyiqa', 'deepbiq-features5', 'tres'], required=True)
+                                        'wadiqam-nr-pyiqa', 'wadiqam-fr-pyiqa', 'deepbiq-features5', 'tres', 'graphiqa'], required=True)
     ap.add_argument('--checkpoint')
     ap.add_argument('--seed', type=int, default=0)
     ap.add_argument('--threads', type=int, default=0)
@@ -255,7 +272,7 @@ def main():
     score = {'cnniqa': cnniqa, 'wadiqam': wadiqam, 'wadiqam-fr': wadiqam_fr, 'dbcnn': dbcnn, 'nima': nima, 'koniqplusplus': koniqplusplus,
              'norm-in-norm': norm_in_norm, 'koncept512': koncept512, 'deepbiq': deepbiq,
              'wadiqam-nr-pyiqa': wadiqam_pyiqa('NR'), 'wadiqam-fr-pyiqa': wadiqam_pyiqa('FR'),
-             'deepbiq-features5': lambda a: deepbiq(a, 5), 'tres': tres}[a.model](a)
+             'deepbiq-features5': lambda a: deepbiq(a, 5), 'tres': tres, 'graphiqa': graphiqa}[a.model](a)
     for p in a.images[:a.warmup]:
         score(p)
     t = time.perf_counter()

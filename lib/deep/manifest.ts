@@ -45,7 +45,7 @@ export interface ModelManifest {
   };
   outputs: { name: string; shape: (number | string)[] }[];
   head: {
-    type: 'scalar' | 'distribution-mean' | 'hyperiqa-target' | 'svr';
+    type: 'scalar' | 'distribution-mean' | 'hyperiqa-target' | 'svr' | 'gaussian';
     output?: string;
     outputs?: string[];
     sizes?: number[];
@@ -55,6 +55,8 @@ export interface ModelManifest {
     svr?: { model: string; features: number; mean?: number[]; scale?: number[] };
     /** Named values reported next to the score (Model.detail().extras): value `index` of `output` per sample. */
     extras?: { name: string; output: string; index?: number }[];
+    /** gaussian: score each crop by its mean (default) or by mean + z scale with z from splitmix64(seed). */
+    sampling?: { mode: 'mean' | 'sample'; seed?: number };
   };
   score: {
     range: [number, number];
@@ -107,11 +109,15 @@ export function validateManifest(m: unknown, where = 'manifest'): ModelManifest 
       else if (h.sizes[5] !== 1) errs.push(`manifest.head.sizes: must end with 1`);
       if (h.outputs && h.outputs.length !== 11) errs.push(`manifest.head.outputs: hyperiqa-target reads 11 outputs`);
       for (const o of h.outputs ?? []) if (!outNames.has(o)) errs.push(`manifest.head.outputs: '${o}' is not a declared output`);
+    } else if (h.type === 'gaussian') {
+      if (h.outputs?.length !== 2) errs.push(`manifest.head.outputs: the gaussian head reads two outputs, mean and scale`);
+      for (const o of h.outputs ?? []) if (!outNames.has(o)) errs.push(`manifest.head.outputs: '${o}' is not a declared output`);
     } else {
       if (!h.output) errs.push(`manifest.head.output: required for head '${h.type}'`);
       else if (!outNames.has(h.output)) errs.push(`manifest.head.output: '${h.output}' is not a declared output`);
       if (h.type === 'distribution-mean' && !h.bins) errs.push(`manifest.head.bins: required for distribution-mean`);
     }
+    if (h.sampling && h.type !== 'gaussian') errs.push(`manifest.head.sampling: only the gaussian head samples`);
     if ((h.type === 'svr') !== (h.svr !== undefined)) errs.push(`manifest.head.svr: required for head 'svr', and only with it`);
     if (h.svr) {
       const { features, mean, scale } = h.svr;
@@ -207,6 +213,14 @@ export interface CropOverride {
   seed?: number;
   /** JPEG shrink-on-load (default: the manifest's preprocess.shrinkOnLoad, else off). */
   shrinkOnLoad?: boolean;
+  /**
+   * Gaussian heads: 'mean' scores each crop by its mean (deterministic); 'sample' by mean + z scale,
+   * z from a seeded generator (the authors' stochastic evaluation, reproducible). Default: the
+   * manifest's head.sampling.mode, else 'mean'.
+   */
+  sampling?: 'mean' | 'sample';
+  /** Seed of the sampling mode's draws (default: the manifest's head.sampling.seed, else 0). */
+  samplingSeed?: number;
 }
 
 /** The flat object native createModel() reads (native/binding/model.cpp). */
@@ -221,7 +235,12 @@ export function nativeSpec(lm: LoadedManifest, modelPath: string, o: CropOverrid
   if (!Number.isInteger(count) || count < 1 || count > 4096) throw new IqaError('ERR_INPUT', `crops must be an integer in 1..4096, got ${count}`);
   if (!Number.isSafeInteger(seed) || seed < 0) throw new IqaError('ERR_INPUT', `seed must be a non-negative safe integer, got ${seed}`);
   if (!['resize', 'center', 'random', 'uniform', 'full', 'grid'].includes(policy)) throw new IqaError('ERR_INPUT', `crop must be resize, center, random, uniform, full or grid, got '${String(policy)}'`);
-  const headOutputs = m.head.type === 'hyperiqa-target' ? (m.head.outputs ?? m.outputs.map((x) => x.name)) : [m.head.output as string];
+  const sampling = o.sampling ?? m.head.sampling?.mode ?? 'mean';
+  const samplingSeed = o.samplingSeed ?? m.head.sampling?.seed ?? 0;
+  if (sampling !== 'mean' && sampling !== 'sample') throw new IqaError('ERR_INPUT', `sampling must be 'mean' or 'sample', got '${String(sampling)}'`);
+  if (!Number.isSafeInteger(samplingSeed) || samplingSeed < 0) throw new IqaError('ERR_INPUT', `samplingSeed must be a non-negative safe integer, got ${samplingSeed}`);
+  if (sampling === 'sample' && m.head.type !== 'gaussian') throw new IqaError('ERR_INPUT', `sampling 'sample' needs a gaussian head; model '${m.name}' has head '${m.head.type}'`);
+  const headOutputs = m.head.type === 'hyperiqa-target' || m.head.type === 'gaussian' ? (m.head.outputs ?? m.outputs.map((x) => x.name)) : [m.head.output as string];
   return {
     name: m.name,
     modelPath,
@@ -254,6 +273,8 @@ export function nativeSpec(lm: LoadedManifest, modelPath: string, o: CropOverrid
     scoreScale: m.score.affine?.scale ?? 1,
     scoreOffset: m.score.affine?.offset ?? 0,
     extras: (m.head.extras ?? []).map((e) => ({ name: e.name, output: e.output, index: e.index ?? 0 })),
+    sample: sampling === 'sample',
+    sampleSeed: samplingSeed,
     head: {
       type: m.head.type,
       outputs: headOutputs,

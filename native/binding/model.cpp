@@ -86,6 +86,8 @@ iqa::ort::ModelSpec to_spec(const Napi::Value& v) {
   s.pair = bool_field(o, "pair", false);
   s.score_scale = number_field(o, "scoreScale", 1);
   s.score_offset = number_field(o, "scoreOffset", 0);
+  s.sample = bool_field(o, "sample", false);
+  s.sample_seed = uint64_t(number_field(o, "sampleSeed", 0));
   Napi::Value extras = o.Get("extras");
   if (extras.IsArray()) {
     Napi::Array a = extras.As<Napi::Array>();

@@ -138,6 +138,8 @@ Model::Model(ModelSpec spec, EngineOptions opts) : spec_(std::move(spec)), opts_
       }
     }
   }
+  if (spec_.sample && !head_->has_spread())
+    fail(ErrorCode::Model, "sampling needs a head with a spread (gaussian: mean and scale outputs); head '" + spec_.head.type + "' has none");
   if (!std::isfinite(spec_.score_scale) || !std::isfinite(spec_.score_offset)) fail(ErrorCode::Model, "the score affine scale and offset must be finite");
   for (const auto& e : spec_.extras) {
     if (e.name.empty()) fail(ErrorCode::Model, "an extra output needs a name");
@@ -237,6 +239,11 @@ void Model::run_batch(const uint8_t* input, size_t n, double* values, int height
     for (size_t i = 0; i < n; ++i) {
       values[k * i] = q[i] * spec_.score_scale + spec_.score_offset;
       if (weight_head_) values[k * i + 1] = std::max(w[i], 0.0) + spec_.weight_epsilon;
+    }
+    if (spec_.sample) {  // the spread on the score's scale: (mean + z scale) k + b = mean k + b + z (scale k)
+      std::vector<double> spread(n);
+      head_->compute_spread(std::vector<OutputView>(outs.begin(), outs.begin() + long(nh)), n, spread.data());
+      for (size_t i = 0; i < n; ++i) values[k * i + spread_slot()] = spread[i] * spec_.score_scale;
     }
     for (size_t x = 0; x < spec_.extras.size(); ++x) {
       const OutputView& o = outs[extra_slot_[x]];
@@ -350,14 +357,17 @@ double Model::wait(const Pending& p, std::vector<double>* crop_scores, std::vect
   }
   const size_t k = row_values(), ne = spec_.extras.size();
   std::vector<std::vector<double>> ex(ne);
-  if (k > 1) {  // split the (score[, weight], extras...) rows
+  if (k > 1) {  // split the (score[, weight], extras...[, spread]) rows
     const size_t n = s.size() / k;
     w.resize(weight_values() ? n : 0);
     for (auto& e : ex) e.resize(n);
+    SplitMix64 noise{spec_.sample_seed};
     for (size_t i = 0; i < n; ++i) {
       if (weight_values()) w[i] = s[k * i + 1];
       for (size_t x = 0; x < ne; ++x) ex[x][i] = s[k * i + 1 + weight_values() + x];
+      const double spread = spread_values() ? s[k * i + spread_slot()] : 0;
       s[i] = s[k * i];
+      if (spread_values()) s[i] += noise.normal() * spread;  // crop i takes the i-th draw
     }
     s.resize(n);
   }

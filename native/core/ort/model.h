@@ -86,6 +86,11 @@ struct ModelSpec {
     int64_t index = 0;
   };
   std::vector<Extra> extras;
+  // Sampling mode of a head with a spread (gaussian): crop i's value is mean_i + z_i * scale_i
+  // (before the affine), z_i the i-th SplitMix64(sample_seed).normal(): the same draws for every
+  // image, so a seed gives the same score every time. Off: the mean (deterministic).
+  bool sample = false;
+  uint64_t sample_seed = 0;
 };
 
 struct EngineOptions {
@@ -153,10 +158,13 @@ class Model {
 
  private:
   void run_batch(const uint8_t* input, size_t n, double* values, int height, int width) const;
-  // Values per crop row: score, the pooling weight (Weighted), then the extras.
+  // Values per crop row: score, the pooling weight (Weighted), the extras, then the spread (sampling).
   size_t weight_values() const { return spec_.aggregate == Aggregate::Weighted ? 1 : 0; }
-  // FeatureMean: the head's input vector itself (feature_count_ values per crop).
-  size_t row_values() const { return spec_.aggregate == Aggregate::FeatureMean ? feature_count_ : 1 + weight_values() + spec_.extras.size(); }
+  size_t spread_values() const { return spec_.sample ? 1 : 0; }
+  size_t spread_slot() const { return 1 + weight_values() + spec_.extras.size(); }
+  // FeatureMean: the head's input vector itself (feature_count_ values per crop); its head reads one
+  // output, so it never samples.
+  size_t row_values() const { return spec_.aggregate == Aggregate::FeatureMean ? feature_count_ : spread_slot() + spread_values(); }
   // FeatureMean: the head (then the score affine) on n feature rows of feature_count_ values.
   void head_on_features(const double* rows, size_t n, double* scores) const;
   double pool(const std::vector<double>& v, const std::vector<double>& w) const;
