@@ -4,11 +4,13 @@
 // project and sharp (from the npm registry) into another, then reports the tarball sizes, each
 // project's installed node_modules (the package and everything it pulls in), and the time from
 // require() to the first result in a fresh process (median of N): iqa-node's default BRISQUE on a
-// 512x512 JPEG against sharp's stats() on the same file. Target (issue 17): installed size within
-// 2x of sharp + its libvips package; first score < 150 ms.
+// 512x512 JPEG against sharp's stats() on the same file. onnxruntime-node is an optional peer
+// dependency (only the deep models need it): a third project installs it next to the tarball, at
+// the lockfile's version. Target (issue 17): installed size within 2x of sharp + its libvips
+// package; first score < 150 ms.
 //   node bench/install-size.mjs [--runs N] [--image FILE]
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -39,25 +41,33 @@ try {
   const ours = join(work, npm(['pack', '--silent', '--pack-destination', work], root).trim().split('\n').pop());
   const sharpTgz = join(work, npm(['pack', '--silent', 'sharp', '--pack-destination', work], work).trim().split('\n').pop());
   const projects = {};
-  for (const [name, spec, env] of [['iqa-node', ours, { ONNXRUNTIME_NODE_INSTALL: 'skip' }], ['sharp', 'sharp', {}]]) {
+  const ortVersion = JSON.parse(readFileSync(join(root, 'package-lock.json'), 'utf8')).packages['node_modules/onnxruntime-node'].version;
+  const installs = [
+    ['iqa-node', [ours]],
+    ['iqa-node-with-ort', [ours, `onnxruntime-node@${ortVersion}`]],
+    ['sharp', ['sharp']],
+  ];
+  for (const [name, specs] of installs) {
     const dir = join(work, name);
     mkdirSync(dir);
     npm(['init', '-y'], dir);
-    npm(['install', '--no-audit', '--no-fund', '--omit=dev', spec], dir, env);
+    npm(['install', '--no-audit', '--no-fund', '--omit=dev', ...specs], dir, { ONNXRUNTIME_NODE_INSTALL: 'skip' });
     projects[name] = dir;
   }
+  if (existsSync(join(projects['iqa-node'], 'node_modules/onnxruntime-node'))) throw new Error('npm installed the optional peer onnxruntime-node unasked');
   const modules = (dir) => join(dir, 'node_modules');
   const top = (dir, pkgs) => pkgs.reduce((s, p) => s + (existsSync(join(modules(dir), p)) ? duBytes(join(modules(dir), p)) : 0), 0);
   const rows = [
     ['tarball', statSync(ours).size, statSync(sharpTgz).size],
     ['the package alone, installed', top(projects['iqa-node'], ['iqa-node']), top(projects.sharp, ['sharp'])],
-    ['with its native libraries (onnxruntime-node / @img/sharp-libvips-linux-x64 + @img/sharp-linux-x64)', top(projects['iqa-node'], ['iqa-node', 'onnxruntime-node', 'onnxruntime-common']), top(projects.sharp, ['sharp', '@img'])],
-    ['whole node_modules', duBytes(modules(projects['iqa-node'])), duBytes(modules(projects.sharp))],
+    ['with its native libraries (own, inside / @img/sharp-libvips-linux-x64 + @img/sharp-linux-x64)', top(projects['iqa-node'], ['iqa-node']), top(projects.sharp, ['sharp', '@img'])],
+    ['whole node_modules, `npm install iqa-node` / `npm install sharp`', duBytes(modules(projects['iqa-node'])), duBytes(modules(projects.sharp))],
+    [`whole node_modules with the optional peer onnxruntime-node ${ortVersion} (deep models)`, duBytes(modules(projects['iqa-node-with-ort'])), duBytes(modules(projects.sharp))],
   ];
   console.log('| size | iqa-node | sharp | ratio |');
   console.log('|---|---|---|---|');
   for (const [what, a, b] of rows) console.log(`| ${what} | ${mb(a)} | ${mb(b)} | ${(a / b).toFixed(2)}x |`);
-  const ortBins = join(modules(projects['iqa-node']), 'onnxruntime-node/bin/napi-v6');
+  const ortBins = join(modules(projects['iqa-node-with-ort']), 'onnxruntime-node/bin/napi-v6');
   if (existsSync(ortBins)) console.log(`onnxruntime-node's binaries by platform: ${readdirSync(ortBins).map((p) => `${p} ${mb(duBytes(join(ortBins, p)))}`).join(', ')}`);
 
   // Cold start: a fresh process per run, timed from before require() to the first result.

@@ -13,10 +13,17 @@
 // ResNeXt-101 32x8d weights, one 480 x 640 pass per image: `--koniqpp-images`, default 5) too; and
 // norm-in-norm (seeded ResNeXt-101 32x8d IQAModel, 498 x 664: `--koniqpp-images`), koncept512 (Keras'
 // InceptionResNetV2 with seeded weights, the reference is Keras itself: `--koniqpp-images`) and deepbiq
-// (seeded AlexNet fc7 + a seeded scikit-learn SVR, one 224 crop: `--images`), musiq (seeded full-size
-// weights; 193 + 256 = 449 tokens per 512x512 image, bucket 512: `--koniqpp-images`).
+// (seeded AlexNet fc7 + a seeded scikit-learn SVR, one 224 crop: `--images`); deepbiq-features5 (the same
+// net and SVR on five crops, fc7 averaged before the SVR: manifest aggregate 'feature-mean');
+// wadiqam-nr-pyiqa / wadiqam-fr-pyiqa (pyiqa's own WaDIQaM module, seeded, as the reference; ours
+// exported from the checkpoint it writes with --weights pyiqa; NR `--wadiqam-images`, FR the pairs);
+// tres (seeded full-size ResNet-50 + transformer, the authors' Resize((512, 384)) and 50 seeded
+// 224 crops per image, 50 forward passes of the crop graph per image: `--tres-images`, default 3);
+// and graphiqa (seeded full-size ResNet-50 + graph heads, 25 crops of the 384 x 512 resize, the
+// authors' one crop per forward: `--koniqpp-images`); musiq (seeded full-size weights; 193 + 256 = 449
+// tokens per 512x512 image, bucket 512: `--koniqpp-images`).
 //
-//   node bench/zoo-cpu.mjs [--images 100] [--wadiqam-images 10] [--dbcnn-images 5] [--koniqpp-images 5] [--threads 2] [--max-batch N (default: the library's)] [--only NAME]
+//   node bench/zoo-cpu.mjs [--images 100] [--wadiqam-images 10] [--dbcnn-images 5] [--koniqpp-images 5] [--tres-images 3] [--threads 2] [--max-batch N (default: the library's)] [--only NAME]
 // Needs dist/ (npm run build:ts), /work/pyenv (or IQA_PYTHON) with torch + onnx + onnxruntime,
 // and ../shared/data/biq2021. Exports are cached in $IQA_BENCH_CACHE (/tmp/iqa-bench).
 import { execFileSync } from 'node:child_process';
@@ -29,7 +36,7 @@ import { parseArgs } from 'node:util';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const { values: o } = parseArgs({
-  options: { images: { type: 'string', default: '100' }, 'wadiqam-images': { type: 'string', default: '10' }, 'dbcnn-images': { type: 'string', default: '5' }, 'koniqpp-images': { type: 'string', default: '5' }, threads: { type: 'string', default: '2' }, 'max-batch': { type: 'string', default: '0' }, only: { type: 'string' } },
+  options: { images: { type: 'string', default: '100' }, 'wadiqam-images': { type: 'string', default: '10' }, 'dbcnn-images': { type: 'string', default: '5' }, 'koniqpp-images': { type: 'string', default: '5' }, 'tres-images': { type: 'string', default: '3' }, threads: { type: 'string', default: '2' }, 'max-batch': { type: 'string', default: '0' }, only: { type: 'string' } },
 });
 const N = Number(o.images);
 const THREADS = Number(o.threads);
@@ -100,6 +107,21 @@ const models = [
     export: (dir) => [join(root, 'tools/export/export_deepbiq.py'), '--weights', 'random', '--seed', '0', '--svr', join(dir, 'svr_mode.pkl'), '--scaler', join(dir, 'svr_process.pkl'), '--out-dir', dir],
   },
   {
+    name: 'tres',
+    images: Number(o['tres-images']),
+    checkpoint: '', // the authors' checkpoint is on Google Drive: seeded full-size weights
+    state: 'state.pt', // the export saves the seeded state dict that the reference loads
+    manifest: 'manifest.json',
+    export: (dir) => [join(root, 'tools/export/export_tres.py'), '--weights', 'random', '--seed', '0', '--out-dir', dir, '--name', 'manifest', '--save-state', join(dir, 'state.pt')],
+  },
+  {
+    name: 'graphiqa',
+    images: Number(o['koniqpp-images']),
+    checkpoint: '', // none published: seeded full-size weights
+    manifest: 'graphiqa.json',
+    export: (dir) => [join(root, 'tools/export/export_graphiqa.py'), '--weights', 'random', '--seed', '0', '--out-dir', dir],
+  },
+  {
     name: 'musiq',
     images: Number(o['koniqpp-images']),
     checkpoint: '', // the official .npz are on GCS, not reachable: seeded full-size weights
@@ -113,6 +135,25 @@ const models = [
     checkpoint: '',
     export: (dir) => [join(root, 'tools/export/export_wadiqam_fr.py'), '--weights', 'random', '--seed', '0', '--out-dir', dir],
   },
+  {
+    name: 'deepbiq-features5',
+    images: N,
+    writes: 'svr_mode.pkl', // as deepbiq: five seeded crops, fc7 averaged before the SVR
+    manifest: 'deepbiq.json',
+    export: (dir) => [join(root, 'tools/export/export_deepbiq.py'), '--weights', 'random', '--seed', '0', '--svr', join(dir, 'svr_mode.pkl'), '--scaler', join(dir, 'svr_process.pkl'), '--crops', '5', '--pool', 'features', '--out-dir', dir],
+  },
+  {
+    name: 'wadiqam-nr-pyiqa',
+    images: Number(o['wadiqam-images']),
+    writes: 'pyiqa.pth', // pyiqa's own module, seeded: the reference writes the checkpoint ours is exported from
+    export: (dir) => [join(root, 'tools/export/export_wadiqam.py'), '--weights', 'pyiqa', '--checkpoint', join(dir, 'pyiqa.pth'), '--out-dir', dir],
+  },
+  {
+    name: 'wadiqam-fr-pyiqa',
+    pairs: true,
+    writes: 'pyiqa.pth',
+    export: (dir) => [join(root, 'tools/export/export_wadiqam_fr.py'), '--weights', 'pyiqa', '--checkpoint', join(dir, 'pyiqa.pth'), '--out-dir', dir],
+  },
 ].filter((m) => !o.only || m.name === o.only);
 const calibration = ['I03', 'I04', 'I06', 'I08', 'I19'].map((n) => ['ref_dir', 'dist_dir'].map((d) => join(shared, 'data', 'calibration', d, `${n}.bmp`)));
 
@@ -125,11 +166,11 @@ for (const m of models) {
   const tools = readdirSync(join(root, 'tools/export')).filter((f) => f.endsWith('.py')).sort().map((f) => readFileSync(join(root, 'tools/export', f)));
   const key = createHash('sha256').update(JSON.stringify(m.export('DIR', ck))).update(Buffer.concat(tools)).digest('hex').slice(0, 12);
   const dir = join(cache, `${m.name}-${ck ? 'authors' : 'seed0'}-${key}`);
-  const weightsArgs = ck ? ['--checkpoint', ck] : m.writes ? ['--checkpoint', join(dir, m.writes)] : ['--seed', '0'];
+  const weightsArgs = ck ? ['--checkpoint', ck] : m.writes || m.state ? ['--checkpoint', join(dir, m.writes ?? m.state)] : ['--seed', '0'];
   const torchArgs = [join(root, 'bench/zoo_torch.py'), '--model', m.name, ...weightsArgs, '--threads', String(THREADS), ...files.map((f) => (m.pairs ? f.join(':') : f))];
   if (m.writes && !existsSync(join(dir, m.writes))) {
     mkdirSync(dir, { recursive: true });
-    execFileSync(python, [...torchArgs.slice(0, -files.length), files[0]], { stdio: ['ignore', 'ignore', 'inherit'] }); // writes the weights
+    execFileSync(python, [...torchArgs.slice(0, -files.length), m.pairs ? files[0].join(':') : files[0]], { stdio: ['ignore', 'ignore', 'inherit'] }); // writes the weights
   }
   const manifest = join(dir, m.manifest ?? 'manifest.json');
   if (!existsSync(manifest)) {
@@ -163,9 +204,9 @@ for (const m of models) {
 }
 
 console.log(`BIQ2021 images (512x512 JPEG; wadiqam-fr: calibration BMP pairs 512x384), ${THREADS} threads, decode included on both sides`);
-console.log('model       weights  images  pytorch img/s  ours img/s  ratio   pytorch peak RSS  ours RSS growth  max |score delta|');
+console.log('model             weights  images  pytorch img/s  ours img/s  ratio   pytorch peak RSS  ours RSS growth  max |score delta|');
 for (const r of rows)
   console.log(
-    `${r.model.padEnd(11)} ${r.weights.padEnd(8)} ${String(r.images).padStart(6)} ${r.torchImagesPerSecond.toFixed(2).padStart(13)} ${r.oursImagesPerSecond.toFixed(2).padStart(11)} ${(r.ratio.toFixed(2) + 'x').padStart(6)}   ${(r.torchPeakRssMiB.toFixed(0) + ' MiB').padStart(16)} ${(r.oursRssGrowthMiB.toFixed(0) + ' MiB').padStart(16)}  ${r.maxScoreDelta.toExponential(1)}`,
+    `${r.model.padEnd(17)} ${r.weights.padEnd(8)} ${String(r.images).padStart(6)} ${r.torchImagesPerSecond.toFixed(2).padStart(13)} ${r.oursImagesPerSecond.toFixed(2).padStart(11)} ${(r.ratio.toFixed(2) + 'x').padStart(6)}   ${(r.torchPeakRssMiB.toFixed(0) + ' MiB').padStart(16)} ${(r.oursRssGrowthMiB.toFixed(0) + ' MiB').padStart(16)}  ${r.maxScoreDelta.toExponential(1)}`,
   );
 console.log(JSON.stringify(rows));

@@ -37,12 +37,30 @@ eagerly image by image; prints one JSON line: images, seconds, images/s, peak RS
            tools/export/export_deepbiq.py's AlexNetFc7 (seeded full size) and an SVR fitted here on
            seeded features; writes svr_mode.pkl / svr_process.pkl (--checkpoint DIR/svr_mode.pkl)
 
+  wadiqam-nr-pyiqa, wadiqam-fr-pyiqa  pyiqa's own WaDIQaM module (pyiqa/archs/wadiqam_arch.py) as pyiqa
+           runs it (PIL RGB, to_tensor, its forward(): range(0, L - 32, 32) patches, eps 1e-8; FR
+           forward(dist, ref)), seeded full size by scripts/golden/wadiqam_pyiqa_golden.py; writes
+           its {'params': state_dict} checkpoint (--checkpoint FILE), which ours is exported from
+
+  deepbiq-features5  deepbiq with five crops at iqa-node's seeded positions, their fc7 vectors
+           averaged, then StandardScaler + SVR predict once (the same seeded net and SVR as deepbiq)
+
+  tres     the authors' KonIQ test procedure (PIL RGB, torchvision Resize((512, 384)), 50 random 224 crops at
+           iqa-node's seeded positions (scripts/golden/crop_pipelines.py), ToTensor, ImageNet normalize, the
+           prediction branch on the 50 crops of an image in one batch, mean) with tools/export/tres_model.py
+           at full size, loaded from the state dict export_tres.py saved (--checkpoint FILE)
+
+  graphiqa  the authors' evaluate() procedure (geekyutao/GraphIQA utils/dgreg_utils.py): KonIQ's
+           Resize([512, 384]) (PIL bilinear), 25 224 crops at iqa-node's seeded positions, ToTensor,
+           ImageNet normalize, one crop per forward (test batch size 1), mean of the latent means;
+           tools/export/graphiqa_model.py with seeded full-size weights (randomize(seed))
+
   musiq    the official run_predict_image.py procedure as scripts/golden/musiq_reference.py has it
            (Pillow decode, longer sides 224 and 384, all native patches, no bucketing) with
            tools/export/musiq_model.py in float32, seeded full-size weights; the scales resized with
            Pillow bicubic on both sides (the TF Gaussian reference needs tensorflow)
 
-  python bench/zoo_torch.py --model cnniqa|wadiqam|wadiqam-fr|dbcnn|nima|koniqplusplus|norm-in-norm|koncept512|deepbiq|musiq (--checkpoint FILE | --seed 0) --threads 2 IMAGE|REF:DIST...
+  python bench/zoo_torch.py --model NAME (--checkpoint FILE | --seed 0) --threads 2 IMAGE|REF:DIST...
 """
 import argparse
 import json
@@ -186,14 +204,31 @@ def koncept512(a):
     return score
 
 
-def deepbiq(a):
+def wadiqam_pyiqa(kind):
+    def build(a):
+        import wadiqam_pyiqa_golden as g
+        m = g.seeded(kind, a.seed, 1)
+        if a.checkpoint:
+            torch.save({'params': m.state_dict()}, a.checkpoint)
+
+        def score(item):
+            with torch.no_grad():
+                if kind == 'FR':
+                    ref, dist = item.split(':')
+                    return float(m(g.tensor(dist), g.tensor(ref)).reshape(-1)[0])
+                return float(m(g.tensor(item)).reshape(-1)[0])
+        return score
+    return build
+
+
+def deepbiq(a, crops=1):
     import joblib
     import numpy as np
     from PIL import Image
     from sklearn.preprocessing import StandardScaler
     from sklearn.svm import SVR
     from export_deepbiq import FULL, seeded
-    from deepbiq_golden import crop_tensor
+    from deepbiq_golden import crop_tensor, crops_tensor
     net = seeded(FULL, a.seed)
     rng = np.random.default_rng(a.seed)
     train = torch.stack([crop_tensor(Image.fromarray(rng.integers(0, 256, (16, 16, 3), dtype=np.uint8)).resize((256, 256), Image.BILINEAR), i) for i in range(200)])
@@ -207,14 +242,42 @@ def deepbiq(a):
 
     def score(path):
         with torch.no_grad():
-            f = net(crop_tensor(Image.open(path).convert('RGB'))[None]).numpy().astype(np.float64)
+            img = Image.open(path).convert('RGB')
+            x = crop_tensor(img)[None] if crops == 1 else crops_tensor(img, crops)
+            f = net(x).numpy().astype(np.float64).mean(0, keepdims=True)  # crops > 1: features averaged
         return float(svr.predict(scaler.transform(f))[0])
+    return score
+
+
+def tres(a):
+    from crop_pipelines import authors_crops
+    from tres_model import FULL, TReS
+    net = TReS(FULL)
+    net.load_state_dict(torch.load(a.checkpoint))
+    net.eval()
+
+    def score(path):
+        with torch.no_grad():
+            return float(net(authors_crops(path, 50)[0])[:, 0].double().mean())
+    return score
+
+
+def graphiqa(a):
+    from crop_pipelines import authors_crops
+    from graphiqa_model import FULL, GraphIQA, randomize
+    net = randomize(GraphIQA(FULL), a.seed)
+
+    def score(path):
+        crops = authors_crops(path, 25)[0]
+        with torch.no_grad():
+            return sum(float(net(c[None])[0][0]) for c in crops) / len(crops)
     return score
 
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument('--model', choices=['cnniqa', 'wadiqam', 'wadiqam-fr', 'dbcnn', 'nima', 'koniqplusplus', 'norm-in-norm', 'koncept512', 'deepbiq', 'musiq'], required=True)
+    ap.add_argument('--model', choices=['cnniqa', 'wadiqam', 'wadiqam-fr', 'dbcnn', 'nima', 'koniqplusplus', 'norm-in-norm', 'koncept512', 'deepbiq',
+                                        'wadiqam-nr-pyiqa', 'wadiqam-fr-pyiqa', 'deepbiq-features5', 'tres', 'graphiqa', 'musiq'], required=True)
     ap.add_argument('--checkpoint')
     ap.add_argument('--seed', type=int, default=0)
     ap.add_argument('--threads', type=int, default=0)
@@ -224,7 +287,9 @@ def main():
     if a.threads:
         torch.set_num_threads(a.threads)
     score = {'cnniqa': cnniqa, 'wadiqam': wadiqam, 'wadiqam-fr': wadiqam_fr, 'dbcnn': dbcnn, 'nima': nima, 'koniqplusplus': koniqplusplus,
-             'norm-in-norm': norm_in_norm, 'koncept512': koncept512, 'deepbiq': deepbiq, 'musiq': musiq}[a.model](a)
+             'norm-in-norm': norm_in_norm, 'koncept512': koncept512, 'deepbiq': deepbiq,
+             'wadiqam-nr-pyiqa': wadiqam_pyiqa('NR'), 'wadiqam-fr-pyiqa': wadiqam_pyiqa('FR'),
+             'deepbiq-features5': lambda a: deepbiq(a, 5), 'tres': tres, 'graphiqa': graphiqa, 'musiq': musiq}[a.model](a)
     for p in a.images[:a.warmup]:
         score(p)
     t = time.perf_counter()

@@ -69,4 +69,20 @@ describe("codec warnings and failOn 'warning'", () => {
     const lenient = lines(run().stdout);
     expect(lenient.every((l) => typeof l.score === 'number')).toBe(true);
   });
+
+  it('`iqa compare --fail-on warning` exits 2 with ERR_DECODE and the codec\'s words; without it, it compares', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'iqa-warn-'));
+    const [clean, stray] = [join(dir, 'clean.jpg'), join(dir, 'stray.jpg')];
+    writeFileSync(clean, jpeg);
+    writeFileSync(stray, jpegWithStrayBytes);
+    const cli = join(ROOT, 'dist/cjs/cli/index.js');
+    const run = (...extra: string[]) => spawnSync(process.execPath, [cli, 'compare', '--metric', 'ssim', ...extra, clean, stray], { encoding: 'utf8' });
+    const strict = run('--fail-on', 'warning');
+    expect(strict.status).toBe(2);
+    expect(strict.stderr).toMatch(/ERR_DECODE: .*Corrupt JPEG data/);
+    const lenient = run();
+    expect(lenient.status).toBe(0);
+    expect(JSON.parse(lenient.stdout).score).toBe(1); // the stray bytes change no pixel
+    expect(run('--fail-on', 'never').stderr).toMatch(/ERR_INPUT/);
+  });
 });

@@ -15,7 +15,7 @@ const TOL = 1e-4;
 const FIX = join(ROOT, 'test/fixtures/deepbiq-tiny');
 const MANIFEST = join(FIX, 'deepbiq-tiny.json');
 interface Golden {
-  images: { where: 'fixture' | 'shared'; file: string; score: number }[];
+  images: { where: 'fixture' | 'shared'; file: string; score: number; featureMean5: number; scoreMean5: number }[];
 }
 const golden = JSON.parse(readFileSync(join(ROOT, 'test/golden/deepbiq_tiny.json'), 'utf8')) as Golden;
 const imagePath = (g: Golden['images'][number]) => (g.where === 'shared' ? sharedPath('data/calibration/dist_dir', g.file) : join(ROOT, 'test/fixtures/hyperiqa-tiny', g.file));
@@ -23,6 +23,13 @@ const manifest = () => JSON.parse(readFileSync(MANIFEST, 'utf8')) as ModelManife
 // A manifest variant in tmp that still finds the fixture's libsvm file.
 const variant = (name: string, edit: (m: ModelManifest) => void) =>
   manifestVariant(MANIFEST, tmp, name, (m) => {
+    m.head.svr!.model = join(FIX, m.head.svr!.model);
+    edit(m);
+  });
+
+// A variant of another manifest of the fixture (same libsvm file).
+const variantOf = (path: string, name: string, edit: (m: ModelManifest) => void) =>
+  manifestVariant(path, tmp, name, (m) => {
     m.head.svr!.model = join(FIX, m.head.svr!.model);
     edit(m);
   });
@@ -62,6 +69,58 @@ describe('DeepBIQ against PyTorch + scikit-learn (seeded narrow AlexNet, seeded 
       await moved.close();
       await unscaled.close();
     }
+  });
+});
+
+// Multi-crop feature averaging (export_deepbiq.py --crops 5 --pool features): manifest aggregate
+// 'feature-mean' averages the five crops' fc7 vectors, then the SVR runs once.
+describe("DeepBIQ five crops, fc7 features averaged before the SVR (aggregate 'feature-mean')", () => {
+  const MULTI = join(FIX, 'deepbiq-tiny-features5.json');
+  let multi: Model;
+  beforeAll(async () => {
+    multi = await Model.load(MULTI);
+  });
+  afterAll(async () => multi?.close());
+
+  it('matches PyTorch + scikit-learn (svr.predict of the mean feature) within 1e-4, and not the mean of the crop scores', async () => {
+    const imgs = golden.images.filter((g) => g.where === 'fixture' || HAS_SHARED);
+    let worst = 0;
+    let apart = 0;
+    for (const g of imgs) {
+      const ours = await multi.score(imagePath(g));
+      worst = Math.max(worst, Math.abs(ours - g.featureMean5));
+      apart = Math.max(apart, Math.abs(ours - g.scoreMean5));
+    }
+    console.log(`deepbiq feature-mean over ${imgs.length} images: worst |ours - reference| ${worst.toExponential(2)}; largest |ours - mean of crop scores| ${apart.toFixed(3)}`);
+    expect(worst).toBeLessThanOrEqual(TOL);
+    // Pooling after the SVR gives the other value: if the engine pooled scores this test fails.
+    expect(apart).toBeGreaterThan(1);
+  });
+
+  it('the same crops with aggregate mean give the mean of the crop scores (pooling after the SVR)', async () => {
+    const scoresPooled = await Model.load(variantOf(MULTI, 'score-mean', (m) => (m.score.aggregate = 'mean')));
+    try {
+      for (const g of golden.images.filter((x) => x.where === 'fixture'))
+        expect(Math.abs((await scoresPooled.score(imagePath(g))) - g.scoreMean5)).toBeLessThanOrEqual(TOL);
+    } finally {
+      await scoresPooled.close();
+    }
+  });
+
+  it('gives one value per image (no per-crop scores), through score, scoreCrops and scoreManySettled', async () => {
+    const g = golden.images[0];
+    const crops = await multi.scoreCrops(imagePath(g));
+    expect(crops.length).toBe(1);
+    expect(Math.abs(crops[0] - g.featureMean5)).toBeLessThanOrEqual(TOL);
+    const settled = await multi.scoreManySettled([imagePath(g), join(tmp, 'missing.png')]);
+    expect(Math.abs(settled.scores[0] - g.featureMean5)).toBeLessThanOrEqual(TOL);
+    expect(settled.errors[1]?.code).toBe('ERR_INPUT');
+  });
+
+  it('refuses feature-mean with per-crop extras (manifest validation)', () => {
+    const x = JSON.parse(readFileSync(MULTI, 'utf8')) as ModelManifest;
+    x.head.extras = [{ name: 'f0', output: 'features', index: 0 }];
+    expect(() => validateManifest(x)).toThrow(/'feature-mean' gives one head value per image, extras are per crop/);
   });
 });
 

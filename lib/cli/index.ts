@@ -16,10 +16,12 @@ import { registerFace } from './face';
 import { positiveInt } from './parsers';
 
 
-async function compareCommand(ref: string, dist: string, o: MetricCliOptions & { metric: string; format: 'json' | 'text'; autoOrient?: boolean }): Promise<number> {
+type CompareCliOptions = MetricCliOptions & { metric: string; format: 'json' | 'text'; autoOrient?: boolean; failOn?: 'error' | 'warning' };
+
+async function compareCommand(ref: string, dist: string, o: CompareCliOptions): Promise<number> {
   const entry = resolveMetric(o.metric);
   if (entry.kind !== 'fr') throw new IqaError('ERR_INPUT', `'${o.metric}' is a no-reference metric: use iqa score`);
-  const score = await entry.fn(ref, dist, { ...entry.options(o), autoOrient: o.autoOrient });
+  const score = await entry.fn(ref, dist, { ...entry.options(o), autoOrient: o.autoOrient, failOn: o.failOn });
   if (o.format === 'json') process.stdout.write(JSON.stringify({ metric: o.metric, score: Number.isFinite(score) ? score : String(score) }) + '\n');
   else process.stdout.write(`${o.metric}: ${score}\n`);
   return 0;
@@ -78,8 +80,9 @@ export function buildProgram(): Command {
       .argument('<dist>', 'distorted image')
       .requiredOption('--metric <name>', 'full-reference metric')
       .addOption(new Option('--format <format>', 'output format').choices(['json', 'text']).default('json'))
-      .option('--no-auto-orient', 'compare the stored pixel order, not the EXIF orientation'),
-  ).action(async (ref: string, dist: string, o: MetricCliOptions & { metric: string; format: 'json' | 'text'; autoOrient?: boolean }) => {
+      .option('--no-auto-orient', 'compare the stored pixel order, not the EXIF orientation')
+      .option('--fail-on <level>', "'warning': an image the codec warned about (e.g. corrupt JPEG data) is ERR_DECODE (exit 2); default 'error'"),
+  ).action(async (ref: string, dist: string, o: CompareCliOptions) => {
     process.exitCode = await compareCommand(ref, dist, o);
   });
   const train = program.command('train').description('fit a model from images');

@@ -68,7 +68,10 @@ export function ortLibraryPath(explicit?: string): string {
   try {
     pkgDir = dirname(require.resolve('onnxruntime-node/package.json'));
   } catch {
-    throw new IqaError('ERR_DEVICE', 'ONNX Runtime not found: install onnxruntime-node or set IQA_ORT_LIBRARY');
+    throw new IqaError(
+      'ERR_DEVICE',
+      'deep models need ONNX Runtime, which is not installed: run `npm install onnxruntime-node` (an optional peer dependency of iqa-node, 1.21 or later), or set IQA_ORT_LIBRARY to a libonnxruntime.so',
+    );
   }
   const arch = process.arch === 'arm64' ? 'arm64' : 'x64';
   const lib = process.platform === 'darwin' ? 'libonnxruntime.1.dylib' : 'libonnxruntime.so.1';

@@ -55,7 +55,7 @@ export interface ModelManifest {
   };
   outputs: { name: string; shape: (number | string)[] }[];
   head: {
-    type: 'scalar' | 'distribution-mean' | 'hyperiqa-target' | 'svr';
+    type: 'scalar' | 'distribution-mean' | 'hyperiqa-target' | 'svr' | 'gaussian';
     output?: string;
     outputs?: string[];
     sizes?: number[];
@@ -65,11 +65,14 @@ export interface ModelManifest {
     svr?: { model: string; features: number; mean?: number[]; scale?: number[] };
     /** Named values reported next to the score (Model.detail().extras): value `index` of `output` per sample. */
     extras?: { name: string; output: string; index?: number }[];
+    /** gaussian: score each crop by its mean (default) or by mean + z scale with z from splitmix64(seed). */
+    sampling?: { mode: 'mean' | 'sample'; seed?: number };
   };
   score: {
     range: [number, number];
     higherIsBetter: boolean;
-    aggregate?: 'mean' | 'median' | 'weighted';
+    /** feature-mean: the head's input averaged over the crops, then the head once (DeepBIQ's multi-crop fc7 averaging before the SVR). */
+    aggregate?: 'mean' | 'median' | 'weighted' | 'feature-mean';
     /** aggregate 'weighted': sum(q w) / sum(w) with w = max(output, 0) + epsilon per crop. */
     weight?: { output: string; epsilon: number };
     /** score = head value * scale + offset (LinearityIQA's k, b). */
@@ -116,11 +119,15 @@ export function validateManifest(m: unknown, where = 'manifest'): ModelManifest 
       else if (h.sizes[5] !== 1) errs.push(`manifest.head.sizes: must end with 1`);
       if (h.outputs && h.outputs.length !== 11) errs.push(`manifest.head.outputs: hyperiqa-target reads 11 outputs`);
       for (const o of h.outputs ?? []) if (!outNames.has(o)) errs.push(`manifest.head.outputs: '${o}' is not a declared output`);
+    } else if (h.type === 'gaussian') {
+      if (h.outputs?.length !== 2) errs.push(`manifest.head.outputs: the gaussian head reads two outputs, mean and scale`);
+      for (const o of h.outputs ?? []) if (!outNames.has(o)) errs.push(`manifest.head.outputs: '${o}' is not a declared output`);
     } else {
       if (!h.output) errs.push(`manifest.head.output: required for head '${h.type}'`);
       else if (!outNames.has(h.output)) errs.push(`manifest.head.output: '${h.output}' is not a declared output`);
       if (h.type === 'distribution-mean' && !h.bins) errs.push(`manifest.head.bins: required for distribution-mean`);
     }
+    if (h.sampling && h.type !== 'gaussian') errs.push(`manifest.head.sampling: only the gaussian head samples`);
     if ((h.type === 'svr') !== (h.svr !== undefined)) errs.push(`manifest.head.svr: required for head 'svr', and only with it`);
     if (h.svr) {
       const { features, mean, scale } = h.svr;
@@ -144,6 +151,10 @@ export function validateManifest(m: unknown, where = 'manifest'): ModelManifest 
     const wt = mm.score.weight;
     if ((mm.score.aggregate === 'weighted') !== (wt !== undefined)) errs.push(`manifest.score.weight: required with aggregate 'weighted', and only with it`);
     if (wt && !outNames.has(wt.output)) errs.push(`manifest.score.weight.output: '${wt.output}' is not a declared output`);
+    if (mm.score.aggregate === 'feature-mean') {
+      if (h.type === 'hyperiqa-target') errs.push(`manifest.score.aggregate: 'feature-mean' needs a head that reads one output`);
+      if (h.extras?.length) errs.push(`manifest.score.aggregate: 'feature-mean' gives one head value per image, extras are per crop`);
+    }
     const c = mm.preprocess.crop;
     if (c.policy !== 'random' && c.policy !== 'uniform' && c.count !== undefined && c.count !== 1) errs.push(`manifest.preprocess.crop.count: only the 'random' and 'uniform' policies take several crops`);
     if (c.policy !== 'grid' && c.grid !== undefined) errs.push(`manifest.preprocess.crop.grid: only the 'grid' policy has a grid rule`);
@@ -222,6 +233,14 @@ export interface CropOverride {
   seed?: number;
   /** JPEG shrink-on-load (default: the manifest's preprocess.shrinkOnLoad, else off). */
   shrinkOnLoad?: boolean;
+  /**
+   * Gaussian heads: 'mean' scores each crop by its mean (deterministic); 'sample' by mean + z scale,
+   * z from a seeded generator (the authors' stochastic evaluation, reproducible). Default: the
+   * manifest's head.sampling.mode, else 'mean'.
+   */
+  sampling?: 'mean' | 'sample';
+  /** Seed of the sampling mode's draws (default: the manifest's head.sampling.seed, else 0). */
+  samplingSeed?: number;
 }
 
 /** The flat object native createModel() reads (native/binding/model.cpp). */
@@ -238,7 +257,12 @@ export function nativeSpec(lm: LoadedManifest, modelPath: string, o: CropOverrid
   if (!['resize', 'center', 'random', 'uniform', 'full', 'grid', 'tokens'].includes(policy)) throw new IqaError('ERR_INPUT', `crop must be resize, center, random, uniform, full, grid or tokens, got '${String(policy)}'`);
   const tk = m.preprocess.tokens;
   if ((policy === 'tokens') !== (tk !== undefined)) throw new IqaError('ERR_INPUT', `crop 'tokens' is the policy of token models only (model '${m.name}' ${tk ? 'needs it' : 'has no preprocess.tokens'})`);
-  const headOutputs = m.head.type === 'hyperiqa-target' ? (m.head.outputs ?? m.outputs.map((x) => x.name)) : [m.head.output as string];
+  const sampling = o.sampling ?? m.head.sampling?.mode ?? 'mean';
+  const samplingSeed = o.samplingSeed ?? m.head.sampling?.seed ?? 0;
+  if (sampling !== 'mean' && sampling !== 'sample') throw new IqaError('ERR_INPUT', `sampling must be 'mean' or 'sample', got '${String(sampling)}'`);
+  if (!Number.isSafeInteger(samplingSeed) || samplingSeed < 0) throw new IqaError('ERR_INPUT', `samplingSeed must be a non-negative safe integer, got ${samplingSeed}`);
+  if (sampling === 'sample' && m.head.type !== 'gaussian') throw new IqaError('ERR_INPUT', `sampling 'sample' needs a gaussian head; model '${m.name}' has head '${m.head.type}'`);
+  const headOutputs = m.head.type === 'hyperiqa-target' || m.head.type === 'gaussian' ? (m.head.outputs ?? m.outputs.map((x) => x.name)) : [m.head.output as string];
   return {
     name: m.name,
     modelPath,
@@ -283,6 +307,8 @@ export function nativeSpec(lm: LoadedManifest, modelPath: string, o: CropOverrid
       maskInput: tk.inputs.mask,
     },
     extras: (m.head.extras ?? []).map((e) => ({ name: e.name, output: e.output, index: e.index ?? 0 })),
+    sample: sampling === 'sample',
+    sampleSeed: samplingSeed,
     head: {
       type: m.head.type,
       outputs: headOutputs,

@@ -76,14 +76,19 @@ iqa::ort::ModelSpec to_spec(const Napi::Value& v) {
   s.max_pixels = int64_t(number_field(o, "maxPixels", 0));
   s.shrink_on_load = bool_field(o, "shrinkOnLoad", false);
   const std::string aggregate = string_field(o, "aggregate", "mean");
-  if (aggregate != "mean" && aggregate != "median" && aggregate != "weighted")
-    iqa::fail(iqa::ErrorCode::Model, "unknown score aggregate '" + aggregate + "' (mean, median, weighted)");
-  s.aggregate = aggregate == "median" ? iqa::ort::Aggregate::Median : aggregate == "weighted" ? iqa::ort::Aggregate::Weighted : iqa::ort::Aggregate::Mean;
+  if (aggregate != "mean" && aggregate != "median" && aggregate != "weighted" && aggregate != "feature-mean")
+    iqa::fail(iqa::ErrorCode::Model, "unknown score aggregate '" + aggregate + "' (mean, median, weighted, feature-mean)");
+  s.aggregate = aggregate == "median"         ? iqa::ort::Aggregate::Median
+                : aggregate == "weighted"     ? iqa::ort::Aggregate::Weighted
+                : aggregate == "feature-mean" ? iqa::ort::Aggregate::FeatureMean
+                                              : iqa::ort::Aggregate::Mean;
   s.weight_output = string_field(o, "weightOutput", "");
   s.weight_epsilon = number_field(o, "weightEpsilon", 0);
   s.pair = bool_field(o, "pair", false);
   s.score_scale = number_field(o, "scoreScale", 1);
   s.score_offset = number_field(o, "scoreOffset", 0);
+  s.sample = bool_field(o, "sample", false);
+  s.sample_seed = uint64_t(number_field(o, "sampleSeed", 0));
   Napi::Value extras = o.Get("extras");
   if (extras.IsArray()) {
     Napi::Array a = extras.As<Napi::Array>();

@@ -11,6 +11,11 @@
    iqa-node's seeded position (splitmix64(0): x = next() % (W - 223), y = next() % (H - 223); test.py's
    RandomCrop is unseeded), ToTensor, ImageNet Normalize as in training) -> functional AlexNet ->
    scaler.transform -> svr.predict.
+5. The multi-crop variants (export_deepbiq.py --crops 5 --pool features: test/fixtures/deepbiq-tiny/
+   deepbiq-tiny-features5.json, the same graph and SVR): five crops at iqa-node's seeded positions
+   (x, y, x, y, ... from one splitmix64(0)); 'featureMean5' = svr.predict(scaler.transform(mean of
+   the five fc7 vectors)), and 'scoreMean5' = the mean of the five crops' svr.predict, which the
+   feature pooling must not be.
 
   /work/pyenv/bin/python scripts/golden/deepbiq_golden.py > test/golden/deepbiq_tiny.json
 """
@@ -74,6 +79,20 @@ def crop_tensor(img, seed=0):
     return TF.normalize(TF.to_tensor(TF.crop(img, int(y), int(x), 224, 224)), MEAN, STD)
 
 
+def crops_tensor(img, n, seed=0):
+    """n crops at iqa-node's seeded positions: one splitmix64 stream, x then y for each crop."""
+    g = splitmix64(seed)
+    out = []
+    for _ in range(n):
+        x = next(g) % (img.width - 224 + 1)
+        y = next(g) % (img.height - 224 + 1)
+        out.append(TF.normalize(TF.to_tensor(TF.crop(img, int(y), int(x), 224, 224)), MEAN, STD))
+    return torch.stack(out)
+
+
+MULTI = 5
+
+
 def main():
     sd = state_dict()
     rng = np.random.default_rng(SEED)
@@ -94,6 +113,15 @@ def main():
         joblib.dump(scaler, proc)
         subprocess.run([sys.executable, os.path.join(ROOT, 'tools/export/export_deepbiq.py'), '--checkpoint', ck, '--svr', mode, '--scaler', proc, '--config', 'tiny',
                         '--out-dir', FIX, '--name', 'deepbiq-tiny'], check=True, stdout=sys.stderr)
+        multi = os.path.join(tmp, 'multi')
+        subprocess.run([sys.executable, os.path.join(ROOT, 'tools/export/export_deepbiq.py'), '--checkpoint', ck, '--svr', mode, '--scaler', proc, '--config', 'tiny',
+                        '--crops', str(MULTI), '--pool', 'features', '--out-dir', multi, '--name', 'deepbiq-tiny'], check=True, stdout=sys.stderr)
+        for f in ('deepbiq-tiny.onnx', 'deepbiq-tiny.svr'):  # the variant shares the fixture's graph and SVR
+            with open(os.path.join(multi, f), 'rb') as a, open(os.path.join(FIX, f), 'rb') as b:
+                if a.read() != b.read():
+                    sys.exit(f'the multi-crop export wrote another {f}')
+        with open(os.path.join(multi, 'deepbiq-tiny.json')) as a, open(os.path.join(FIX, f'deepbiq-tiny-features{MULTI}.json'), 'w') as b:
+            b.write(a.read())
         # The import test needs the authors' files without scikit-learn's pickles being rebuilt.
         for src, dst in ((ck, 'model_best.pth.tar'), (mode, 'svr_mode.pkl'), (proc, 'svr_process.pkl')):
             with open(src, 'rb') as a, open(os.path.join(FIX, 'source-' + dst), 'wb') as b:
@@ -106,9 +134,12 @@ def main():
         img = Image.open(os.path.join(SHARED if where == 'shared' else IMAGES, f)).convert('RGB')
         with torch.no_grad():
             feat = fc7(sd64, crop_tensor(img)[None].double()).numpy()
-        out.append({'where': where, 'file': f, 'score': float(svr.predict(scaler.transform(feat))[0])})
-        print(f"{f}: {out[-1]['score']:.6f}", file=sys.stderr)
-    json.dump({'source': 'scripts/golden/deepbiq_golden.py', 'seed': SEED, 'supportVectors': int(len(svr.dual_coef_.ravel())), 'images': out}, sys.stdout, indent=2)
+            multi = fc7(sd64, crops_tensor(img, MULTI).double()).numpy()
+        out.append({'where': where, 'file': f, 'score': float(svr.predict(scaler.transform(feat))[0]),
+                    f'featureMean{MULTI}': float(svr.predict(scaler.transform(multi.mean(0, keepdims=True)))[0]),
+                    f'scoreMean{MULTI}': float(svr.predict(scaler.transform(multi)).mean())})
+        print(f"{f}: {out[-1]['score']:.6f}, {MULTI} crops: features pooled {out[-1][f'featureMean{MULTI}']:.6f}, scores pooled {out[-1][f'scoreMean{MULTI}']:.6f}", file=sys.stderr)
+    json.dump({'source': 'scripts/golden/deepbiq_golden.py', 'seed': SEED, 'multiCrops': MULTI, 'supportVectors': int(len(svr.dual_coef_.ravel())), 'images': out}, sys.stdout, indent=2)
     print()
 
 

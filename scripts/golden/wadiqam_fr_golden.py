@@ -48,6 +48,28 @@ def export(out_dir: str, name: str, top: str, fusion: str, args: list[str]) -> s
     return os.path.join(out_dir, f'{name}.onnx')
 
 
+def golden_entry(score, model, fixtures: dict, cal: dict, shared: bool, **meta) -> dict:
+    """One variant's goldens: per-patch detail on the fixtures, score and patch count on the
+    calibration set (None without ../shared); printed as they are made."""
+    g = {**meta, 'fixtures': {n: score(model, *p) for n, p in fixtures.items()}, 'calibration': None}
+    if shared:
+        g['calibration'] = {n: {k: v for k, v in score(model, *p).items() if k in ('score', 'patches')} for n, p in cal.items()}
+    print({n: round(v['score'], 6) for n, v in g['fixtures'].items()}, g['calibration'] and {n: round(v['score'], 5) for n, v in g['calibration'].items()})
+    return g
+
+
+def write_golden(file: str, golden: dict) -> None:
+    with open(os.path.join(ROOT, 'test', 'golden', file), 'w') as f:
+        json.dump(golden, f, indent=1)
+        f.write('\n')
+
+
+def pair_paths() -> dict[str, tuple[str, str]]:
+    """The fixture pairs make_pairs() writes: distorted name -> (reference, distorted) paths."""
+    return {'smooth-97x75-noise.png': (os.path.join(IMAGES, 'smooth-97x75.png'), os.path.join(PAIRS, 'smooth-97x75-noise.png')),
+            'exact-96x64-blur.png': (os.path.join(IMAGES, 'exact-96x64.png'), os.path.join(PAIRS, 'exact-96x64-blur.png'))}
+
+
 def make_pairs() -> dict[str, tuple[str, str]]:
     os.makedirs(PAIRS, exist_ok=True)
     smooth = Image.open(os.path.join(IMAGES, 'smooth-97x75.png')).convert('RGB')
@@ -55,8 +77,7 @@ def make_pairs() -> dict[str, tuple[str, str]]:
     Image.fromarray(np.clip(np.rint(noisy), 0, 255).astype(np.uint8)).save(os.path.join(PAIRS, 'smooth-97x75-noise.png'))
     exact = Image.open(os.path.join(IMAGES, 'exact-96x64.png')).convert('RGB')
     exact.filter(ImageFilter.BoxBlur(1)).save(os.path.join(PAIRS, 'exact-96x64-blur.png'))
-    return {'smooth-97x75-noise.png': (os.path.join(IMAGES, 'smooth-97x75.png'), os.path.join(PAIRS, 'smooth-97x75-noise.png')),
-            'exact-96x64-blur.png': (os.path.join(IMAGES, 'exact-96x64.png'), os.path.join(PAIRS, 'exact-96x64-blur.png'))}
+    return pair_paths()
 
 
 def main():
@@ -78,14 +99,9 @@ def main():
             if diff > 0:
                 sys.exit('the Chainer HDF5 reader does not reproduce the weights')
         model = seeded_fr_model(seed, top == 'weighted', DIVISOR, fusion)
-        g = {'top': top, 'fusion': fusion, 'seed': seed, 'fixtures': {n: score(model, *p) for n, p in fixtures.items()}, 'calibration': None}
-        if shared:
-            g['calibration'] = {n: {k: v for k, v in score(model, *p).items() if k in ('score', 'patches')} for n, p in cal.items()}
-        golden[name] = g
-        print(name, {n: round(v['score'], 6) for n, v in g['fixtures'].items()}, g['calibration'] and {n: round(v['score'], 4) for n, v in g['calibration'].items()})
-    with open(os.path.join(ROOT, 'test', 'golden', 'wadiqam_fr.json'), 'w') as f:
-        json.dump(golden, f, indent=1)
-        f.write('\n')
+        print(name, end=' ')
+        golden[name] = golden_entry(score, model, fixtures, cal, shared, top=top, fusion=fusion, seed=seed)
+    write_golden('wadiqam_fr.json', golden)
 
 
 if __name__ == '__main__':

@@ -16,6 +16,11 @@ the pickled scikit-learn model into libsvm's text format.
                                     (commented out there), while training and test_dataset.py
                                     normalise; the default follows training
   --config tiny                     narrow AlexNet (tests; same layer layout)
+  --crops N                         N seeded 224 x 224 crops per image (default 1, as test.py)
+  --pool scores | features          with several crops: the mean of the crops' SVR scores (default;
+                                    the abstract's "average-pooling the scores predicted on multiple
+                                    sub-regions") or the mean of their fc7 features, then the SVR
+                                    once (manifest score.aggregate 'feature-mean')
 
 No checkpoint is published (the authors released none; the third-party code trains one). One
 224 x 224 crop per image as test.py (RandomCrop(224), unseeded there; seeded here: manifest
@@ -179,8 +184,12 @@ def main():
     ap.add_argument('--scaler')
     ap.add_argument('--no-normalize', action='store_true')
     ap.add_argument('--crop-seed', type=int, default=0)
+    ap.add_argument('--crops', type=int, default=1, help='seeded 224 crops per image')
+    ap.add_argument('--pool', choices=['scores', 'features'], default='scores', help='several crops: pool the SVR scores or the fc7 features')
     ap.add_argument('--range', type=float, nargs=2, default=[0, 100], help='score range of the SVR targets (LIVE Challenge MOS: 0-100)')
     args = ap.parse_args()
+    if args.crops < 1:
+        sys.exit('--crops must be at least 1')
     cfg = TINY if args.config == 'tiny' else FULL
     if args.weights == 'random':
         net = seeded(cfg, args.seed)
@@ -226,14 +235,16 @@ def main():
     src = ({'url': 'https://github.com/fyqgit/deepbiq (no checkpoint published; MIT)', 'sha256': sha256(args.checkpoint), 'license': 'MIT (third-party DeepBIQ code); weights: as their trainer states'}
            if args.checkpoint else {'license': 'test model with seeded random weights (no checkpoint)', 'note': f'seed {args.seed}, config {args.config}, SVR {os.path.basename(args.svr)}'})
     manifest = {
-        **manifest_head(args.name, 'DeepBIQ (Bianco et al., SIViP 2018): AlexNet fc7 (before ReLU) features of one 224 x 224 crop, support-vector regression'
+        **manifest_head(args.name, 'DeepBIQ (Bianco et al., SIViP 2018): AlexNet fc7 (before ReLU) features of '
+                        + ('one 224 x 224 crop, support-vector regression' if args.crops == 1 else
+                           f'{args.crops} seeded 224 x 224 crops, ' + ('averaged, then support-vector regression' if args.pool == 'features' else 'support-vector regression per crop, scores averaged'))
                         + (' [narrow test model]' if args.config == 'tiny' else '')),
         'model': {'file': os.path.basename(path), 'sha256': sha256(path)},
         'input': float_rgb_input(224, 224, [0.0] if args.no_normalize else MEAN, [1.0] if args.no_normalize else STD),
-        'preprocess': {'resize': None, 'crop': {'policy': 'random', 'count': 1, 'seed': args.crop_seed}},
+        'preprocess': {'resize': None, 'crop': {'policy': 'random', 'count': args.crops, 'seed': args.crop_seed}},
         'outputs': [{'name': 'features', 'shape': ['batch', features]}],
         'head': head,
-        'score': {'range': args.range, 'higherIsBetter': True, 'aggregate': 'mean'},
+        'score': {'range': args.range, 'higherIsBetter': True, 'aggregate': 'feature-mean' if args.pool == 'features' else 'mean'},
         'source': src,
         'export': {'tool': 'tools/export/export_deepbiq.py', 'config': cfg, 'svr': {'kernel': svr.kernel, 'supportVectors': int(len(svr.dual_coef_.ravel()))},
                    'torch': torch.__version__, 'opset': args.opset},

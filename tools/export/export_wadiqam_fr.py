@@ -7,6 +7,11 @@ manifest of task 'fr-iqa' (DIR/manifest.json).
 Weights (pick one):
   --checkpoint FILE.model       the authors' Chainer HDF5 (dmaniry/deepIQA models/, serializers.save_hdf5
                                 of fr_model.Model: conv1..conv10, fc1 (3 x 512 -> 512), fc2, fc1_a, fc2_a; MIT)
+  --weights pyiqa --checkpoint FILE.pth
+                                pyiqa's re-trained FR state dict (WaDIQaM-kadid-f7541ea5.pth, renamed
+                                to ours as in export_wadiqam.py), with pyiqa's feature order and
+                                test procedure ([0, 1] RGB, range(0, L - 32, 32) patches on both
+                                images, epsilon 1e-8; KADID-trained, higher is better)
   --weights random [--seed N]   seeded random init (tests, benchmarks); --divisor D shrinks every
                                 width by D for small committed fixtures; --save-chainer-hdf5 FILE
                                 also writes those weights in the Chainer layout (reader round trip)
@@ -49,23 +54,28 @@ def manifest(a, onnx_file: str, digest: str) -> dict:
 
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    common_args(p, None, tolerance=1e-4)  # as export_wadiqam.py: ten convolutions in float32
+    common_args(p, None, tolerance=1e-4, weights=('authors', 'pyiqa', 'random'))  # as export_wadiqam.py: ten convolutions in float32
     p.add_argument('--divisor', type=int, default=1, help='widths / divisor (small test fixtures; the authors\' nets have 1)')
     p.add_argument('--top', choices=['weighted', 'patchwise'], default='weighted')
-    p.add_argument('--fusion', choices=list(FUSIONS), default='authors')
+    p.add_argument('--fusion', choices=list(FUSIONS), default=None, help='default: pyiqa for --weights pyiqa, else authors')
     p.add_argument('--dataset', choices=['live', 'tid2013'], default='live')
     p.add_argument('--save-chainer-hdf5', default=None, help='--weights random: also write the weights in the Chainer layout')
     a = p.parse_args()
     a.name = a.name or ('wadiqam-fr' if a.top == 'weighted' else 'diqam-fr')
+    if a.weights == 'pyiqa' and a.fusion == 'authors':
+        sys.exit("export_wadiqam_fr: pyiqa's weights were trained with its feature order (--fusion pyiqa)")
+    a.fusion = a.fusion or ('pyiqa' if a.weights == 'pyiqa' else 'authors')
     model = load_model(a, 'export_wadiqam_fr', lambda a: WaDIQaMFR(a.top == 'weighted', a.divisor, a.fusion),
                        lambda a: seeded_fr_model(a.seed, a.top == 'weighted', a.divisor, a.fusion), 'FR')
     if a.save_chainer_hdf5:
         save_chainer_hdf5(model, a.save_chainer_hdf5)
     out_path = os.path.join(a.out_dir, f'{a.name}.onnx')
 
-    def sample(rng, n):  # a reference patch and a distorted copy (raw pixels), stacked on channels
-        ref = rng.uniform(0, 255, size=(n, 3, PATCH, PATCH))
-        return np.concatenate([ref, np.clip(ref + rng.normal(0, 40, size=ref.shape), 0, 255)], 1).astype(np.float32)
+    top = 1 if a.weights == 'pyiqa' else 255  # pyiqa's [0, 1] input, the authors' raw pixels
+
+    def sample(rng, n):  # a reference patch and a distorted copy, stacked on channels
+        ref = rng.uniform(0, top, size=(n, 3, PATCH, PATCH))
+        return np.concatenate([ref, np.clip(ref + rng.normal(0, 40 * top / 255, size=ref.shape), 0, top)], 1).astype(np.float32)
 
     names = ['score', 'weight'] if model.weighted else ['score']
     digest = export_checked('export_wadiqam_fr', model, sample, names, out_path, a.tolerance)

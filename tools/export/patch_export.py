@@ -15,9 +15,9 @@ import numpy as np
 import torch
 
 
-def common_args(p: argparse.ArgumentParser, name: str | None, tolerance: float = 1e-5) -> None:
+def common_args(p: argparse.ArgumentParser, name: str | None, tolerance: float = 1e-5, weights: tuple[str, ...] = ('authors', 'random')) -> None:
     p.add_argument('--checkpoint')
-    p.add_argument('--weights', choices=['authors', 'random'], default='authors')
+    p.add_argument('--weights', choices=list(weights), default='authors')
     p.add_argument('--seed', type=int, default=0)
     p.add_argument('--out-dir', required=True)
     p.add_argument('--name', default=name)
@@ -66,7 +66,7 @@ def export_checked(tool: str, model: torch.nn.Module, sample: Callable[[np.rando
 
 def source(args, licence: str, citation: str, url: str, note: str | None = None) -> dict:
     """The manifest's source block: the checkpoint's licence, url and sha256 (seeded weights say so)."""
-    if args.weights != 'authors':
+    if args.weights == 'random':
         return {'license': 'seeded random weights (test fixture)', 'citation': citation}
     with open(args.checkpoint, 'rb') as f:
         src = {'license': licence, 'citation': citation, 'url': url, 'sha256': hashlib.sha256(f.read()).hexdigest()}

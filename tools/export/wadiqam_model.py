@@ -110,6 +110,37 @@ def load_chainer_hdf5(model: WaDIQaMNR, path: str) -> None:
     model.load_state_dict(state, strict=False)
 
 
+# pyiqa's WaDIQaM (pyiqa/archs/wadiqam_arch.py) keeps the ten convolutions in one nn.Sequential
+# `features` (conv, ReLU pairs with a MaxPool after every second pair: the i-th convolution,
+# from 0, sits at index 2 i + i // 2) and the heads in `fc_q` / `fc_w` = Linear, ReLU, Dropout, Linear
+# (fc_w then a ReLU, a module without parameters). Its checkpoints are {'params': state_dict}.
+PYIQA_NAMES = {**{f'features.{2 * i + i // 2}': name for i, name in enumerate(CONV_NAMES)},
+               'fc_q.0': 'fc1', 'fc_q.3': 'fc2', 'fc_w.0': 'fc1_a', 'fc_w.3': 'fc2_a'}
+
+
+def pyiqa_to_ours(state: dict) -> dict:
+    """pyiqa's WaDIQaM state dict renamed to this module's names; an unknown key is an error."""
+    out = {}
+    for key, value in state.items():
+        layer, _, param = key.rpartition('.')
+        if layer not in PYIQA_NAMES or param not in ('weight', 'bias'):
+            raise KeyError(f"unexpected key {key} (not a pyiqa WaDIQaM state dict: it has features.N, fc_q.N and fc_w.N)")
+        out[f'{PYIQA_NAMES[layer]}.{param}'] = value
+    return out
+
+
+def load_pyiqa_state(model: WaDIQaMNR, path: str) -> None:
+    """Loads one of pyiqa's WaDIQaM checkpoints (WaDIQaM-NR-koniq-aaffea29.pth, WaDIQaM-kadid-
+    f7541ea5.pth: torch.save({'params': state_dict})), or a bare state dict, strictly: every
+    layer of the net must be there with its shape (an NR file in the FR net fails on fc1)."""
+    state = torch.load(path, map_location='cpu', weights_only=True)
+    if isinstance(state, dict) and isinstance(state.get('params'), dict):
+        state = state['params']
+    if not isinstance(state, dict):
+        raise KeyError(f'{path} holds a {type(state).__name__}, not a state dict')
+    model.load_state_dict(pyiqa_to_ours(state), strict=True)
+
+
 def save_chainer_hdf5(model: WaDIQaMNR, path: str) -> None:
     """Writes the weights in the layout load_chainer_hdf5 reads (Chainer's save_hdf5 of the
     authors' Model): for round-trip tests of the reader, not a Chainer file from the authors."""

@@ -18,6 +18,21 @@ std::string dims_text(const std::vector<int64_t>& d) {
   return s + "]";
 }
 
+// Output `name` is float32 [batch] or [batch, 1]: one value per sample.
+void expect_scalar_output(const std::vector<ort::TensorInfo>& outs, const std::string& name, const char* head) {
+  for (const auto& t : outs)
+    if (t.name == name && (t.shape.size() > 2 || (t.shape.size() == 2 && t.shape[1] != 1 && t.shape[1] >= 0)))
+      fail(ErrorCode::Model, "output '" + t.name + "' has shape " + dims_text(t.shape) + ", the " + head + " head needs [batch] or [batch, 1]");
+  expect_output(outs, name, {});
+}
+
+void copy_scalar(const ort::OutputView& o, size_t n, double* dst, const char* head) {
+  size_t per = 1;
+  for (size_t i = 1; i < o.shape.size(); ++i) per *= size_t(o.shape[i]);
+  if (per != 1) fail(ErrorCode::Model, std::string(head) + " head: output has " + std::to_string(per) + " values per sample");
+  for (size_t s = 0; s < n; ++s) dst[s] = o.data[s];
+}
+
 // One score per sample from an output [N] or [N, 1].
 class ScalarHead : public Head {
  public:
@@ -25,21 +40,24 @@ class ScalarHead : public Head {
     if (spec.outputs.size() != 1) fail(ErrorCode::Model, "scalar head reads exactly one output");
     outputs_ = spec.outputs;
   }
+  void validate(const std::vector<ort::TensorInfo>& outs) const override { expect_scalar_output(outs, outputs_[0], "scalar"); }
+  void compute(const std::vector<ort::OutputView>& outs, size_t n, double* scores) const override { copy_scalar(outs[0], n, scores, "scalar"); }
+};
+
+// A Gaussian per sample (VAE-style regressors: GraphIQA's HyperPred): outputs mean and scale,
+// each [N] or [N, 1]. The score is the mean; the scale is the spread the sampling mode draws with.
+class GaussianHead : public Head {
+ public:
+  explicit GaussianHead(const HeadSpec& spec) {
+    if (spec.outputs.size() != 2) fail(ErrorCode::Model, "gaussian head reads exactly two outputs: mean, scale");
+    outputs_ = spec.outputs;
+  }
   void validate(const std::vector<ort::TensorInfo>& outs) const override {
-    for (const auto& t : outs)
-      if (t.name == outputs_[0]) {
-        if (t.shape.size() > 2 || (t.shape.size() == 2 && t.shape[1] != 1 && t.shape[1] >= 0))
-          fail(ErrorCode::Model, "output '" + t.name + "' has shape " + dims_text(t.shape) + ", the scalar head needs [batch] or [batch, 1]");
-        return;
-      }
-    expect_output(outs, outputs_[0], {});
+    for (const auto& name : outputs_) expect_scalar_output(outs, name, "gaussian");
   }
-  void compute(const std::vector<ort::OutputView>& outs, size_t n, double* scores) const override {
-    size_t per = 1;
-    for (size_t i = 1; i < outs[0].shape.size(); ++i) per *= size_t(outs[0].shape[i]);
-    if (per != 1) fail(ErrorCode::Model, "scalar head: output has " + std::to_string(per) + " values per sample");
-    for (size_t s = 0; s < n; ++s) scores[s] = outs[0].data[s];
-  }
+  void compute(const std::vector<ort::OutputView>& outs, size_t n, double* scores) const override { copy_scalar(outs[0], n, scores, "gaussian"); }
+  bool has_spread() const override { return true; }
+  void compute_spread(const std::vector<ort::OutputView>& outs, size_t n, double* spread) const override { copy_scalar(outs[1], n, spread, "gaussian"); }
 };
 
 // Mean of a distribution over score bins (NIMA: probabilities of 1..10).
@@ -76,6 +94,8 @@ class DistributionMeanHead : public Head {
 
 }  // namespace
 
+void Head::compute_spread(const std::vector<ort::OutputView>&, size_t, double*) const { fail(ErrorCode::Model, "this head has no spread to sample from"); }
+
 void expect_output(const std::vector<ort::TensorInfo>& outs, const std::string& name, const std::vector<int64_t>& dims) {
   for (const auto& t : outs) {
     if (t.name != name) continue;
@@ -101,7 +121,8 @@ std::unique_ptr<Head> make_head(const HeadSpec& spec) {
   if (spec.type == "distribution-mean") return std::make_unique<DistributionMeanHead>(spec);
   if (spec.type == "hyperiqa-target") return std::make_unique<HyperIqaTargetHead>(spec);
   if (spec.type == "svr") return std::make_unique<SvrHead>(spec);
-  fail(ErrorCode::Model, "unknown head type '" + spec.type + "' (scalar, distribution-mean, hyperiqa-target, svr)");
+  if (spec.type == "gaussian") return std::make_unique<GaussianHead>(spec);
+  fail(ErrorCode::Model, "unknown head type '" + spec.type + "' (scalar, distribution-mean, hyperiqa-target, svr, gaussian)");
 }
 
 }  // namespace iqa

@@ -10,7 +10,7 @@
 namespace iqa {
 
 struct HeadSpec {
-  std::string type;                  // "scalar" | "distribution-mean" | "hyperiqa-target" | "svr"
+  std::string type;                  // "scalar" | "distribution-mean" | "hyperiqa-target" | "svr" | "gaussian"
   std::vector<std::string> outputs;  // output names the head reads, in its order
   std::vector<int64_t> sizes;        // hyperiqa-target: target_in, f1, f2, f3, f4, 1; svr: feature count
   std::vector<double> bins;          // distribution-mean: value of each class (NIMA: 1..10)
@@ -27,6 +27,10 @@ class Head {
   virtual void validate(const std::vector<ort::TensorInfo>& session_outputs) const = 0;
   // outs[i] is the batch of outputs()[i]; writes n scores.
   virtual void compute(const std::vector<ort::OutputView>& outs, size_t n, double* scores) const = 0;
+  // Heads whose score is the mean of a distribution with a per-sample spread (gaussian: a mean and
+  // a scale output) write each sample's scale here, for the model's seeded sampling mode.
+  virtual bool has_spread() const { return false; }
+  virtual void compute_spread(const std::vector<ort::OutputView>& outs, size_t n, double* spread) const;
 
  protected:
   std::vector<std::string> outputs_;

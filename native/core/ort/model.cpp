@@ -128,6 +128,21 @@ Model::Model(ModelSpec spec, EngineOptions opts) : spec_(std::move(spec)), opts_
     weight_head_->validate(session_->outputs());
     run_outputs_.push_back(spec_.weight_output);
   }
+  if (spec_.aggregate == Aggregate::FeatureMean) {
+    // The batcher carries each crop's feature vector; the head runs once per image on their mean.
+    if (run_outputs_.size() != 1) fail(ErrorCode::Model, "feature-mean pooling needs a head that reads one output, not " + std::to_string(run_outputs_.size()));
+    if (!spec_.extras.empty()) fail(ErrorCode::Model, "feature-mean pooling gives one head value per image: extras are per crop");
+    for (const auto& t : session_->outputs()) {
+      if (t.name != run_outputs_[0]) continue;
+      feature_count_ = 1;
+      for (size_t i = 1; i < t.shape.size(); ++i) {
+        if (t.shape[i] < 0) fail(ErrorCode::Model, "feature-mean pooling needs output '" + t.name + "' of a fixed size per sample, it has shape " + dims_text(t.shape));
+        feature_count_ *= size_t(t.shape[i]);
+      }
+    }
+  }
+  if (spec_.sample && !head_->has_spread())
+    fail(ErrorCode::Model, "sampling needs a head with a spread (gaussian: mean and scale outputs); head '" + spec_.head.type + "' has none");
   if (!std::isfinite(spec_.score_scale) || !std::isfinite(spec_.score_offset)) fail(ErrorCode::Model, "the score affine scale and offset must be finite");
   for (const auto& e : spec_.extras) {
     if (e.name.empty()) fail(ErrorCode::Model, "an extra output needs a name");
@@ -258,30 +273,40 @@ void Model::check_token_inputs() const {
 }
 
 void Model::collect_rows(const std::vector<OutputView>& outs, size_t n, double* values) const {
-  {
-    for (size_t i = 0; i < outs.size(); ++i)
-      if (outs[i].shape.empty() || outs[i].shape[0] != int64_t(n))
-        fail(ErrorCode::Model, "output '" + run_outputs_[i] + "' has shape " + dims_text(outs[i].shape) + " for a batch of " + std::to_string(n));
-    // Rows of (score[, weight], extras...): the batcher hands each image its rows.
-    const size_t k = row_values(), nh = head_->outputs().size();
-    std::vector<double> q(n), w;
-    head_->compute(std::vector<OutputView>(outs.begin(), outs.begin() + long(nh)), n, q.data());
-    if (weight_head_) {
-      w.resize(n);
-      weight_head_->compute({outs[nh]}, n, w.data());
-    }
-    for (size_t i = 0; i < n; ++i) {
-      values[k * i] = q[i] * spec_.score_scale + spec_.score_offset;
-      if (weight_head_) values[k * i + 1] = std::max(w[i], 0.0) + spec_.weight_epsilon;
-    }
-    for (size_t x = 0; x < spec_.extras.size(); ++x) {
-      const OutputView& o = outs[extra_slot_[x]];
-      size_t per = 1;
-      for (size_t d = 1; d < o.shape.size(); ++d) per *= size_t(o.shape[d]);
-      const size_t idx = size_t(spec_.extras[x].index);
-      if (idx >= per) fail(ErrorCode::Model, "extra '" + spec_.extras[x].name + "': index " + std::to_string(idx) + " is outside output '" + spec_.extras[x].output + "'");
-      for (size_t i = 0; i < n; ++i) values[k * i + 1 + weight_values() + x] = o.data[i * per + idx];
-    }
+  for (size_t i = 0; i < outs.size(); ++i)
+    if (outs[i].shape.empty() || outs[i].shape[0] != int64_t(n))
+      fail(ErrorCode::Model, "output '" + run_outputs_[i] + "' has shape " + dims_text(outs[i].shape) + " for a batch of " + std::to_string(n));
+  if (spec_.aggregate == Aggregate::FeatureMean) {  // rows of features: the head runs in wait()
+    size_t per = 1;
+    for (size_t d = 1; d < outs[0].shape.size(); ++d) per *= size_t(outs[0].shape[d]);
+    if (per != feature_count_) fail(ErrorCode::Model, "output '" + run_outputs_[0] + "' has " + std::to_string(per) + " values per sample, expected " + std::to_string(feature_count_));
+    for (size_t i = 0; i < n * per; ++i) values[i] = outs[0].data[i];
+    return;
+  }
+  // Rows of (score[, weight], extras...): the batcher hands each image its rows.
+  const size_t k = row_values(), nh = head_->outputs().size();
+  std::vector<double> q(n), w;
+  head_->compute(std::vector<OutputView>(outs.begin(), outs.begin() + long(nh)), n, q.data());
+  if (weight_head_) {
+    w.resize(n);
+    weight_head_->compute({outs[nh]}, n, w.data());
+  }
+  for (size_t i = 0; i < n; ++i) {
+    values[k * i] = q[i] * spec_.score_scale + spec_.score_offset;
+    if (weight_head_) values[k * i + 1] = std::max(w[i], 0.0) + spec_.weight_epsilon;
+  }
+  if (spec_.sample) {  // the spread on the score's scale: (mean + z scale) k + b = mean k + b + z (scale k)
+    std::vector<double> spread(n);
+    head_->compute_spread(std::vector<OutputView>(outs.begin(), outs.begin() + long(nh)), n, spread.data());
+    for (size_t i = 0; i < n; ++i) values[k * i + spread_slot()] = spread[i] * spec_.score_scale;
+  }
+  for (size_t x = 0; x < spec_.extras.size(); ++x) {
+    const OutputView& o = outs[extra_slot_[x]];
+    size_t per = 1;
+    for (size_t d = 1; d < o.shape.size(); ++d) per *= size_t(o.shape[d]);
+    const size_t idx = size_t(spec_.extras[x].index);
+    if (idx >= per) fail(ErrorCode::Model, "extra '" + spec_.extras[x].name + "': index " + std::to_string(idx) + " is outside output '" + spec_.extras[x].output + "'");
+    for (size_t i = 0; i < n; ++i) values[k * i + 1 + weight_values() + x] = o.data[i * per + idx];
   }
 }
 
@@ -373,16 +398,38 @@ double Model::wait(const Pending& p, std::vector<double>* crop_scores, std::vect
     s.assign(p.ticket.n * row_values(), 0.0);
     batcher_->wait(p.ticket, s.data());
   }
+  if (spec_.aggregate == Aggregate::FeatureMean) {
+    const size_t f = feature_count_, n = s.size() / f;
+    if (n == 0) fail(ErrorCode::Internal, "no crops were scored");
+    std::vector<double> mean(f, 0.0);
+    for (size_t i = 0; i < n; ++i)
+      for (size_t j = 0; j < f; ++j) mean[j] += s[i * f + j];
+    for (double& v : mean) v /= double(n);
+    for (size_t j = 0; j < f; ++j)
+      if (!std::isfinite(mean[j]))
+        fail(ErrorCode::Model, "model '" + spec_.name + "' produced a non-finite feature (value " + std::to_string(j) + " of output '" + run_outputs_[0] + "', averaged over " + std::to_string(n) + " crops)");
+    double score = 0;
+    head_on_features(mean.data(), 1, &score);
+    if (!std::isfinite(score))
+      fail(ErrorCode::Model, "model '" + spec_.name + "' produced a non-finite score (" + std::to_string(score) + ") from its crops' mean features (head '" + spec_.head.type + "')");
+    s.assign(1, score);  // one value: there are no per-crop scores
+    w.clear();
+    if (extras) extras->clear();
+    return score;
+  }
   const size_t k = row_values(), ne = spec_.extras.size();
   std::vector<std::vector<double>> ex(ne);
-  if (k > 1) {  // split the (score[, weight], extras...) rows
+  if (k > 1) {  // split the (score[, weight], extras...[, spread]) rows
     const size_t n = s.size() / k;
     w.resize(weight_values() ? n : 0);
     for (auto& e : ex) e.resize(n);
+    SplitMix64 noise{spec_.sample_seed};
     for (size_t i = 0; i < n; ++i) {
       if (weight_values()) w[i] = s[k * i + 1];
       for (size_t x = 0; x < ne; ++x) ex[x][i] = s[k * i + 1 + weight_values() + x];
+      const double spread = spread_values() ? s[k * i + spread_slot()] : 0;
       s[i] = s[k * i];
+      if (spread_values()) s[i] += noise.normal() * spread;  // crop i takes the i-th draw
     }
     s.resize(n);
   }
@@ -437,13 +484,21 @@ double Model::pool(const std::vector<double>& s, const std::vector<double>& w) c
   return std::accumulate(s.begin(), s.end(), 0.0) / double(s.size());
 }
 
+void Model::head_on_features(const double* rows, size_t n, double* scores) const {
+  // The head reads float32 outputs: the mean goes back to float32 (a relative 6e-8 change).
+  std::vector<float> f(rows, rows + n * feature_count_);
+  head_->compute({OutputView{f.data(), {int64_t(n), int64_t(feature_count_)}}}, n, scores);
+  for (size_t i = 0; i < n; ++i) scores[i] = scores[i] * spec_.score_scale + spec_.score_offset;
+}
+
 void Model::score_tensor(const void* samples, size_t n, double* scores) const {
   const size_t sample = sample_bytes();
   const uint8_t* src = static_cast<const uint8_t*>(samples);
   Batcher::Ticket t = batcher_->submit(n, [&](size_t i, uint8_t* dst) { std::memcpy(dst, src + i * sample, sample); });
-  if (row_values() == 1) return batcher_->wait(t, scores);
+  if (row_values() == 1 && spec_.aggregate != Aggregate::FeatureMean) return batcher_->wait(t, scores);
   std::vector<double> rows(n * row_values());
   batcher_->wait(t, rows.data());
+  if (spec_.aggregate == Aggregate::FeatureMean) return head_on_features(rows.data(), n, scores);  // each sample alone
   for (size_t i = 0; i < n; ++i) scores[i] = rows[i * row_values()];
 }
 

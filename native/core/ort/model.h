@@ -41,6 +41,8 @@ enum class Aggregate {
   Mean,
   Median,  // even count: mean of the two middle values (numpy.median)
   Weighted,  // sum(q_i w_i) / sum(w_i), w_i = max(weight output, 0) + epsilon (WaDIQaM)
+  FeatureMean,  // the head's one input output averaged over the crops, then the head once
+                // (DeepBIQ's multi-crop fc7 averaging before the SVR): one score per image
 };
 
 struct ModelSpec {
@@ -91,6 +93,11 @@ struct ModelSpec {
   // and scale ids, float32 [N, S] mask); the patches input is input_name, [N, S, C, height, width].
   TokenSpec tokens;
   std::string position_input, scale_input, mask_input;
+  // Sampling mode of a head with a spread (gaussian): crop i's value is mean_i + z_i * scale_i
+  // (before the affine), z_i the i-th SplitMix64(sample_seed).normal(): the same draws for every
+  // image, so a seed gives the same score every time. Off: the mean (deterministic).
+  bool sample = false;
+  uint64_t sample_seed = 0;
 };
 
 struct EngineOptions {
@@ -162,9 +169,15 @@ class Model {
   // Writes each sample's row (score[, weight], extras...) from a run's outputs.
   void collect_rows(const std::vector<OutputView>& outs, size_t n, double* values) const;
   void check_token_inputs() const;
-  // Values per crop row: score, the pooling weight (Weighted), then the extras.
+  // Values per crop row: score, the pooling weight (Weighted), the extras, then the spread (sampling).
   size_t weight_values() const { return spec_.aggregate == Aggregate::Weighted ? 1 : 0; }
-  size_t row_values() const { return 1 + weight_values() + spec_.extras.size(); }
+  size_t spread_values() const { return spec_.sample ? 1 : 0; }
+  size_t spread_slot() const { return 1 + weight_values() + spec_.extras.size(); }
+  // FeatureMean: the head's input vector itself (feature_count_ values per crop); its head reads one
+  // output, so it never samples.
+  size_t row_values() const { return spec_.aggregate == Aggregate::FeatureMean ? feature_count_ : spread_slot() + spread_values(); }
+  // FeatureMean: the head (then the score affine) on n feature rows of feature_count_ values.
+  void head_on_features(const double* rows, size_t n, double* scores) const;
   double pool(const std::vector<double>& v, const std::vector<double>& w) const;
   void pack(const cv::Mat& roi, uint8_t* dst) const;
   size_t image_bytes() const;  // one image's part of a sample (half of it for pairs)
@@ -183,6 +196,7 @@ class Model {
   // a whole-image transformer would multiply its activation memory and oversubscribe the
   // session's intra-op threads.
   mutable std::mutex direct_mutex_;
+  size_t feature_count_ = 0;              // FeatureMean: values per sample of the head's output
   std::unique_ptr<Batcher> batcher_;  // destroyed first: its runners use session_ and head_
 };
 
