@@ -20,7 +20,8 @@
 // tres (seeded full-size ResNet-50 + transformer, the authors' Resize((512, 384)) and 50 seeded
 // 224 crops per image, 50 forward passes of the crop graph per image: `--tres-images`, default 3);
 // and graphiqa (seeded full-size ResNet-50 + graph heads, 25 crops of the 384 x 512 resize, the
-// authors' one crop per forward: `--koniqpp-images`).
+// authors' one crop per forward: `--koniqpp-images`); musiq (seeded full-size weights; 193 + 256 = 449
+// tokens per 512x512 image, bucket 512: `--koniqpp-images`).
 //
 //   node bench/zoo-cpu.mjs [--images 100] [--wadiqam-images 10] [--dbcnn-images 5] [--koniqpp-images 5] [--tres-images 3] [--threads 2] [--max-batch N (default: the library's)] [--only NAME]
 // Needs dist/ (npm run build:ts), /work/pyenv (or IQA_PYTHON) with torch + onnx + onnxruntime,
@@ -119,6 +120,14 @@ const models = [
     checkpoint: '', // none published: seeded full-size weights
     manifest: 'graphiqa.json',
     export: (dir) => [join(root, 'tools/export/export_graphiqa.py'), '--weights', 'random', '--seed', '0', '--out-dir', dir],
+  },
+  {
+    name: 'musiq',
+    images: Number(o['koniqpp-images']),
+    checkpoint: '', // the official .npz are on GCS, not reachable: seeded full-size weights
+    manifest: 'musiq.json',
+    // Pillow bicubic scales on both sides: the TF Gaussian reference would need tensorflow.
+    export: (dir) => [join(root, 'tools/export/export_musiq.py'), '--weights', 'random', '--seed', '0', '--resize', 'pil-bicubic', '--out-dir', dir],
   },
   {
     name: 'wadiqam-fr',

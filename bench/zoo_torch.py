@@ -55,6 +55,11 @@ eagerly image by image; prints one JSON line: images, seconds, images/s, peak RS
            ImageNet normalize, one crop per forward (test batch size 1), mean of the latent means;
            tools/export/graphiqa_model.py with seeded full-size weights (randomize(seed))
 
+  musiq    the official run_predict_image.py procedure as scripts/golden/musiq_reference.py has it
+           (Pillow decode, longer sides 224 and 384, all native patches, no bucketing) with
+           tools/export/musiq_model.py in float32, seeded full-size weights; the scales resized with
+           Pillow bicubic on both sides (the TF Gaussian reference needs tensorflow)
+
   python bench/zoo_torch.py --model NAME (--checkpoint FILE | --seed 0) --threads 2 IMAGE|REF:DIST...
 """
 import argparse
@@ -154,6 +159,18 @@ def koniqplusplus(a):
         x = normalize(to_tensor(im), [0.485, 0.456, 0.406], [0.229, 0.224, 0.225]).unsqueeze(0)
         with torch.no_grad():
             return float(net(x)[0][0, 0]) * k + b
+    return score
+
+
+def musiq(a):
+    import musiq_reference
+    from musiq_model import FULL, seeded
+    net = seeded(FULL, a.seed)
+
+    def score(path):
+        p, pos, sc, mask = (torch.from_numpy(v)[None] for v in musiq_reference.tokens(path, resize='pil-bicubic'))
+        with torch.no_grad():
+            return float(net(p, pos.long(), sc.long(), mask)[0, 0])
     return score
 
 
@@ -260,7 +277,7 @@ def graphiqa(a):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--model', choices=['cnniqa', 'wadiqam', 'wadiqam-fr', 'dbcnn', 'nima', 'koniqplusplus', 'norm-in-norm', 'koncept512', 'deepbiq',
-                                        'wadiqam-nr-pyiqa', 'wadiqam-fr-pyiqa', 'deepbiq-features5', 'tres', 'graphiqa'], required=True)
+                                        'wadiqam-nr-pyiqa', 'wadiqam-fr-pyiqa', 'deepbiq-features5', 'tres', 'graphiqa', 'musiq'], required=True)
     ap.add_argument('--checkpoint')
     ap.add_argument('--seed', type=int, default=0)
     ap.add_argument('--threads', type=int, default=0)
@@ -272,7 +289,7 @@ def main():
     score = {'cnniqa': cnniqa, 'wadiqam': wadiqam, 'wadiqam-fr': wadiqam_fr, 'dbcnn': dbcnn, 'nima': nima, 'koniqplusplus': koniqplusplus,
              'norm-in-norm': norm_in_norm, 'koncept512': koncept512, 'deepbiq': deepbiq,
              'wadiqam-nr-pyiqa': wadiqam_pyiqa('NR'), 'wadiqam-fr-pyiqa': wadiqam_pyiqa('FR'),
-             'deepbiq-features5': lambda a: deepbiq(a, 5), 'tres': tres, 'graphiqa': graphiqa}[a.model](a)
+             'deepbiq-features5': lambda a: deepbiq(a, 5), 'tres': tres, 'graphiqa': graphiqa, 'musiq': musiq}[a.model](a)
     for p in a.images[:a.warmup]:
         score(p)
     t = time.perf_counter()

@@ -9,7 +9,7 @@ import { splitCallOptions, withAbort, type CallOptions } from './run';
  * Pillow's Image.resize filters (what torchvision's Resize does on PIL images; antialiased when
  * shrinking, Pillow's pixels bit for bit on 8-bit images).
  */
-export type Interp = 'area' | 'bilinear' | 'bicubic' | 'matlab-bicubic' | 'pil-nearest' | 'pil-box' | 'pil-bilinear' | 'pil-hamming' | 'pil-bicubic' | 'pil-lanczos';
+export type Interp = 'area' | 'bilinear' | 'bicubic' | 'matlab-bicubic' | 'pil-nearest' | 'pil-box' | 'pil-bilinear' | 'pil-hamming' | 'pil-bicubic' | 'pil-lanczos' | 'tf-gaussian';
 
 export interface PreprocessOptions extends CallOptions {
   /** Grey conversion: MATLAB rgb2gray (classical metrics), OpenCV's BGR2GRAY or Pillow's convert('L'). */

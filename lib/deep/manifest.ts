@@ -10,7 +10,7 @@ import { importHint } from './zoo';
 import { validateSchema, type Schema } from '../core/schema';
 import type { Interp } from '../core/preprocess';
 
-export type CropPolicy = 'resize' | 'center' | 'random' | 'uniform' | 'full' | 'grid';
+export type CropPolicy = 'resize' | 'center' | 'random' | 'uniform' | 'full' | 'grid' | 'tokens';
 
 export interface ModelManifest {
   $schema?: string;
@@ -38,6 +38,16 @@ export interface ModelManifest {
     crop: { policy: CropPolicy; count?: number; seed?: number; grid?: 'floor' | 'range-exclusive' };
     /** Per-patch local contrast normalisation after input.normalize. */
     localContrast?: { window: number; constant: number };
+    /** Crop policy 'tokens': multi-scale patch tokens (see models/manifest.schema.json). */
+    tokens?: {
+      scales: number[];
+      native?: boolean;
+      nativeMax?: number;
+      grid?: number;
+      interp?: Interp;
+      buckets: number[];
+      inputs: { position: string; scale: string; mask: string };
+    };
     /** Largest image the model takes, in pixels (after any resize): larger is ERR_TOO_LARGE. */
     maxPixels?: number;
     /** JPEG: decode at 1/2, 1/4 or 1/8 scale to the smallest size still at least the resize target (needs a resize). */
@@ -152,6 +162,16 @@ export function validateManifest(m: unknown, where = 'manifest'): ModelManifest 
     if (lc && u8) errs.push(`manifest.preprocess.localContrast: needs a float32 input`);
     if (lc && lc.window % 2 === 0) errs.push(`manifest.preprocess.localContrast.window: must be odd, got ${lc.window}`);
     if (mm.task === 'fr-iqa' && u8) errs.push(`manifest.task: full-reference models take float32 NCHW patch pairs`);
+    const tk = mm.preprocess.tokens;
+    if ((c.policy === 'tokens') !== (tk !== undefined)) errs.push(`manifest.preprocess.tokens: required with crop policy 'tokens', and only with it`);
+    if (tk) {
+      if (mm.input.width !== mm.input.height) errs.push(`manifest.input: token patches are square (width = height = patch size)`);
+      if (mm.input.channels !== 3 || u8) errs.push(`manifest.input: token models take float32 3-channel patches`);
+      if (tk.buckets.some((b, i) => i > 0 && b <= tk.buckets[i - 1])) errs.push(`manifest.preprocess.tokens.buckets: must be ascending`);
+      if (tk.scales.length === 0 && tk.native === false) errs.push(`manifest.preprocess.tokens: needs a scale or the native resolution`);
+      const fixed = tk.scales.reduce((a, L) => a + Math.ceil(L / mm.input.width) ** 2, 0) + (tk.native !== false && (tk.nativeMax ?? -1) >= 0 ? (tk.nativeMax as number) : 0);
+      if (fixed >= tk.buckets[tk.buckets.length - 1]) errs.push(`manifest.preprocess.tokens.buckets: the last bucket (${tk.buckets[tk.buckets.length - 1]}) leaves no room past the ${fixed} resized-scale tokens`);
+    }
     if (mm.preprocess.gray && mm.input.channels !== 1) errs.push(`manifest.preprocess.gray: only 1-channel inputs are converted to grey`);
   }
   if (errs.length) throw new IqaError('ERR_MODEL', `invalid model manifest ${where}:\n  ${errs.join('\n  ')}`);
@@ -234,7 +254,9 @@ export function nativeSpec(lm: LoadedManifest, modelPath: string, o: CropOverrid
   const seed = o.seed ?? m.preprocess.crop.seed ?? 0;
   if (!Number.isInteger(count) || count < 1 || count > 4096) throw new IqaError('ERR_INPUT', `crops must be an integer in 1..4096, got ${count}`);
   if (!Number.isSafeInteger(seed) || seed < 0) throw new IqaError('ERR_INPUT', `seed must be a non-negative safe integer, got ${seed}`);
-  if (!['resize', 'center', 'random', 'uniform', 'full', 'grid'].includes(policy)) throw new IqaError('ERR_INPUT', `crop must be resize, center, random, uniform, full or grid, got '${String(policy)}'`);
+  if (!['resize', 'center', 'random', 'uniform', 'full', 'grid', 'tokens'].includes(policy)) throw new IqaError('ERR_INPUT', `crop must be resize, center, random, uniform, full, grid or tokens, got '${String(policy)}'`);
+  const tk = m.preprocess.tokens;
+  if ((policy === 'tokens') !== (tk !== undefined)) throw new IqaError('ERR_INPUT', `crop 'tokens' is the policy of token models only (model '${m.name}' ${tk ? 'needs it' : 'has no preprocess.tokens'})`);
   const sampling = o.sampling ?? m.head.sampling?.mode ?? 'mean';
   const samplingSeed = o.samplingSeed ?? m.head.sampling?.seed ?? 0;
   if (sampling !== 'mean' && sampling !== 'sample') throw new IqaError('ERR_INPUT', `sampling must be 'mean' or 'sample', got '${String(sampling)}'`);
@@ -272,6 +294,18 @@ export function nativeSpec(lm: LoadedManifest, modelPath: string, o: CropOverrid
     pair: m.task === 'fr-iqa',
     scoreScale: m.score.affine?.scale ?? 1,
     scoreOffset: m.score.affine?.offset ?? 0,
+    tokens: tk && {
+      scales: tk.scales,
+      native: tk.native ?? true,
+      nativeMax: tk.nativeMax ?? -1,
+      patch: m.input.width,
+      grid: tk.grid ?? 10,
+      interp: tk.interp ?? 'pil-bicubic',
+      buckets: tk.buckets,
+      positionInput: tk.inputs.position,
+      scaleInput: tk.inputs.scale,
+      maskInput: tk.inputs.mask,
+    },
     extras: (m.head.extras ?? []).map((e) => ({ name: e.name, output: e.output, index: e.index ?? 0 })),
     sample: sampling === 'sample',
     sampleSeed: samplingSeed,

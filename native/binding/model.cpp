@@ -27,7 +27,8 @@ iqa::ort::CropPolicy parse_crop(const std::string& s) {
   if (s == "uniform") return iqa::ort::CropPolicy::Uniform;
   if (s == "full") return iqa::ort::CropPolicy::Full;
   if (s == "grid") return iqa::ort::CropPolicy::Grid;
-  iqa::fail(ErrorCode::Input, "crop policy must be 'resize', 'center', 'random', 'uniform', 'full' or 'grid', got '" + s + "'");
+  if (s == "tokens") return iqa::ort::CropPolicy::Tokens;
+  iqa::fail(ErrorCode::Input, "crop policy must be 'resize', 'center', 'random', 'uniform', 'full', 'grid' or 'tokens', got '" + s + "'");
 }
 
 iqa::ort::ModelSpec to_spec(const Napi::Value& v) {
@@ -95,6 +96,20 @@ iqa::ort::ModelSpec to_spec(const Napi::Value& v) {
       Napi::Object e = object_arg(a.Get(i), "extra output");
       s.extras.push_back({string_field(e, "name", ""), string_field(e, "output", ""), int64_t(number_field(e, "index", 0))});
     }
+  }
+  Napi::Value tokens = o.Get("tokens");
+  if (tokens.IsObject()) {
+    Napi::Object t = tokens.As<Napi::Object>();
+    for (double d : number_list(t, "scales")) s.tokens.scales.push_back(int(d));
+    s.tokens.native = bool_field(t, "native", true);
+    s.tokens.native_max = int64_t(number_field(t, "nativeMax", -1));
+    s.tokens.patch = int(number_field(t, "patch", 32));
+    s.tokens.grid = int(number_field(t, "grid", 10));
+    s.tokens.interp = iqa::parse_interp(string_field(t, "interp", "pil-bicubic"));
+    for (double d : number_list(t, "buckets")) s.tokens.buckets.push_back(int64_t(d));
+    s.position_input = string_field(t, "positionInput", "");
+    s.scale_input = string_field(t, "scaleInput", "");
+    s.mask_input = string_field(t, "maskInput", "");
   }
   Napi::Object h = object_arg(o.Get("head"), "head");
   s.head.type = string_field(h, "type", "");

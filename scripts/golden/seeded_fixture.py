@@ -13,14 +13,15 @@ SHARED = os.path.join(os.path.dirname(ROOT), 'shared', 'data', 'calibration', 'd
 IMAGES = os.path.join(ROOT, 'test', 'fixtures', 'hyperiqa-tiny')
 
 
-def export_seeded(tool: str, name: str, seed: int, config: str = 'tiny') -> dict:
-    """Writes test/fixtures/NAME (graph + manifest); returns the tool's --save-state dict."""
-    fix = os.path.join(ROOT, 'test', 'fixtures', name)
+def export_seeded(tool: str, name: str, seed: int, config: str = 'tiny', extra: tuple = (), fix: str = '') -> dict:
+    """Writes test/fixtures/NAME (or `fix`: graph + manifest), the tool run with `extra` arguments
+    too; returns the tool's --save-state dict."""
+    fix = fix or os.path.join(ROOT, 'test', 'fixtures', name)
     os.makedirs(fix, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         state = os.path.join(tmp, 'state.pt')
         subprocess.run([sys.executable, os.path.join(ROOT, 'tools', 'export', tool), '--weights', 'random', '--config', config, '--seed', str(seed),
-                        '--out-dir', fix, '--name', name, '--save-state', state], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                        '--out-dir', fix, '--name', name, '--save-state', state, *extra], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         return torch.load(state)
 
 

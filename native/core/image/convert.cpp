@@ -8,6 +8,7 @@
 
 #include "common/error.h"
 #include "image/pil_resize.h"
+#include "image/tf_resize.h"
 
 namespace iqa {
 
@@ -107,7 +108,8 @@ Interp parse_interp(const std::string& name) {
   if (name == "pil-hamming") return Interp::PilHamming;
   if (name == "pil-bicubic") return Interp::PilBicubic;
   if (name == "pil-lanczos") return Interp::PilLanczos;
-  fail(ErrorCode::Input, "unknown interpolation '" + name + "' (area, bilinear, bicubic, matlab-bicubic, pil-nearest, pil-box, pil-bilinear, pil-hamming, pil-bicubic, pil-lanczos)");
+  if (name == "tf-gaussian") return Interp::TfGaussian;
+  fail(ErrorCode::Input, "unknown interpolation '" + name + "' (area, bilinear, bicubic, matlab-bicubic, pil-nearest, pil-box, pil-bilinear, pil-hamming, pil-bicubic, pil-lanczos, tf-gaussian)");
 }
 
 cv::Mat resize_image(const cv::Mat& img, cv::Size size, Interp interp) {
@@ -120,6 +122,7 @@ cv::Mat resize_image(const cv::Mat& img, cv::Size size, Interp interp) {
     case Interp::PilHamming: return pil_resize(img, size, PilFilter::Hamming);
     case Interp::PilBicubic: return pil_resize(img, size, PilFilter::Bicubic);
     case Interp::PilLanczos: return pil_resize(img, size, PilFilter::Lanczos);
+    case Interp::TfGaussian: return tf_gaussian_resize(img, size);
     default: break;
   }
   int flag = interp == Interp::Area ? cv::INTER_AREA : interp == Interp::Bilinear ? cv::INTER_LINEAR : cv::INTER_CUBIC;

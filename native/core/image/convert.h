@@ -33,7 +33,8 @@ cv::Mat rgb2gray(const cv::Mat& img, GrayConversion how);
 
 // OpenCV's INTER_AREA/LINEAR/CUBIC, MATLAB's antialiased bicubic, and Pillow's filters
 // (image/pil_resize.h: what torchvision's Resize does on PIL images).
-enum class Interp { Area, Bilinear, Bicubic, MatlabBicubic, PilNearest, PilBox, PilBilinear, PilHamming, PilBicubic, PilLanczos };
+// TfGaussian: TensorFlow's antialiased Gaussian (image/tf_resize.h; returns CV_32F on [0, 1]).
+enum class Interp { Area, Bilinear, Bicubic, MatlabBicubic, PilNearest, PilBox, PilBilinear, PilHamming, PilBicubic, PilLanczos, TfGaussian };
 Interp parse_interp(const std::string& name);
 
 cv::Mat resize_image(const cv::Mat& img, cv::Size size, Interp interp);

@@ -30,7 +30,7 @@ std::string names_of(const std::vector<TensorInfo>& ts) {
 }  // namespace
 
 std::vector<cv::Rect> crop_rects(cv::Size image, cv::Size crop, CropPolicy policy, int count, uint64_t seed, GridRule grid) {
-  if (policy == CropPolicy::Full || policy == CropPolicy::Resize) return {cv::Rect(0, 0, image.width, image.height)};
+  if (policy == CropPolicy::Full || policy == CropPolicy::Resize || policy == CropPolicy::Tokens) return {cv::Rect(0, 0, image.width, image.height)};
   if (image.width < crop.width || image.height < crop.height)
     fail(ErrorCode::Input, "image " + std::to_string(image.width) + "x" + std::to_string(image.height) + " is smaller than the " +
                                std::to_string(crop.width) + "x" + std::to_string(crop.height) +
@@ -83,23 +83,26 @@ Model::Model(ModelSpec spec, EngineOptions opts) : spec_(std::move(spec)), opts_
   if (spec_.local_contrast_window > 0 && spec_.uint8_nhwc) fail(ErrorCode::Model, "local contrast normalisation needs a float32 input (uint8 inputs are normalised inside the graph)");
   session_ = std::make_unique<Session>(spec_.model_path, opts_.session);
 
+  if (spec_.crop == CropPolicy::Tokens) check_token_inputs();
   // The image input: the only input, float32, [N, C, H, W] with C/H/W as declared where static.
   const auto& ins = session_->inputs();
-  if (ins.size() != 1) fail(ErrorCode::Model, spec_.model_path + " has " + std::to_string(ins.size()) + " inputs (" + names_of(ins) + "); image models take one");
-  const TensorInfo& in = ins[0];
-  if (!spec_.input_name.empty() && in.name != spec_.input_name)
-    fail(ErrorCode::Model, "the manifest declares input '" + spec_.input_name + "' but the model's input is '" + in.name + "'");
-  const int want_type = spec_.uint8_nhwc ? ONNX_TENSOR_ELEMENT_DATA_TYPE_UINT8 : ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT;
-  if (in.elem_type != want_type)
-    fail(ErrorCode::Model, "input '" + in.name + "' is " + elem_type_name(in.elem_type) + " but the manifest declares " + elem_type_name(want_type) +
-                               " (export fp16 models with float32 inputs)");
-  bool full = spec_.crop == CropPolicy::Full;
-  const int64_t H = full ? -1 : spec_.height, W = full ? -1 : spec_.width;
-  std::vector<int64_t> want = spec_.uint8_nhwc ? std::vector<int64_t>{-1, H, W, spec_.channels} : std::vector<int64_t>{-1, tensor_channels(), H, W};
-  bool ok = in.shape.size() == 4;
-  for (size_t i = 1; ok && i < 4; ++i) ok = want[i] < 0 || in.shape[i] < 0 || in.shape[i] == want[i];
-  if (!ok) fail(ErrorCode::Model, "input '" + in.name + "' has shape " + dims_text(in.shape) + " but the manifest declares " + dims_text(want));
-  if (in.shape[0] > 0 && size_t(in.shape[0]) < opts_.max_batch) opts_.max_batch = size_t(in.shape[0]);
+  if (spec_.crop != CropPolicy::Tokens) {
+    if (ins.size() != 1) fail(ErrorCode::Model, spec_.model_path + " has " + std::to_string(ins.size()) + " inputs (" + names_of(ins) + "); image models take one");
+    const TensorInfo& in = ins[0];
+    if (!spec_.input_name.empty() && in.name != spec_.input_name)
+      fail(ErrorCode::Model, "the manifest declares input '" + spec_.input_name + "' but the model's input is '" + in.name + "'");
+    const int want_type = spec_.uint8_nhwc ? ONNX_TENSOR_ELEMENT_DATA_TYPE_UINT8 : ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT;
+    if (in.elem_type != want_type)
+      fail(ErrorCode::Model, "input '" + in.name + "' is " + elem_type_name(in.elem_type) + " but the manifest declares " + elem_type_name(want_type) +
+                                 " (export fp16 models with float32 inputs)");
+    bool full = spec_.crop == CropPolicy::Full;
+    const int64_t H = full ? -1 : spec_.height, W = full ? -1 : spec_.width;
+    std::vector<int64_t> want = spec_.uint8_nhwc ? std::vector<int64_t>{-1, H, W, spec_.channels} : std::vector<int64_t>{-1, tensor_channels(), H, W};
+    bool ok = in.shape.size() == 4;
+    for (size_t i = 1; ok && i < 4; ++i) ok = want[i] < 0 || in.shape[i] < 0 || in.shape[i] == want[i];
+    if (!ok) fail(ErrorCode::Model, "input '" + in.name + "' has shape " + dims_text(in.shape) + " but the manifest declares " + dims_text(want));
+    if (in.shape[0] > 0 && size_t(in.shape[0]) < opts_.max_batch) opts_.max_batch = size_t(in.shape[0]);
+  }
 
   // Declared outputs: present, same rank, same static dims.
   for (const TensorInfo& d : spec_.declared_outputs) {
@@ -217,43 +220,94 @@ Model::~Model() = default;
 void Model::run_batch(const uint8_t* input, size_t n, double* values, int height, int width) const {
   std::vector<int64_t> shape = spec_.uint8_nhwc ? std::vector<int64_t>{int64_t(n), height, width, spec_.channels}
                                                 : std::vector<int64_t>{int64_t(n), tensor_channels(), height, width};
-  session_->run(input, spec_.uint8_nhwc ? ONNX_TENSOR_ELEMENT_DATA_TYPE_UINT8 : ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT, shape, run_outputs_, [&](const std::vector<OutputView>& outs) {
-    for (size_t i = 0; i < outs.size(); ++i)
-      if (outs[i].shape.empty() || outs[i].shape[0] != int64_t(n))
-        fail(ErrorCode::Model, "output '" + run_outputs_[i] + "' has shape " + dims_text(outs[i].shape) + " for a batch of " + std::to_string(n));
-    if (spec_.aggregate == Aggregate::FeatureMean) {  // rows of features: the head runs in wait()
-      size_t per = 1;
-      for (size_t d = 1; d < outs[0].shape.size(); ++d) per *= size_t(outs[0].shape[d]);
-      if (per != feature_count_) fail(ErrorCode::Model, "output '" + run_outputs_[0] + "' has " + std::to_string(per) + " values per sample, expected " + std::to_string(feature_count_));
-      for (size_t i = 0; i < n * per; ++i) values[i] = outs[0].data[i];
-      return;
-    }
-    // Rows of (score[, weight], extras...): the batcher hands each image its rows.
-    const size_t k = row_values(), nh = head_->outputs().size();
-    std::vector<double> q(n), w;
-    head_->compute(std::vector<OutputView>(outs.begin(), outs.begin() + long(nh)), n, q.data());
-    if (weight_head_) {
-      w.resize(n);
-      weight_head_->compute({outs[nh]}, n, w.data());
-    }
-    for (size_t i = 0; i < n; ++i) {
-      values[k * i] = q[i] * spec_.score_scale + spec_.score_offset;
-      if (weight_head_) values[k * i + 1] = std::max(w[i], 0.0) + spec_.weight_epsilon;
-    }
-    if (spec_.sample) {  // the spread on the score's scale: (mean + z scale) k + b = mean k + b + z (scale k)
-      std::vector<double> spread(n);
-      head_->compute_spread(std::vector<OutputView>(outs.begin(), outs.begin() + long(nh)), n, spread.data());
-      for (size_t i = 0; i < n; ++i) values[k * i + spread_slot()] = spread[i] * spec_.score_scale;
-    }
-    for (size_t x = 0; x < spec_.extras.size(); ++x) {
-      const OutputView& o = outs[extra_slot_[x]];
-      size_t per = 1;
-      for (size_t d = 1; d < o.shape.size(); ++d) per *= size_t(o.shape[d]);
-      const size_t idx = size_t(spec_.extras[x].index);
-      if (idx >= per) fail(ErrorCode::Model, "extra '" + spec_.extras[x].name + "': index " + std::to_string(idx) + " is outside output '" + spec_.extras[x].output + "'");
-      for (size_t i = 0; i < n; ++i) values[k * i + 1 + weight_values() + x] = o.data[i * per + idx];
-    }
-  });
+  session_->run(input, spec_.uint8_nhwc ? ONNX_TENSOR_ELEMENT_DATA_TYPE_UINT8 : ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT, shape, run_outputs_,
+                [&](const std::vector<OutputView>& outs) { collect_rows(outs, n, values); });
+}
+
+void Model::run_tokens(const Tokens& t, double* values) const {
+  const int64_t S = t.length;
+  const TokenSpec& ts = spec_.tokens;
+  std::vector<InputTensor> ins;
+  for (const TensorInfo& in : session_->inputs()) {
+    if (in.name == spec_.position_input) ins.push_back({t.position.data(), ONNX_TENSOR_ELEMENT_DATA_TYPE_INT64, {1, S}});
+    else if (in.name == spec_.scale_input) ins.push_back({t.scale.data(), ONNX_TENSOR_ELEMENT_DATA_TYPE_INT64, {1, S}});
+    else if (in.name == spec_.mask_input) ins.push_back({t.mask.data(), ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT, {1, S}});
+    else ins.push_back({t.patches.data(), ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT, {1, S, 3, ts.patch, ts.patch}});
+  }
+  session_->run(ins, run_outputs_, [&](const std::vector<OutputView>& outs) { collect_rows(outs, 1, values); });
+}
+
+void Model::check_token_inputs() const {
+  const TokenSpec& ts = spec_.tokens;
+  if (spec_.channels != 3 || spec_.uint8_nhwc || spec_.pair) fail(ErrorCode::Model, "token models take float32 3-channel patches of one image");
+  if (ts.patch <= 0 || ts.grid <= 0) fail(ErrorCode::Model, "token patch size and hash grid must be positive");
+  if (spec_.width != ts.patch || spec_.height != ts.patch) fail(ErrorCode::Model, "token models declare input width and height equal to the patch size");
+  if (ts.buckets.empty() || !std::is_sorted(ts.buckets.begin(), ts.buckets.end()) || ts.buckets.front() <= 0)
+    fail(ErrorCode::Model, "token buckets must be positive and ascending");
+  if (ts.scales.empty() && !ts.native) fail(ErrorCode::Model, "a token pyramid needs a scale or the native resolution");
+  const auto& ins = session_->inputs();
+  struct Want {
+    const std::string& name;
+    int type;
+    size_t rank;
+  };
+  const Want wants[] = {{spec_.input_name, ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT, 5},
+                        {spec_.position_input, ONNX_TENSOR_ELEMENT_DATA_TYPE_INT64, 2},
+                        {spec_.scale_input, ONNX_TENSOR_ELEMENT_DATA_TYPE_INT64, 2},
+                        {spec_.mask_input, ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT, 2}};
+  if (ins.size() != 4) fail(ErrorCode::Model, spec_.model_path + " has " + std::to_string(ins.size()) + " inputs (" + names_of(ins) + "); token models take 4 (patches, positions, scales, mask)");
+  for (const Want& w : wants) {
+    const TensorInfo* found = nullptr;
+    for (const auto& t : ins)
+      if (t.name == w.name) found = &t;
+    if (!found) fail(ErrorCode::Model, "the manifest declares token input '" + w.name + "' but the model's inputs are " + names_of(ins));
+    if (found->elem_type != w.type || found->shape.size() != w.rank)
+      fail(ErrorCode::Model, "token input '" + w.name + "' is " + elem_type_name(found->elem_type) + " " + dims_text(found->shape) + ", expected " + elem_type_name(w.type) + " of rank " + std::to_string(w.rank));
+  }
+  const TensorInfo* p = nullptr;
+  for (const auto& t : ins)
+    if (t.name == spec_.input_name) p = &t;
+  const int64_t want[] = {-1, -1, 3, ts.patch, ts.patch};
+  for (size_t i = 2; i < 5; ++i)
+    if (p->shape[i] >= 0 && p->shape[i] != want[i]) fail(ErrorCode::Model, "token input '" + p->name + "' has shape " + dims_text(p->shape) + ", expected [?, ?, 3, " + std::to_string(ts.patch) + ", " + std::to_string(ts.patch) + "]");
+}
+
+void Model::collect_rows(const std::vector<OutputView>& outs, size_t n, double* values) const {
+  for (size_t i = 0; i < outs.size(); ++i)
+    if (outs[i].shape.empty() || outs[i].shape[0] != int64_t(n))
+      fail(ErrorCode::Model, "output '" + run_outputs_[i] + "' has shape " + dims_text(outs[i].shape) + " for a batch of " + std::to_string(n));
+  if (spec_.aggregate == Aggregate::FeatureMean) {  // rows of features: the head runs in wait()
+    size_t per = 1;
+    for (size_t d = 1; d < outs[0].shape.size(); ++d) per *= size_t(outs[0].shape[d]);
+    if (per != feature_count_) fail(ErrorCode::Model, "output '" + run_outputs_[0] + "' has " + std::to_string(per) + " values per sample, expected " + std::to_string(feature_count_));
+    for (size_t i = 0; i < n * per; ++i) values[i] = outs[0].data[i];
+    return;
+  }
+  // Rows of (score[, weight], extras...): the batcher hands each image its rows.
+  const size_t k = row_values(), nh = head_->outputs().size();
+  std::vector<double> q(n), w;
+  head_->compute(std::vector<OutputView>(outs.begin(), outs.begin() + long(nh)), n, q.data());
+  if (weight_head_) {
+    w.resize(n);
+    weight_head_->compute({outs[nh]}, n, w.data());
+  }
+  for (size_t i = 0; i < n; ++i) {
+    values[k * i] = q[i] * spec_.score_scale + spec_.score_offset;
+    if (weight_head_) values[k * i + 1] = std::max(w[i], 0.0) + spec_.weight_epsilon;
+  }
+  if (spec_.sample) {  // the spread on the score's scale: (mean + z scale) k + b = mean k + b + z (scale k)
+    std::vector<double> spread(n);
+    head_->compute_spread(std::vector<OutputView>(outs.begin(), outs.begin() + long(nh)), n, spread.data());
+    for (size_t i = 0; i < n; ++i) values[k * i + spread_slot()] = spread[i] * spec_.score_scale;
+  }
+  for (size_t x = 0; x < spec_.extras.size(); ++x) {
+    const OutputView& o = outs[extra_slot_[x]];
+    size_t per = 1;
+    for (size_t d = 1; d < o.shape.size(); ++d) per *= size_t(o.shape[d]);
+    const size_t idx = size_t(spec_.extras[x].index);
+    if (idx >= per) fail(ErrorCode::Model, "extra '" + spec_.extras[x].name + "': index " + std::to_string(idx) + " is outside output '" + spec_.extras[x].output + "'");
+    for (size_t i = 0; i < n; ++i) values[k * i + 1 + weight_values() + x] = o.data[i * per + idx];
+  }
 }
 
 cv::Size Model::shrink_target() const {
@@ -308,6 +362,14 @@ Model::Pending Model::submit_prepared(const cv::Mat& m, const cv::Mat* ref) cons
     pack(m(r), dst + image_bytes());
   };
   Pending p;
+  if (spec_.crop == CropPolicy::Tokens) {
+    // Token sequences differ in length per image (bucketed): each runs alone, like Full.
+    const Tokens t = make_tokens(m, spec_.tokens, spec_.rgb, spec_.mean, spec_.stdev);
+    p.direct_scores.resize(row_values());
+    std::lock_guard<std::mutex> lock(direct_mutex_);
+    run_tokens(t, p.direct_scores.data());
+    return p;
+  }
   if (spec_.crop == CropPolicy::Full) {
     // Whole image at its own size: shapes differ per image, so it runs alone (still thread-safe).
     std::vector<float> tensor(size_t(tensor_channels()) * m.rows * m.cols);  // float-sized: fits uint8 too

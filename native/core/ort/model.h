@@ -5,6 +5,7 @@
 #pragma once
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -14,6 +15,7 @@
 #include "image/convert.h"
 #include "ort/batcher.h"
 #include "ort/session.h"
+#include "ort/tokens.h"
 
 namespace iqa::ort {
 
@@ -24,6 +26,7 @@ enum class CropPolicy {
   Uniform, // `count` crops on a regular grid (pyiqa's uniform_crop; see crop_rects)
   Full,    // the whole image at its own size (fully convolutional models; batch of 1)
   Grid,    // every cell of a non-overlapping grid of input-size patches (see GridRule), row by row
+  Tokens,  // multi-scale patch tokens (ort/tokens.h): inputs patches, positions, scales, mask; batch of 1
 };
 
 // How many patches a grid has along a side of length L for a patch of size p.
@@ -86,6 +89,10 @@ struct ModelSpec {
     int64_t index = 0;
   };
   std::vector<Extra> extras;
+  // CropPolicy::Tokens: the token pyramid and the graph's other inputs (int64 [N, S] positions
+  // and scale ids, float32 [N, S] mask); the patches input is input_name, [N, S, C, height, width].
+  TokenSpec tokens;
+  std::string position_input, scale_input, mask_input;
   // Sampling mode of a head with a spread (gaussian): crop i's value is mean_i + z_i * scale_i
   // (before the affine), z_i the i-th SplitMix64(sample_seed).normal(): the same draws for every
   // image, so a seed gives the same score every time. Off: the mean (deterministic).
@@ -158,6 +165,10 @@ class Model {
 
  private:
   void run_batch(const uint8_t* input, size_t n, double* values, int height, int width) const;
+  void run_tokens(const Tokens& t, double* values) const;
+  // Writes each sample's row (score[, weight], extras...) from a run's outputs.
+  void collect_rows(const std::vector<OutputView>& outs, size_t n, double* values) const;
+  void check_token_inputs() const;
   // Values per crop row: score, the pooling weight (Weighted), the extras, then the spread (sampling).
   size_t weight_values() const { return spec_.aggregate == Aggregate::Weighted ? 1 : 0; }
   size_t spread_values() const { return spec_.sample ? 1 : 0; }
@@ -181,6 +192,10 @@ class Model {
   std::unique_ptr<Head> weight_head_;  // Weighted: a scalar head on spec_.weight_output
   std::vector<std::string> run_outputs_;  // head_'s outputs, then the weight output, then the extras' outputs
   std::vector<size_t> extra_slot_;        // index in run_outputs_ of each extra's output
+  // Token sequences run one at a time: images are prepared in parallel, and concurrent runs of
+  // a whole-image transformer would multiply its activation memory and oversubscribe the
+  // session's intra-op threads.
+  mutable std::mutex direct_mutex_;
   size_t feature_count_ = 0;              // FeatureMean: values per sample of the head's output
   std::unique_ptr<Batcher> batcher_;  // destroyed first: its runners use session_ and head_
 };

@@ -207,7 +207,7 @@ void Session::run(const std::vector<InputTensor>& inputs, const std::vector<std:
       for (int64_t d : t.shape) count *= size_t(d);
       // Only the first input lives in the (pinned) batch buffers alloc_host hands out.
       const Ort::MemoryInfo& in_info = impl_->pinned && k == 0 ? *impl_->pinned_info : cpu;
-      size_t elem = t.elem_type == ONNX_TENSOR_ELEMENT_DATA_TYPE_UINT8 ? 1 : sizeof(float);
+      size_t elem = t.elem_type == ONNX_TENSOR_ELEMENT_DATA_TYPE_UINT8 ? 1 : t.elem_type == ONNX_TENSOR_ELEMENT_DATA_TYPE_INT64 ? sizeof(int64_t) : sizeof(float);
       ins.push_back(Ort::Value::CreateTensor(in_info, const_cast<void*>(t.data), count * elem, t.shape.data(), t.shape.size(),
                                              ONNXTensorElementDataType(t.elem_type)));
       in_names.push_back(inputs_[k].name.c_str());

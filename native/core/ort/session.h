@@ -30,7 +30,7 @@ struct TensorInfo {
   std::vector<int64_t> shape;   // -1 where symbolic/dynamic
 };
 
-// One input tensor of a run: host memory (float32 or uint8 `elem_type`), read during the run.
+// One input tensor of a run: host memory (float32, uint8 or int64 `elem_type`), read during the run.
 struct InputTensor {
   const void* data = nullptr;
   int elem_type = 1;  // ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT
