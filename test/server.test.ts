@@ -2,55 +2,15 @@
 // deadline and metrics, over real HTTP on 127.0.0.1 with an ephemeral port. The server runs as a
 // child process (as it is deployed, and because vitest's module runner mangles the package's
 // CJS-behind-ESM entry when an inlined .mjs imports it).
-import { spawn, type ChildProcess } from 'node:child_process';
 import { connect } from 'node:net';
 import { once } from 'node:events';
-import { createInterface } from 'node:readline';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { encode, registryCards, sharpness, psnr } from '../dist/cjs/index.js';
 import { ROOT, syntheticRgb } from './helpers';
-
-const SERVER = join(ROOT, 'examples/server/server.mjs');
-
-interface Running {
-  base: string;
-  child: ChildProcess;
-  /** The server's stdout lines after {"listening"} ({"draining"}, {"drained"}). */
-  lines: string[];
-  stop(): Promise<void>;
-}
-
-/** Starts the example server on 127.0.0.1:0 with the given environment; resolves once it listens. */
-async function startServer(env: Record<string, string>, script = SERVER): Promise<Running> {
-  const child = spawn(process.execPath, [script, '--port', '0', '--host', '127.0.0.1'], { env: { ...process.env, IQA_LOG: '0', ...env }, stdio: ['pipe', 'pipe', 'inherit'] });
-  const lines = createInterface({ input: child.stdout! });
-  const later: string[] = [];
-  const base = await new Promise<string>((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`server exited with ${code} before listening`)));
-    lines.on('line', (l) => {
-      later.push(l);
-      try {
-        const j = JSON.parse(l);
-        if (j.listening) resolve(j.listening);
-      } catch {
-        /* not our line */
-      }
-    });
-  });
-  return {
-    base,
-    child,
-    lines: later,
-    async stop() {
-      if (child.exitCode !== null) return;
-      child.kill('SIGTERM');
-      await once(child, 'exit');
-    },
-  };
-}
+import { call, startServer, type Running } from './server-helpers';
 
 let jpeg: Buffer;
 let png: Buffer;
@@ -69,25 +29,6 @@ function form(files: Record<string, Buffer>, fields: Record<string, string> = {}
   for (const [name, data] of Object.entries(files)) f.append(name, new Blob([data]), `${name}.img`);
   for (const [name, value] of Object.entries(fields)) f.append(name, value);
   return f;
-}
-
-interface Res {
-  status: number;
-  type: string;
-  json: any;
-  text: string;
-}
-
-async function call(url: string, init?: RequestInit): Promise<Res> {
-  const r = await fetch(url, init);
-  const text = await r.text();
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = undefined;
-  }
-  return { status: r.status, type: r.headers.get('content-type') ?? '', json, text };
 }
 
 describe('example server on 127.0.0.1', () => {
