@@ -1,5 +1,6 @@
 // Pillow's Image.resize filters as resize backends ('pil-*'): the pixels equal Pillow's bit for bit
-// (test/golden/pil_resize.json from scripts/golden/pil_resize_golden.py, Pillow 13).
+// (test/golden/pil_resize.json from scripts/golden/pil_resize_golden.py, Pillow 10.4: Pillow 13 may run
+// the vertical pass first where one axis grows and the other shrinks; ours, like Pillow 10.4, never does).
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';

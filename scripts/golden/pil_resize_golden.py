@@ -6,7 +6,14 @@ Per case: the sha256 of the resized pixels (rows x cols x channels, RGB order, u
 and the sum of the pixels (a diff that does not hash equal is then at least sized). Pillow 'RGB'
 and 'L' images, 8 bits: what torchvision's Resize does on a PIL image.
 
-  /work/pyenv/bin/python scripts/golden/pil_resize_golden.py > test/golden/pil_resize.json
+Run it with a Pillow before 13 (checked: 10.4): those resize horizontally first, then vertically,
+always (libImaging/Resample.c), as in the environments the models' authors tested in. Pillow 13
+picks the order of the two passes by an estimated cost, so where one axis grows and the other
+shrinks it can run the vertical pass first and differ by rounding (1 level for bilinear, up to ~20
+for bicubic); the cases marked 'order' below are such shapes, and the script refuses Pillow 13+.
+
+  python3 -m venv /tmp/pil10 && /tmp/pil10/bin/pip install 'pillow==10.4.0' numpy
+  /tmp/pil10/bin/python scripts/golden/pil_resize_golden.py > test/golden/pil_resize.json
 """
 import hashlib
 import json
@@ -31,12 +38,16 @@ CASES = [
     ('test/fixtures/images/rgb8.png', 100, 80),           # upscale
     ('test/fixtures/images/rgb8.png', 1, 1),
     ('test/fixtures/images/gray8.png', 16, 41),           # grey, shrink x, stretch y
+    ('test/fixtures/hyperiqa-tiny/img0.png', 400, 150),   # order: width grows, height shrinks
+    ('test/fixtures/hyperiqa-tiny/img0.png', 330, 200),   # order
     ('shared:I03.bmp', 384, 512),
     ('shared:I19.bmp', 224, 168),
 ]
 
 
 def main():
+    if int(PIL.__version__.split('.')[0]) >= 13:
+        sys.exit(f'Pillow {PIL.__version__}: run this with a Pillow before 13 (see the docstring)')
     out = {'pillow': PIL.__version__, 'cases': []}
     for src, w, h in CASES:
         path = os.path.join(SHARED, src[7:]) if src.startswith('shared:') else os.path.join(ROOT, src)
