@@ -141,7 +141,24 @@ def tf_mode():
     print(f'wrote {path}')
 
 
+def write_bad_rank_fixture():
+    """test/fixtures/diqa-tiny/bad-rank3.onnx: input 'image' N x H x W (no channel axis) -> N x 1,
+    for the ERR_MODEL check of a graph of the wrong rank."""
+    import onnx
+    from onnx import TensorProto, helper
+    axes = helper.make_tensor('axes', TensorProto.INT64, [2], [1, 2])
+    g = helper.make_graph([helper.make_node('ReduceMean', ['image', 'axes'], ['m'], keepdims=0),
+                           helper.make_node('Unsqueeze', ['m', 'one'], ['score'])], 'bad_rank3',
+                          [helper.make_tensor_value_info('image', TensorProto.FLOAT, ['n', 'h', 'w'])],
+                          [helper.make_tensor_value_info('score', TensorProto.FLOAT, ['n', 1])],
+                          [axes, helper.make_tensor('one', TensorProto.INT64, [1], [1])])
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid('', 18)], ir_version=8)  # readable by older ORT builds
+    onnx.checker.check_model(m)
+    onnx.save(m, os.path.join(ROOT, 'test/fixtures/diqa-tiny/bad-rank3.onnx'))
+
+
 def torch_mode(h5: str):
+    write_bad_rank_fixture()
     import torch
     sys.path.insert(0, os.path.join(ROOT, 'tools/export'))
     from diqa_model import load_keras_weights
