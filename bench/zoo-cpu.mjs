@@ -21,7 +21,8 @@
 // 224 crops per image, 50 forward passes of the crop graph per image: `--tres-images`, default 3);
 // and graphiqa (seeded full-size ResNet-50 + graph heads, 25 crops of the 384 x 512 resize, the
 // authors' one crop per forward: `--koniqpp-images`); musiq (seeded full-size weights; 193 + 256 = 449
-// tokens per 512x512 image, bucket 512: `--koniqpp-images`).
+// tokens per 512x512 image, bucket 512: `--koniqpp-images`); diqa (seeded full-size weights, the whole
+// 512x512 image through TF-style grey + high-pass and the fully convolutional net: `--koniqpp-images`).
 //
 //   node bench/zoo-cpu.mjs [--images 100] [--wadiqam-images 10] [--dbcnn-images 5] [--koniqpp-images 5] [--tres-images 3] [--threads 2] [--max-batch N (default: the library's)] [--only NAME]
 // Needs dist/ (npm run build:ts), /work/pyenv (or IQA_PYTHON) with torch + onnx + onnxruntime,
@@ -128,6 +129,13 @@ const models = [
     manifest: 'musiq.json',
     // Pillow bicubic scales on both sides: the TF Gaussian reference would need tensorflow.
     export: (dir) => [join(root, 'tools/export/export_musiq.py'), '--weights', 'random', '--seed', '0', '--resize', 'pil-bicubic', '--out-dir', dir],
+  },
+  {
+    name: 'diqa',
+    images: Number(o['koniqpp-images']),
+    checkpoint: '', // none published: seeded full-size weights, saved as the re-implementation's .h5 for the reference
+    state: 'diqa.h5',
+    export: (dir) => [join(root, 'tools/export/export_diqa.py'), '--weights', 'random', '--seed', '0', '--out-dir', dir, '--write-h5', join(dir, 'diqa.h5')],
   },
   {
     name: 'wadiqam-fr',

@@ -60,6 +60,11 @@ eagerly image by image; prints one JSON line: images, seconds, images/s, peak RS
            tools/export/musiq_model.py in float32, seeded full-size weights; the scales resized with
            Pillow bicubic on both sides (the TF Gaussian reference needs tensorflow)
 
+  diqa     deepinsight-iqa's image_preprocess as scripts/golden/diqa_golden.py restates it in numpy/scipy
+           (TF rgb_to_grayscale weights, 16x16 Gaussian conv2d SAME, TF bicubic down 1/4 and up; checked
+           against TensorFlow 2.21 by that script) on Pillow RGB, then tools/export/diqa_model.py on the
+           whole image; seeded full-size weights from the .h5 export_diqa.py writes (--checkpoint FILE)
+
   python bench/zoo_torch.py --model NAME (--checkpoint FILE | --seed 0) --threads 2 IMAGE|REF:DIST...
 """
 import argparse
@@ -274,10 +279,22 @@ def graphiqa(a):
     return score
 
 
+def diqa(a):
+    from diqa_golden import highpass_reference, read_rgb_pil
+    from diqa_model import load_keras_weights
+    net = load_keras_weights(a.checkpoint)
+
+    def score(path):
+        x = torch.from_numpy(highpass_reference(read_rgb_pil(path)))[None, None]
+        with torch.no_grad():
+            return float(net(x)[0, 0])
+    return score
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--model', choices=['cnniqa', 'wadiqam', 'wadiqam-fr', 'dbcnn', 'nima', 'koniqplusplus', 'norm-in-norm', 'koncept512', 'deepbiq',
-                                        'wadiqam-nr-pyiqa', 'wadiqam-fr-pyiqa', 'deepbiq-features5', 'tres', 'graphiqa', 'musiq'], required=True)
+                                        'wadiqam-nr-pyiqa', 'wadiqam-fr-pyiqa', 'deepbiq-features5', 'tres', 'graphiqa', 'musiq', 'diqa'], required=True)
     ap.add_argument('--checkpoint')
     ap.add_argument('--seed', type=int, default=0)
     ap.add_argument('--threads', type=int, default=0)
@@ -289,7 +306,7 @@ def main():
     score = {'cnniqa': cnniqa, 'wadiqam': wadiqam, 'wadiqam-fr': wadiqam_fr, 'dbcnn': dbcnn, 'nima': nima, 'koniqplusplus': koniqplusplus,
              'norm-in-norm': norm_in_norm, 'koncept512': koncept512, 'deepbiq': deepbiq,
              'wadiqam-nr-pyiqa': wadiqam_pyiqa('NR'), 'wadiqam-fr-pyiqa': wadiqam_pyiqa('FR'),
-             'deepbiq-features5': lambda a: deepbiq(a, 5), 'tres': tres, 'graphiqa': graphiqa, 'musiq': musiq}[a.model](a)
+             'deepbiq-features5': lambda a: deepbiq(a, 5), 'tres': tres, 'graphiqa': graphiqa, 'musiq': musiq, 'diqa': diqa}[a.model](a)
     for p in a.images[:a.warmup]:
         score(p)
     t = time.perf_counter()

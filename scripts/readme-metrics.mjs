@@ -19,8 +19,9 @@ export function metricsTable(cards) {
     const range = c.range ? `[${c.range[0]}, ${c.range[1]}]` : 'unbounded';
     const opts = Object.keys(c.options);
     const status = c.available !== undefined && c.available !== true ? ` **Unavailable:** ${c.available}` : '';
+    const assumed = c.assumptions?.length ? ` **Built on ${c.assumptions.length} stated assumptions** (models/zoo/${c.name}.json).` : '';
     const files = c.import ? ` Files: \`iqa models import ${c.name} --checkpoint FILE\` (${c.import.checkpoint}).` : '';
-    return `| \`${c.name}\` | ${kinds[c.kind]}, ${c.direction} is better, ${range} | ${cell(c.title)}. Checked against: ${cell(c.reference.checkedAgainst)}.${cell(files)}${cell(status)} | ${cell(c.licence)}; commercial use ${c.commercialUse ? 'yes' : '**no**'} | ${opts.length ? opts.map((o) => `\`${o}\``).join(', ') : '-'} |`;
+    return `| \`${c.name}\` | ${kinds[c.kind]}, ${c.direction} is better, ${range} | ${cell(c.title)}. Checked against: ${cell(c.reference.checkedAgainst)}.${cell(assumed)}${cell(files)}${cell(status)} | ${cell(c.licence)}; commercial use ${c.commercialUse ? 'yes' : '**no**'} | ${opts.length ? opts.map((o) => `\`${o}\``).join(', ') : '-'} |`;
   });
   return [BEGIN, '| name | kind, direction, range | method and what it is checked against | licence | options |', '|---|---|---|---|---|', ...rows, END].join('\n');
 }

@@ -9,17 +9,23 @@ import { splitCallOptions, withAbort, type CallOptions } from './run';
  * Pillow's Image.resize filters (what torchvision's Resize does on PIL images; antialiased when
  * shrinking, Pillow's pixels bit for bit on 8-bit images).
  */
-export type Interp = 'area' | 'bilinear' | 'bicubic' | 'matlab-bicubic' | 'pil-nearest' | 'pil-box' | 'pil-bilinear' | 'pil-hamming' | 'pil-bicubic' | 'pil-lanczos' | 'tf-gaussian';
+export type Interp = 'area' | 'bilinear' | 'bicubic' | 'matlab-bicubic' | 'pil-nearest' | 'pil-box' | 'pil-bilinear' | 'pil-hamming' | 'pil-bicubic' | 'pil-lanczos' | 'tf-gaussian' | 'tf-bicubic';
 
 export interface PreprocessOptions extends CallOptions {
-  /** Grey conversion: MATLAB rgb2gray (classical metrics), OpenCV's BGR2GRAY or Pillow's convert('L'). */
-  gray?: 'matlab' | 'opencv' | 'pil';
+  /** Grey conversion: MATLAB rgb2gray (classical metrics), OpenCV's BGR2GRAY, Pillow's convert('L') or TensorFlow's rgb_to_grayscale (float32 out). */
+  gray?: 'matlab' | 'opencv' | 'pil' | 'tf';
   /** Crop first (x, y, width, height in pixels). */
   crop?: { x: number; y: number; width: number; height: number };
   /** Then convert to float64 with full scale mapped to this value (e.g. 1 or 255). */
   float?: number;
   /** Finally resize; 'matlab-bicubic' is MATLAB imresize with antialiasing (always float64 out); 'pil-*' keep the depth. */
   resize?: { width?: number; height?: number; /** matlab-bicubic only: imresize(img, scale) */ scale?: number; interp?: Interp };
+  /**
+   * After the resize, on a grey image: I - up(down(lowpass(I))) (the manifest's
+   * preprocess.highpass; float32 out on the unit scale). Defaults: ksize 16, sigma 7/6, factor 4,
+   * interp 'tf-bicubic'.
+   */
+  highpass?: { ksize?: number; sigma?: number; factor?: number; interp?: Interp };
   /**
    * JPEG: decode at 1/2, 1/4 or 1/8 scale (libjpeg-turbo DCT scaling) to the smallest size still
    * at least resize's width and height, then resize; faster on large photos, pixels differ

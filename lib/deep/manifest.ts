@@ -34,7 +34,7 @@ export interface ModelManifest {
   preprocess: {
     resize?: { width: number; height: number; interp?: Interp } | null;
     /** Colour to grey for 1-channel inputs (default 'opencv'). */
-    gray?: 'opencv' | 'pil' | 'matlab';
+    gray?: 'opencv' | 'pil' | 'matlab' | 'tf';
     crop: { policy: CropPolicy; count?: number; seed?: number; grid?: 'floor' | 'range-exclusive' };
     /** Per-patch local contrast normalisation after input.normalize. */
     localContrast?: { window: number; constant: number };
@@ -50,6 +50,7 @@ export interface ModelManifest {
     };
     /** Largest image the model takes, in pixels (after any resize): larger is ERR_TOO_LARGE. */
     maxPixels?: number;
+    highpass?: { lowpass: { ksize: number; sigma: number }; factor: number; interp: string };
     /** JPEG: decode at 1/2, 1/4 or 1/8 scale to the smallest size still at least the resize target (needs a resize). */
     shrinkOnLoad?: boolean;
   };
@@ -172,6 +173,7 @@ export function validateManifest(m: unknown, where = 'manifest'): ModelManifest 
       const fixed = tk.scales.reduce((a, L) => a + Math.ceil(L / mm.input.width) ** 2, 0) + (tk.native !== false && (tk.nativeMax ?? -1) >= 0 ? (tk.nativeMax as number) : 0);
       if (fixed >= tk.buckets[tk.buckets.length - 1]) errs.push(`manifest.preprocess.tokens.buckets: the last bucket (${tk.buckets[tk.buckets.length - 1]}) leaves no room past the ${fixed} resized-scale tokens`);
     }
+    if (mm.preprocess.highpass && (mm.input.channels !== 1 || u8)) errs.push(`manifest.preprocess.highpass: needs a 1-channel float32 input`);
     if (mm.preprocess.gray && mm.input.channels !== 1) errs.push(`manifest.preprocess.gray: only 1-channel inputs are converted to grey`);
   }
   if (errs.length) throw new IqaError('ERR_MODEL', `invalid model manifest ${where}:\n  ${errs.join('\n  ')}`);
@@ -287,6 +289,11 @@ export function nativeSpec(lm: LoadedManifest, modelPath: string, o: CropOverrid
     localContrastWindow: m.preprocess.localContrast?.window ?? 0,
     localContrastConstant: m.preprocess.localContrast?.constant ?? 1,
     maxPixels: m.preprocess.maxPixels ?? 0,
+    highpass: m.preprocess.highpass !== undefined,
+    highpassKsize: m.preprocess.highpass?.lowpass.ksize ?? 16,
+    highpassSigma: m.preprocess.highpass?.lowpass.sigma ?? 7 / 6,
+    highpassFactor: m.preprocess.highpass?.factor ?? 4,
+    highpassInterp: m.preprocess.highpass?.interp ?? 'tf-bicubic',
     shrinkOnLoad: o.shrinkOnLoad ?? m.preprocess.shrinkOnLoad ?? false,
     aggregate: m.score.aggregate ?? 'mean',
     weightOutput: m.score.weight?.output ?? '',

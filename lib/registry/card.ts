@@ -38,6 +38,8 @@ export interface MetricCard {
   import?: { script: string; checkpoint: string; args?: string[]; requires?: string[] };
   /** true, or the reason the method cannot be used from this package. */
   available?: true | string;
+  /** What was assumed where the method cannot be built faithfully (shown in the README). */
+  assumptions?: string[];
   /** A note the README shows with the metric. */
   note?: string;
 }

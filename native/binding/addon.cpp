@@ -17,6 +17,7 @@
 #include "handles.h"
 #include "fr/fr_common.h"
 #include "image/convert.h"
+#include "image/highpass.h"
 #include "image/encode.h"
 #include "face.h"
 #include "image/image.h"
@@ -170,7 +171,7 @@ Napi::Value Preprocess(const Napi::CallbackInfo& info) {
     if (!info[2].IsObject()) iqa::fail(ErrorCode::Input, "ops must be an object");
     Napi::Object ops = info[2].As<Napi::Object>();
     std::string gray = ops.Get("gray").IsString() ? ops.Get("gray").As<Napi::String>().Utf8Value() : "";
-    if (!gray.empty() && gray != "matlab" && gray != "opencv" && gray != "pil") iqa::fail(ErrorCode::Input, "gray must be 'matlab', 'opencv' or 'pil'");
+    if (!gray.empty() && gray != "matlab" && gray != "opencv" && gray != "pil" && gray != "tf") iqa::fail(ErrorCode::Input, "gray must be 'matlab', 'opencv', 'pil' or 'tf'");
     bool do_resize = ops.Get("resize").IsObject(), do_crop = ops.Get("crop").IsObject();
     cv::Size size;
     double scale = 0;
@@ -196,6 +197,16 @@ Napi::Value Preprocess(const Napi::CallbackInfo& info) {
       decode.shrink_to = size;
     }
     double to_float = ops.Get("float").IsNumber() ? ops.Get("float").As<Napi::Number>().DoubleValue() : 0;
+    // highpass: {ksize, sigma, factor, interp} after the resize (image/highpass.h).
+    bool do_highpass = ops.Get("highpass").IsObject();
+    iqa::HighpassSpec hp;
+    if (do_highpass) {
+      Napi::Object h = ops.Get("highpass").As<Napi::Object>();
+      hp.ksize = int(number_field(h, "ksize", hp.ksize));
+      hp.sigma = number_field(h, "sigma", hp.sigma);
+      hp.factor = int(number_field(h, "factor", hp.factor));
+      hp.interp = iqa::parse_interp(string_field(h, "interp", "tf-bicubic"));
+    }
     // tensor: {channels: 1|3, rgb: bool, mean: [3], std: [3]} -> NCHW float32 (last step).
     bool do_tensor = ops.Get("tensor").IsObject();
     int tensor_channels = 3;
@@ -222,6 +233,7 @@ Napi::Value Preprocess(const Napi::CallbackInfo& info) {
       if (do_crop) img = iqa::crop(img, roi);
       if (to_float > 0) img = iqa::to_float(img, to_float);
       if (do_resize) img = scale > 0 ? iqa::imresize_matlab(img, scale) : iqa::resize_image(img, size, interp);
+      if (do_highpass) img = iqa::highpass_normalize(img, hp);
       if (do_tensor) {
         cv::Mat packed(1, tensor_channels * img.rows * img.cols, CV_32F);
         iqa::pack_nchw(img, packed.ptr<float>(), tensor_channels, tensor_rgb, mean, stdev);

@@ -74,6 +74,11 @@ iqa::ort::ModelSpec to_spec(const Napi::Value& v) {
   s.local_contrast_window = int(number_field(o, "localContrastWindow", 0));
   s.local_contrast_c = number_field(o, "localContrastConstant", 1);
   s.max_pixels = int64_t(number_field(o, "maxPixels", 0));
+  s.highpass = bool_field(o, "highpass", false);
+  s.highpass_spec.ksize = int(number_field(o, "highpassKsize", 16));
+  s.highpass_spec.sigma = number_field(o, "highpassSigma", 7.0 / 6.0);
+  s.highpass_spec.factor = int(number_field(o, "highpassFactor", 4));
+  s.highpass_spec.interp = iqa::parse_interp(string_field(o, "highpassInterp", "tf-bicubic"));
   s.shrink_on_load = bool_field(o, "shrinkOnLoad", false);
   const std::string aggregate = string_field(o, "aggregate", "mean");
   if (aggregate != "mean" && aggregate != "median" && aggregate != "weighted" && aggregate != "feature-mean")

@@ -8,6 +8,7 @@
 
 #include "common/error.h"
 #include "image/pil_resize.h"
+#include "image/highpass.h"
 #include "image/tf_resize.h"
 
 namespace iqa {
@@ -82,17 +83,30 @@ cv::Mat rgb2gray_pil(const cv::Mat& img) {
   return out;
 }
 
+cv::Mat rgb2gray_tf(const cv::Mat& img) {
+  if (img.channels() == 1) return img;
+  // BGR(A) storage: weights in B, G, R order; the alpha column gets 0. On the byte scale as TF
+  // sees a uint8 image cast to float, then to the unit scale.
+  cv::Matx<float, 1, 4> w(0.1140f, 0.5870f, 0.2989f, 0.f);
+  cv::Mat f, out;
+  img.convertTo(f, CV_32F, 255.0 / full_scale(img));
+  cv::transform(f, out, img.channels() == 4 ? cv::Mat(w) : cv::Mat(w).colRange(0, 3));
+  return out * (1.0 / 255.0);
+}
+
 GrayConversion parse_gray(const std::string& name) {
+  if (name == "tf") return GrayConversion::Tf;
   if (name == "matlab") return GrayConversion::Matlab;
   if (name == "opencv") return GrayConversion::OpenCV;
   if (name == "pil") return GrayConversion::Pil;
-  fail(ErrorCode::Input, "unknown grey conversion '" + name + "' (matlab, opencv, pil)");
+  fail(ErrorCode::Input, "unknown grey conversion '" + name + "' (matlab, opencv, pil, tf)");
 }
 
 cv::Mat rgb2gray(const cv::Mat& img, GrayConversion how) {
   switch (how) {
     case GrayConversion::Matlab: return rgb2gray_matlab(img);
     case GrayConversion::Pil: return rgb2gray_pil(img);
+    case GrayConversion::Tf: return rgb2gray_tf(img);
     default: return rgb2gray_opencv(img);
   }
 }
@@ -109,7 +123,8 @@ Interp parse_interp(const std::string& name) {
   if (name == "pil-bicubic") return Interp::PilBicubic;
   if (name == "pil-lanczos") return Interp::PilLanczos;
   if (name == "tf-gaussian") return Interp::TfGaussian;
-  fail(ErrorCode::Input, "unknown interpolation '" + name + "' (area, bilinear, bicubic, matlab-bicubic, pil-nearest, pil-box, pil-bilinear, pil-hamming, pil-bicubic, pil-lanczos, tf-gaussian)");
+  if (name == "tf-bicubic") return Interp::TfBicubic;
+  fail(ErrorCode::Input, "unknown interpolation '" + name + "' (area, bilinear, bicubic, matlab-bicubic, pil-nearest, pil-box, pil-bilinear, pil-hamming, pil-bicubic, pil-lanczos, tf-gaussian, tf-bicubic)");
 }
 
 cv::Mat resize_image(const cv::Mat& img, cv::Size size, Interp interp) {
@@ -123,6 +138,7 @@ cv::Mat resize_image(const cv::Mat& img, cv::Size size, Interp interp) {
     case Interp::PilBicubic: return pil_resize(img, size, PilFilter::Bicubic);
     case Interp::PilLanczos: return pil_resize(img, size, PilFilter::Lanczos);
     case Interp::TfGaussian: return tf_gaussian_resize(img, size);
+    case Interp::TfBicubic: return tf_bicubic_resize(img, size);
     default: break;
   }
   int flag = interp == Interp::Area ? cv::INTER_AREA : interp == Interp::Bilinear ? cv::INTER_LINEAR : cv::INTER_CUBIC;

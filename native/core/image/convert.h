@@ -27,14 +27,19 @@ cv::Mat rgb2gray_opencv(const cv::Mat& img);
 cv::Mat rgb2gray_pil(const cv::Mat& img);
 
 // Which of the conversions above a model or a metric was trained with.
-enum class GrayConversion { Matlab, OpenCV, Pil };
+// TensorFlow's tf.image.rgb_to_grayscale on float pixels: 0.2989 R + 0.5870 G + 0.1140 B in
+// float32, unrounded; CV_32F out on the unit scale.
+cv::Mat rgb2gray_tf(const cv::Mat& img);
+
+enum class GrayConversion { Matlab, OpenCV, Pil, Tf };
 GrayConversion parse_gray(const std::string& name);
 cv::Mat rgb2gray(const cv::Mat& img, GrayConversion how);
 
 // OpenCV's INTER_AREA/LINEAR/CUBIC, MATLAB's antialiased bicubic, and Pillow's filters
 // (image/pil_resize.h: what torchvision's Resize does on PIL images).
-// TfGaussian: TensorFlow's antialiased Gaussian (image/tf_resize.h; returns CV_32F on [0, 1]).
-enum class Interp { Area, Bilinear, Bicubic, MatlabBicubic, PilNearest, PilBox, PilBilinear, PilHamming, PilBicubic, PilLanczos, TfGaussian };
+// TfGaussian: TensorFlow's antialiased Gaussian (image/tf_resize.h; returns CV_32F on [0, 1]);
+// TfBicubic: TensorFlow's bicubic without antialiasing (image/highpass.h; CV_32F, same scale).
+enum class Interp { Area, Bilinear, Bicubic, MatlabBicubic, PilNearest, PilBox, PilBilinear, PilHamming, PilBicubic, PilLanczos, TfGaussian, TfBicubic };
 Interp parse_interp(const std::string& name);
 
 cv::Mat resize_image(const cv::Mat& img, cv::Size size, Interp interp);

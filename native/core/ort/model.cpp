@@ -80,6 +80,7 @@ Model::Model(ModelSpec spec, EngineOptions opts) : spec_(std::move(spec)), opts_
   if (spec_.pair && spec_.uint8_nhwc) fail(ErrorCode::Model, "full-reference models take float32 NCHW patch pairs, not uint8 NHWC");
   if (spec_.shrink_on_load && shrink_target().area() == 0)
     fail(ErrorCode::Model, "shrinkOnLoad needs a resize (preprocess.resize or crop policy 'resize'): without one the model sees the image at its own size");
+  if (spec_.highpass && (spec_.channels != 1 || spec_.uint8_nhwc)) fail(ErrorCode::Model, "high-pass normalisation needs a 1-channel float32 input");
   if (spec_.local_contrast_window > 0 && spec_.uint8_nhwc) fail(ErrorCode::Model, "local contrast normalisation needs a float32 input (uint8 inputs are normalised inside the graph)");
   session_ = std::make_unique<Session>(spec_.model_path, opts_.session);
 
@@ -317,6 +318,12 @@ cv::Size Model::shrink_target() const {
   return {0, 0};
 }
 
+void Model::check_pixels(const cv::Mat& m) const {
+  if (spec_.max_pixels > 0 && int64_t(m.total()) > spec_.max_pixels)
+    fail(ErrorCode::TooLarge, "image of " + std::to_string(m.cols) + "x" + std::to_string(m.rows) + " = " + std::to_string(m.total()) + " pixels is over the " +
+                                  std::to_string(spec_.max_pixels) + "-pixel limit of model '" + spec_.name + "' (its memory grows with the image; resize it first)");
+}
+
 cv::Mat Model::prepare(const cv::Mat& img) const {
   if (img.empty()) fail(ErrorCode::Input, "empty image");
   cv::Mat m = drop_alpha(img);
@@ -331,6 +338,10 @@ cv::Mat Model::prepare(const cv::Mat& img) const {
     // pyiqa's uniform_crop first enlarges an image whose short side is at most the crop by
     // (crop + 1) / short side (torch bilinear on [0, 1] floats).
     m = torch_bilinear_scale(to_float(m, 1.0, CV_32F), double(crop_side + 1) / std::min(m.rows, m.cols));
+  }
+  if (spec_.highpass) {
+    check_pixels(m);  // before the whole-image filtering, whose memory grows with the image
+    m = highpass_normalize(m, spec_.highpass_spec);
   }
   return m;
 }
@@ -353,9 +364,7 @@ Model::Pending Model::submit_pair(const cv::Mat& ref, const cv::Mat& dist) const
 Model::Pending Model::submit_prepared(const cv::Mat& m, const cv::Mat* ref) const {
   // A sample: the crop of `m`, after the same crop of `ref` for pairs (reference channels first).
   // The pixel limit applies to the prepared image (after any resize), once per image or pair.
-  if (spec_.max_pixels > 0 && int64_t(m.total()) > spec_.max_pixels)
-    fail(ErrorCode::TooLarge, "image of " + std::to_string(m.cols) + "x" + std::to_string(m.rows) + " = " + std::to_string(m.total()) + " pixels is over the " +
-                                  std::to_string(spec_.max_pixels) + "-pixel limit of model '" + spec_.name + "' (its memory grows with the image; resize it first)");
+  check_pixels(m);
   auto pack_sample = [&](const cv::Rect& r, uint8_t* dst) {
     if (!ref) return pack(m(r), dst);
     pack((*ref)(r), dst);

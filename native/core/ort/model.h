@@ -13,6 +13,7 @@
 
 #include "heads/head.h"
 #include "image/convert.h"
+#include "image/highpass.h"
 #include "ort/batcher.h"
 #include "ort/session.h"
 #include "ort/tokens.h"
@@ -66,6 +67,9 @@ struct ModelSpec {
   // Per-patch local contrast normalisation after the mean/std normalisation (0: none).
   int local_contrast_window = 0;
   double local_contrast_c = 1;
+  // Whole-image high-pass normalisation of the grey image after any resize (image/highpass.h).
+  bool highpass = false;
+  HighpassSpec highpass_spec;
   int crop_count = 1;
   uint64_t crop_seed = 0;
   // Largest prepared image in pixels (0: no limit): whole-image models' memory grows with the image.
@@ -184,6 +188,7 @@ class Model {
   int tensor_channels() const { return spec_.channels * (spec_.pair ? 2 : 1); }
   Pending submit_prepared(const cv::Mat& m, const cv::Mat* ref) const;
   cv::Mat prepare(const cv::Mat& img) const;
+  void check_pixels(const cv::Mat& m) const;  // ERR_TOO_LARGE past max_pixels
 
   ModelSpec spec_;
   EngineOptions opts_;
