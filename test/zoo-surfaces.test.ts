@@ -20,6 +20,7 @@ const NR: Record<string, string> = {
   cnniqa: 'cnniqa-seeded/manifest.json',
   dbcnn: 'dbcnn-tiny/dbcnn-tiny.json',
   deepbiq: 'deepbiq-tiny/deepbiq-tiny.json',
+  diqa: 'diqa-tiny/manifest.json',
   'diqam-nr': 'diqam-nr-seeded/manifest.json',
   graphiqa: 'graphiqa-tiny/graphiqa-tiny.json',
   hyperiqa: 'hyperiqa-tiny/model-authors.json',
