@@ -148,10 +148,6 @@ async function startChild(env) {
 }
 
 /**
- * A control process that only measures its own event-loop delay: what the machine's scheduler
- * alone costs an idle Node process during each level (the noise floor our server shares).
- */
-/**
  * The control process: its event-loop delay is the machine's noise, and its HTTP server answers
  * every request 503 at once without reading the body (the least a server can do), so that the
  * 503s it sends, timed by the same generator in the same seconds, are the floor under ours.
