@@ -108,6 +108,14 @@ const models = [
     export: (dir) => [join(root, 'tools/export/export_deepbiq.py'), '--weights', 'random', '--seed', '0', '--svr', join(dir, 'svr_mode.pkl'), '--scaler', join(dir, 'svr_process.pkl'), '--out-dir', dir],
   },
   {
+    name: 'rankiqa',
+    images: Number(o['dbcnn-images']),
+    checkpoint: '', // the authors' .caffemodel files are on Baidu pan / Google Drive: seeded full size
+    state: 'seeded.caffemodel', // the export saves the seeded .caffemodel that the reference loads
+    manifest: 'manifest.json',
+    export: (dir) => [join(root, 'tools/export/export_rankiqa.py'), '--weights', 'random', '--seed', '0', '--out-dir', dir, '--name', 'manifest', '--save-caffemodel', join(dir, 'seeded.caffemodel')],
+  },
+  {
     name: 'tres',
     images: Number(o['tres-images']),
     checkpoint: '', // the authors' checkpoint is on Google Drive: seeded full-size weights

@@ -65,6 +65,11 @@ eagerly image by image; prints one JSON line: images, seconds, images/s, peak RS
            against TensorFlow 2.21 by that script) on Pillow RGB, then tools/export/diqa_model.py on the
            whole image; seeded full-size weights from the .h5 export_diqa.py writes (--checkpoint FILE)
 
+  rankiqa  the authors' FT_eval procedure (cv2.imread BGR, raw 0-255, no mean; 30 random 224 crops, here at
+           iqa-node's seeded positions, x then y from splitmix64(0); the net on the 30 crops in one batch,
+           mean of fc8) with tools/export/export_rankiqa.py's RankVGG (Caffe VGG-16 at full size), loaded
+           from the seeded .caffemodel the export saved (--checkpoint FILE)
+
   python bench/zoo_torch.py --model NAME (--checkpoint FILE | --seed 0) --threads 2 IMAGE|REF:DIST...
 """
 import argparse
@@ -291,10 +296,32 @@ def diqa(a):
     return score
 
 
+def rankiqa(a):
+    import cv2
+    from caffe_model import read_caffemodel
+    from export_rankiqa import FULL, RankVGG
+    from make_hyperiqa_fixture import splitmix64
+    net = RankVGG(FULL).eval()
+    net.load_caffe(read_caffemodel(a.checkpoint))
+
+    def score(path):
+        img = cv2.imread(path, cv2.IMREAD_COLOR)
+        h, w = img.shape[:2]
+        g = splitmix64(0)
+        crops = []
+        for _ in range(30):
+            x = next(g) % (w - 224 + 1)
+            y = next(g) % (h - 224 + 1)
+            crops.append(torch.from_numpy(img[y:y + 224, x:x + 224].astype('float32')).permute(2, 0, 1))
+        with torch.no_grad():
+            return float(net(torch.stack(crops)).double().mean())
+    return score
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--model', choices=['cnniqa', 'wadiqam', 'wadiqam-fr', 'dbcnn', 'nima', 'koniqplusplus', 'norm-in-norm', 'koncept512', 'deepbiq',
-                                        'wadiqam-nr-pyiqa', 'wadiqam-fr-pyiqa', 'deepbiq-features5', 'tres', 'graphiqa', 'musiq', 'diqa'], required=True)
+                                        'wadiqam-nr-pyiqa', 'wadiqam-fr-pyiqa', 'deepbiq-features5', 'tres', 'graphiqa', 'musiq', 'diqa', 'rankiqa'], required=True)
     ap.add_argument('--checkpoint')
     ap.add_argument('--seed', type=int, default=0)
     ap.add_argument('--threads', type=int, default=0)
@@ -306,7 +333,7 @@ def main():
     score = {'cnniqa': cnniqa, 'wadiqam': wadiqam, 'wadiqam-fr': wadiqam_fr, 'dbcnn': dbcnn, 'nima': nima, 'koniqplusplus': koniqplusplus,
              'norm-in-norm': norm_in_norm, 'koncept512': koncept512, 'deepbiq': deepbiq,
              'wadiqam-nr-pyiqa': wadiqam_pyiqa('NR'), 'wadiqam-fr-pyiqa': wadiqam_pyiqa('FR'),
-             'deepbiq-features5': lambda a: deepbiq(a, 5), 'tres': tres, 'graphiqa': graphiqa, 'musiq': musiq, 'diqa': diqa}[a.model](a)
+             'deepbiq-features5': lambda a: deepbiq(a, 5), 'tres': tres, 'graphiqa': graphiqa, 'musiq': musiq, 'diqa': diqa, 'rankiqa': rankiqa}[a.model](a)
     for p in a.images[:a.warmup]:
         score(p)
     t = time.perf_counter()
