@@ -300,19 +300,14 @@ def rankiqa(a):
     import cv2
     from caffe_model import read_caffemodel
     from export_rankiqa import FULL, RankVGG
-    from make_hyperiqa_fixture import splitmix64
+    from make_hyperiqa_fixture import crop_positions
     net = RankVGG(FULL).eval()
     net.load_caffe(read_caffemodel(a.checkpoint))
 
     def score(path):
         img = cv2.imread(path, cv2.IMREAD_COLOR)
         h, w = img.shape[:2]
-        g = splitmix64(0)
-        crops = []
-        for _ in range(30):
-            x = next(g) % (w - 224 + 1)
-            y = next(g) % (h - 224 + 1)
-            crops.append(torch.from_numpy(img[y:y + 224, x:x + 224].astype('float32')).permute(2, 0, 1))
+        crops = [torch.from_numpy(img[y:y + 224, x:x + 224].astype('float32')).permute(2, 0, 1) for x, y in crop_positions(w, h, 224, 224, 30, 0)]
         with torch.no_grad():
             return float(net(torch.stack(crops)).double().mean())
     return score

@@ -37,7 +37,7 @@ from torchvision.transforms import functional as TF
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, 'tools', 'export'))
-from make_hyperiqa_fixture import splitmix64  # noqa: E402  (iqa-node's documented crop generator)
+from make_hyperiqa_fixture import crop_positions  # noqa: E402  (iqa-node's documented seeded crop positions)
 
 FIX = os.path.join(ROOT, 'test', 'fixtures', 'deepbiq-tiny')
 SHARED = os.path.join(os.path.dirname(ROOT), 'shared', 'data', 'calibration', 'dist_dir')
@@ -72,22 +72,14 @@ def fc7(sd, x):
     return F.linear(x, sd['classifier.4.weight'], sd['classifier.4.bias'])
 
 
-def crop_tensor(img, seed=0):
-    g = splitmix64(seed)
-    x = next(g) % (img.width - 224 + 1)
-    y = next(g) % (img.height - 224 + 1)
-    return TF.normalize(TF.to_tensor(TF.crop(img, int(y), int(x), 224, 224)), MEAN, STD)
-
-
 def crops_tensor(img, n, seed=0):
     """n crops at iqa-node's seeded positions: one splitmix64 stream, x then y for each crop."""
-    g = splitmix64(seed)
-    out = []
-    for _ in range(n):
-        x = next(g) % (img.width - 224 + 1)
-        y = next(g) % (img.height - 224 + 1)
-        out.append(TF.normalize(TF.to_tensor(TF.crop(img, int(y), int(x), 224, 224)), MEAN, STD))
-    return torch.stack(out)
+    return torch.stack([TF.normalize(TF.to_tensor(TF.crop(img, y, x, 224, 224)), MEAN, STD)
+                        for x, y in crop_positions(img.width, img.height, 224, 224, n, seed)])
+
+
+def crop_tensor(img, seed=0):
+    return crops_tensor(img, 1, seed)[0]
 
 
 MULTI = 5
