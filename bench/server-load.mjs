@@ -164,8 +164,12 @@ function startControl() {
     process.on('message', (m) => { if (m === 'reset') { h.reset(); process.send({ reset: true }); }
       else process.send({ p99: Math.max(0, h.percentile(99) / 1e6 - 1), max: Math.max(0, h.max / 1e6 - 1) }); });`;
   const child = spawn(process.execPath, ['-e', src], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  const ask = (m) => new Promise((resolve) => { child.once('message', resolve); child.send(m); });
+  // The port is the child's first message; questions wait for it so that no answer is mistaken for it.
   const listening = new Promise((resolve) => child.once('message', (m) => resolve(`http://127.0.0.1:${m.port}`)));
+  const ask = async (m) => {
+    await listening;
+    return new Promise((resolve) => { child.once('message', resolve); child.send(m); });
+  };
   return { child, listening, reset: () => ask('reset'), read: () => ask('read') };
 }
 
