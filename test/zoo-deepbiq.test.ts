@@ -9,16 +9,23 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Model, resolveMetric, validateManifest, type ModelManifest } from '../dist/cjs/index.js';
-import { HAS_SHARED, manifestVariant, pythonWith, rejection, ROOT, SHARED_SKIP_REASON, sharedPath } from './helpers';
+import { HAS_SHARED, manifestVariant, pythonWith, rejection, ROOT, SHARED_SKIP_REASON, sharedPath, worstSharedDelta } from './helpers';
 
 const TOL = 1e-4;
 const FIX = join(ROOT, 'test/fixtures/deepbiq-tiny');
 const MANIFEST = join(FIX, 'deepbiq-tiny.json');
 interface Golden {
-  images: { where: 'fixture' | 'shared'; file: string; score: number; featureMean5: number; scoreMean5: number }[];
+  images: { where: 'fixture' | 'shared' | 'biq2021'; file: string; score: number; featureMean5: number; scoreMean5: number }[];
 }
 const golden = JSON.parse(readFileSync(join(ROOT, 'test/golden/deepbiq_tiny.json'), 'utf8')) as Golden;
-const imagePath = (g: Golden['images'][number]) => (g.where === 'shared' ? sharedPath('data/calibration/dist_dir', g.file) : join(ROOT, 'test/fixtures/hyperiqa-tiny', g.file));
+const imagePath = (g: Golden['images'][number]) =>
+  g.where === 'shared' ? sharedPath('data/calibration/dist_dir', g.file) : g.where === 'biq2021' ? sharedPath('data/biq2021/images', g.file) : join(ROOT, 'test/fixtures/hyperiqa-tiny', g.file);
+/** The calibration ('shared', keyed by name without .bmp) and BIQ2021 goldens of one value, as worstSharedDelta takes them. */
+const sharedGoldens = (key: 'score' | 'featureMean5') => {
+  const pick = (where: 'shared' | 'biq2021', name: (f: string) => string) =>
+    Object.fromEntries(golden.images.filter((g) => g.where === where).map((g) => [name(g.file), { score: g[key] }]));
+  return [pick('shared', (f) => f.replace(/\.bmp$/, '')), pick('biq2021', (f) => f)] as const;
+};
 const manifest = () => JSON.parse(readFileSync(MANIFEST, 'utf8')) as ModelManifest;
 // A manifest variant in tmp that still finds the fixture's libsvm file.
 const variant = (name: string, edit: (m: ModelManifest) => void) =>
@@ -46,12 +53,19 @@ afterAll(async () => {
 });
 
 describe('DeepBIQ against PyTorch + scikit-learn (seeded narrow AlexNet, seeded SVR)', () => {
-  for (const g of golden.images) {
+  for (const g of golden.images.filter((x) => x.where !== 'biq2021')) {
     const skip = g.where === 'shared' && !HAS_SHARED;
     it.skipIf(skip)(`${g.file} within 1e-4${skip ? ` ${SHARED_SKIP_REASON}` : ''}`, async () => {
       expect(Math.abs((await model.score(imagePath(g))) - g.score)).toBeLessThanOrEqual(TOL);
     });
   }
+
+  it.skipIf(!HAS_SHARED)(`the five calibration and 20 BIQ2021 images (one batch each) within 1e-4${HAS_SHARED ? '' : ` ${SHARED_SKIP_REASON}`}`, async () => {
+    const { worst, images } = await worstSharedDelta(model, ...sharedGoldens('score'));
+    console.log(`deepbiq one crop over ${images} shared images: worst |ours - reference| ${worst.toExponential(2)}`);
+    expect(images).toBe(25);
+    expect(worst).toBeLessThanOrEqual(TOL);
+  });
 
   it('the goldens tell the crop position and the scaler apart', async () => {
     const g = golden.images[0]; // 260 x 240: the crop can move
@@ -95,6 +109,13 @@ describe("DeepBIQ five crops, fc7 features averaged before the SVR (aggregate 'f
     expect(worst).toBeLessThanOrEqual(TOL);
     // Pooling after the SVR gives the other value: if the engine pooled scores this test fails.
     expect(apart).toBeGreaterThan(1);
+  });
+
+  it.skipIf(!HAS_SHARED)(`matches svr.predict of the mean feature on the five calibration and 20 BIQ2021 images within 1e-4${HAS_SHARED ? '' : ` ${SHARED_SKIP_REASON}`}`, async () => {
+    const { worst, images } = await worstSharedDelta(multi, ...sharedGoldens('featureMean5'));
+    console.log(`deepbiq feature-mean over ${images} shared images: worst |ours - reference| ${worst.toExponential(2)}`);
+    expect(images).toBe(25);
+    expect(worst).toBeLessThanOrEqual(TOL);
   });
 
   it('the same crops with aggregate mean give the mean of the crop scores (pooling after the SVR)', async () => {

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Model, resolveMetric } from '../dist/cjs/index.js';
-import { CALIBRATION_IMAGES, cliImport, HAS_SHARED, manifestVariant, pythonWith, ROOT, SHARED_SKIP_REASON, sharedPath, type PatchScored } from './helpers';
+import { CALIBRATION_IMAGES, cliImport, HAS_SHARED, manifestVariant, pythonWith, ROOT, SHARED_SKIP_REASON, sharedPath, worstSharedDelta, type PatchScored } from './helpers';
 
 const IMAGES = join(ROOT, 'test/fixtures/patch-images');
 const PAIRS = join(ROOT, 'test/fixtures/fr-pairs');
@@ -19,6 +19,7 @@ interface VariantGolden {
   kind: 'NR' | 'FR';
   fixtures: Record<string, PatchScored>;
   calibration: Record<string, PatchScored> | null;
+  biq2021?: Record<string, PatchScored> | null; // NR only (BIQ2021 has no reference images)
 }
 const golden = JSON.parse(readFileSync(join(ROOT, 'test/golden/wadiqam_pyiqa.json'), 'utf8')) as Record<string, VariantGolden>;
 const REFERENCE: Record<string, string> = { 'smooth-97x75-noise.png': 'smooth-97x75.png', 'exact-96x64-blur.png': 'exact-96x64.png' };
@@ -81,6 +82,25 @@ for (const fixture of ['wadiqam-nr-pyiqa-checkpoint', 'wadiqam-fr-pyiqa-checkpoi
     });
   });
 }
+
+// The whole NR pipeline on the shared images: the five calibration images and the first 20 BIQ2021
+// images (512 x 512 JPEGs, 225 patches each) against pyiqa's module on the same seeded checkpoint.
+describe.skipIf(!HAS_SHARED)('wadiqam-nr-pyiqa-checkpoint on shared images (calibration + 20 BIQ2021)', () => {
+  it("matches pyiqa's WaDIQaM to 1e-4 per image", async () => {
+    if (!HAS_SHARED) return console.warn(SHARED_SKIP_REASON);
+    const g = golden['wadiqam-nr-pyiqa-checkpoint'];
+    const model = await Model.load(manifestPath('wadiqam-nr-pyiqa-checkpoint'), { maxBatch: 256 });
+    try {
+      const calibration = Object.fromEntries(Object.entries(g.calibration!).map(([n, v]) => [n.replace(/\.bmp$/, ''), v]));
+      const { worst, images } = await worstSharedDelta(model, calibration, g.biq2021!);
+      console.log(`wadiqam-nr-pyiqa-checkpoint: worst |ours - pyiqa| over ${images} shared images ${worst.toExponential(2)}`);
+      expect(images).toBe(25);
+      expect(worst).toBeLessThanOrEqual(TOL);
+    } finally {
+      await model.close();
+    }
+  });
+});
 
 describe('pyiqa WaDIQaM cards', () => {
   it('are registry metrics of their kind, non-commercial, importing with --weights pyiqa', () => {

@@ -16,9 +16,12 @@
    (x, y, x, y, ... from one splitmix64(0)); 'featureMean5' = svr.predict(scaler.transform(mean of
    the five fc7 vectors)), and 'scoreMean5' = the mean of the five crops' svr.predict, which the
    feature pooling must not be.
+6. Images: the fixture images, the five calibration images ('shared') and the first 20 BIQ2021
+   images by name ('biq2021', 512 x 512 JPEGs) of ../shared when it is there, all scored by 4. and 5.
 
   /work/pyenv/bin/python scripts/golden/deepbiq_golden.py > test/golden/deepbiq_tiny.json
 """
+import csv
 import json
 import os
 import subprocess
@@ -41,6 +44,7 @@ from make_hyperiqa_fixture import crop_positions  # noqa: E402  (iqa-node's docu
 
 FIX = os.path.join(ROOT, 'test', 'fixtures', 'deepbiq-tiny')
 SHARED = os.path.join(os.path.dirname(ROOT), 'shared', 'data', 'calibration', 'dist_dir')
+BIQ2021 = os.path.join(os.path.dirname(ROOT), 'shared', 'data', 'biq2021')
 IMAGES = os.path.join(ROOT, 'test', 'fixtures', 'hyperiqa-tiny')
 CONV, FC, SEED = [8, 16, 24, 16, 16], 48, 4
 MEAN, STD = [0.485, 0.456, 0.406], [0.229, 0.224, 0.225]
@@ -120,10 +124,14 @@ def main():
                 b.write(a.read())
     images = [('fixture', f) for f in sorted(os.listdir(IMAGES)) if f.endswith('.png')]
     images += [('shared', f) for f in sorted(os.listdir(SHARED))] if os.path.isdir(SHARED) else []
+    if os.path.isdir(BIQ2021):
+        with open(os.path.join(BIQ2021, 'train-subset.csv')) as f:
+            images += [('biq2021', n) for n in sorted(r['image'] for r in csv.DictReader(f))[:20]]
+    folder = {'fixture': IMAGES, 'shared': SHARED, 'biq2021': os.path.join(BIQ2021, 'images')}
     out = []
     sd64 = {k: v.double() for k, v in sd.items()}
     for where, f in images:
-        img = Image.open(os.path.join(SHARED if where == 'shared' else IMAGES, f)).convert('RGB')
+        img = Image.open(os.path.join(folder[where], f)).convert('RGB')
         with torch.no_grad():
             feat = fc7(sd64, crop_tensor(img)[None].double()).numpy()
             multi = fc7(sd64, crops_tensor(img, MULTI).double()).numpy()

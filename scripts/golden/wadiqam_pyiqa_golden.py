@@ -16,12 +16,16 @@ width); the patch loop, the fusion, eps and pooling stay pyiqa's forward(). Seed
 wadiqam_model.seeded_model (Kaiming weights, the weight branch's bias centred so that patch
 weights fall on both sides of pyiqa's ReLU, the quality layer x 10) for a [0, 1] input.
 
+With ../shared: the five calibration images (pairs for FR), and for NR also the first 20 BIQ2021
+images by name ('biq2021': score and patch count; BIQ2021 has no reference images, so FR has none).
+
   /work/pyenv/bin/python scripts/golden/wadiqam_pyiqa_golden.py
   ... wadiqam_pyiqa_golden.py --full-size NR|FR --seed N --checkpoint-out FILE DIST [REF]
       (a full-width seeded pyiqa checkpoint written to FILE, and pyiqa's score of DIST printed as JSON)
 """
 from __future__ import annotations
 
+import csv
 import json
 import os
 import subprocess
@@ -143,6 +147,14 @@ def main():
             cal = {f'{n}.bmp': (os.path.join(SHARED, 'dist_dir', f'{n}.bmp'), os.path.join(SHARED, 'ref_dir', f'{n}.bmp')) for n in CALIBRATION}
         print(name, end=' ')
         golden[name] = golden_entry(score, m, fixtures, cal, shared, kind=kind, seed=seed)
+        if kind == 'NR':
+            golden[name]['biq2021'] = None
+            if shared:
+                biq = os.path.join(os.path.dirname(SHARED), 'biq2021')
+                with open(os.path.join(biq, 'train-subset.csv')) as f:
+                    names = sorted(r['image'] for r in csv.DictReader(f))[:20]
+                golden[name]['biq2021'] = {n: {k: v for k, v in score(m, os.path.join(biq, 'images', n)).items() if k in ('score', 'patches')} for n in names}
+                print('biq2021', {n: round(v['score'], 5) for n, v in golden[name]['biq2021'].items()})
     write_golden('wadiqam_pyiqa.json', golden)
 
 
