@@ -85,9 +85,8 @@ for (const fixture of ['wadiqam-nr-pyiqa-checkpoint', 'wadiqam-fr-pyiqa-checkpoi
 
 // The whole NR pipeline on the shared images: the five calibration images and the first 20 BIQ2021
 // images (512 x 512 JPEGs, 225 patches each) against pyiqa's module on the same seeded checkpoint.
-describe.skipIf(!HAS_SHARED)('wadiqam-nr-pyiqa-checkpoint on shared images (calibration + 20 BIQ2021)', () => {
-  it("matches pyiqa's WaDIQaM to 1e-4 per image", async () => {
-    if (!HAS_SHARED) return console.warn(SHARED_SKIP_REASON);
+describe('wadiqam-nr-pyiqa-checkpoint on shared images (calibration + 20 BIQ2021)', () => {
+  it.skipIf(!HAS_SHARED)(`matches pyiqa's WaDIQaM to 1e-4 per image${HAS_SHARED ? '' : ` ${SHARED_SKIP_REASON}`}`, async () => {
     const g = golden['wadiqam-nr-pyiqa-checkpoint'];
     const model = await Model.load(manifestPath('wadiqam-nr-pyiqa-checkpoint'), { maxBatch: 256 });
     try {
