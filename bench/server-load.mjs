@@ -1,7 +1,7 @@
 // Load test of the example server (examples/server/server.mjs), in two modes.
 //
 //   node bench/server-load.mjs [--mode overload|connections] [--server PATH] [--label NAME]
-//        [--images DIR] [--count N] [--max-in-flight N] [--max-queued N] [--json OUT.json]
+//        [--images DIR] [--count N] [--max-in-flight N] [--max-queued N] [--body-pool-bytes N (0: off)] [--json OUT.json]
 //   overload:    [--routes score,score-deep,compare] [--levels 1,2,4] [--duration S] [--capacity-s S]
 //                [--capacity-from RUN.json] [--model MANIFEST] [--metric NAME]
 //   connections: [--routes score,compare,score-js,compare-js] [--connections 1,16,64] [--duration S]
@@ -102,7 +102,7 @@ async function serve() {
   const ssimMod = await import('ssim.js');
   const ssim = ssimMod.ssim ?? ssimMod.default?.ssim ?? ssimMod.default;
   const num = (v) => (v ? Number(v) : undefined);
-  const app = buildServer({ metricsReset: true, logger: false, maxInFlight: num(process.env.IQA_MAX_IN_FLIGHT), maxQueued: num(process.env.IQA_MAX_QUEUED) });
+  const app = buildServer({ metricsReset: true, logger: false, maxInFlight: num(process.env.IQA_MAX_IN_FLIGHT), maxQueued: num(process.env.IQA_MAX_QUEUED), bodyPoolBytes: num(process.env.IQA_BODY_POOL_BYTES) });
   const decode = (buf) => {
     try {
       return jpeg.decode(buf, { useTArray: true, formatAsRGBA: true, maxMemoryUsageInMB: 256 });
@@ -309,6 +309,7 @@ async function main() {
   const env = { IQA_BENCH_SERVER: serverPath, IQA_MODEL_DIR: modelDir };
   if (arg('max-in-flight')) env.IQA_MAX_IN_FLIGHT = arg('max-in-flight');
   if (arg('max-queued')) env.IQA_MAX_QUEUED = arg('max-queued');
+  if (arg('body-pool-bytes')) env.IQA_BODY_POOL_BYTES = arg('body-pool-bytes');
   const srv = await startChild(env);
   const control = startControl();
   const base = srv.listening;
@@ -327,7 +328,7 @@ async function main() {
   for (const r of routes) if (!routeDefs[r]) throw new Error(`unknown route '${r}' (known: ${Object.keys(routeDefs).join(', ')})`);
 
   console.log(`server-load (${mode}): server ${label} = ${serverPath}; ${jpegs.length} 512x512 JPEGs from ${imagesDir}; NR metric ${nrMetric}, deep model ${manifest.name}, FR metric ${frMetric}`);
-  console.log(`server ${base} (pid ${srv.child.pid}), Node ${process.version}, ${cpus().length} CPUs, load average ${loadavg().map((x) => x.toFixed(1)).join(' ')}${env.IQA_MAX_IN_FLIGHT || env.IQA_MAX_QUEUED ? `, maxInFlight ${env.IQA_MAX_IN_FLIGHT ?? 'default'}, maxQueued ${env.IQA_MAX_QUEUED ?? 'default'}` : ''}`);
+  console.log(`server ${base} (pid ${srv.child.pid}), Node ${process.version}, ${cpus().length} CPUs, load average ${loadavg().map((x) => x.toFixed(1)).join(' ')}${env.IQA_MAX_IN_FLIGHT || env.IQA_MAX_QUEUED ? `, maxInFlight ${env.IQA_MAX_IN_FLIGHT ?? 'default'}, maxQueued ${env.IQA_MAX_QUEUED ?? 'default'}` : ''}${env.IQA_BODY_POOL_BYTES ? `, bodyPoolBytes ${env.IQA_BODY_POOL_BYTES}` : ''}`);
 
   const post = (path) => fetch(base + path, { method: 'POST' });
   const metricsJson = async () => (await fetch(base + '/metrics?format=json')).json();

@@ -184,6 +184,28 @@ describe('example server on 127.0.0.1', () => {
     expect(json.json.errors.ERR_DECODE).toBe(3);
   });
 
+  it('request bodies reuse pooled buffers, and a reused buffer holds only the new body', async () => {
+    const pool = async () => (await call(srv.base + '/metrics?format=json')).json.bodyPool as { taken: number; reused: number; allocated: number; pooledBytes: number };
+    const before = await pool();
+    // Sizes in one 64 KiB class, larger after smaller and smaller after larger, raw and multipart:
+    // a stale tail of the last body would change the score or break the decode.
+    const bodies = [png, jpeg, png2, png, jpeg];
+    for (const b of bodies) {
+      const r = await post('/score?metric=sharpness', b, 'image/png');
+      expect(r.status).toBe(200);
+      expect(r.json.score).toBeCloseTo(await sharpness(b), 9);
+    }
+    const m = await call(srv.base + '/compare?metric=psnr', { method: 'POST', body: form({ ref: png, dist: png2 }) });
+    expect(m.status).toBe(200);
+    expect(m.json.score).toBeCloseTo(await psnr(png, png2), 9);
+    const after = await pool();
+    expect(after.taken - before.taken).toBe(bodies.length + 1);
+    // Sequential requests: the first may allocate, every later one finds the buffer given back.
+    expect(after.reused - before.reused).toBeGreaterThanOrEqual(bodies.length);
+    expect(after.allocated - before.allocated).toBeLessThanOrEqual(1);
+    expect(after.pooledBytes).toBeGreaterThan(0);
+  });
+
   it('POST /metrics/reset clears the counters when enabled', async () => {
     expect((await post('/metrics/reset', undefined)).status).toBe(200);
     const j = (await call(srv.base + '/metrics?format=json')).json;

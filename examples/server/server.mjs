@@ -24,7 +24,7 @@
 // the grace period is aborted (503), then the process exits 0.
 //
 // Run: node examples/server/server.mjs [--port 3000] [--host 127.0.0.1]
-// Env: IQA_BODY_LIMIT (bytes), IQA_VIDEO_BODY_LIMIT (bytes), IQA_VIDEO_TIMEOUT_MS, IQA_VIDEO_MAX_SECONDS, IQA_TIMEOUT_MS, IQA_LIMIT_PIXELS, IQA_METRIC, IQA_METRICS_RESET=1, IQA_LOG=0,
+// Env: IQA_BODY_LIMIT (bytes), IQA_BODY_POOL_BYTES, IQA_VIDEO_BODY_LIMIT (bytes), IQA_VIDEO_TIMEOUT_MS, IQA_VIDEO_MAX_SECONDS, IQA_TIMEOUT_MS, IQA_LIMIT_PIXELS, IQA_METRIC, IQA_METRICS_RESET=1, IQA_LOG=0,
 //      IQA_MAX_IN_FLIGHT, IQA_MAX_QUEUED, IQA_GRACE_MS.
 // With --port 0 it prints {"listening":"http://127.0.0.1:PORT"} once it accepts connections.
 //
@@ -38,6 +38,7 @@ import { pathToFileURL } from 'node:url';
 import Fastify from 'fastify';
 import { ERROR_CODES, faceQuality, IqaError, Limiter, metricRegistry, probeVideo, registryCards, resolveMetric, versions, videoQuality } from 'iqa-node';
 import { parseMultipart } from './multipart.mjs';
+import { BodyPool } from './body-pool.mjs';
 
 /** HTTP status for each IqaError code. */
 export const STATUS_BY_CODE = {
@@ -72,8 +73,9 @@ function jsonNumber(x) {
 }
 
 class ServerMetrics {
-  constructor(limiter) {
+  constructor(limiter, bodyPool) {
     this.limiter = limiter;
+    this.bodyPool = bodyPool;
     this.eld = monitorEventLoopDelay({ resolution: ELD_RESOLUTION_MS });
     this.eld.enable();
     // GC pauses stop the event loop too: counted beside its delay to tell the two causes apart.
@@ -143,7 +145,7 @@ class ServerMetrics {
     for (const [route, r] of this.routes) {
       latency[route] = { count: r.count, p50: r.hist.percentile(50) / 1000, p90: r.hist.percentile(90) / 1000, p99: r.hist.percentile(99) / 1000, max: r.hist.max / 1000 };
     }
-    return { since: new Date(this.since).toISOString(), requests, errors: Object.fromEntries(this.errors), latencyMs: latency, eventLoopDelayMs: this.eventLoopDelayMs(), eventLoopUtilization: performance.eventLoopUtilization(this.elu).utilization, gcPauses: this.gcPauses, admission: this.admission(), rssBytes: process.memoryUsage.rss() };
+    return { since: new Date(this.since).toISOString(), requests, errors: Object.fromEntries(this.errors), latencyMs: latency, eventLoopDelayMs: this.eventLoopDelayMs(), eventLoopUtilization: performance.eventLoopUtilization(this.elu).utilization, gcPauses: this.gcPauses, admission: this.admission(), bodyPool: this.bodyPool?.toJSON() ?? null, rssBytes: process.memoryUsage.rss() };
   }
 
   toPrometheus() {
@@ -181,11 +183,12 @@ class ServerMetrics {
 const MAX_DISCARD_BYTES = 64 * 1024 * 1024;
 
 /**
- * Reads a request body into one Buffer of at most `limit` bytes: preallocated from Content-Length
- * (each socket chunk copied once, no chunk list, no concatenation), the chunk itself when a
- * chunked body came in one piece, else one concatenation.
+ * Reads a request body into one Buffer of at most `limit` bytes: taken from `pool` by its
+ * Content-Length (each socket chunk copied once, no chunk list, no concatenation; given back when
+ * the response closes, see body-pool.mjs), the chunk itself when a chunked body came in one piece,
+ * else one concatenation.
  */
-function readBody(req, payload, limit, tooLarge, done) {
+function readBody(req, payload, limit, tooLarge, done, pool) {
   const declared = req.headers['content-length'] === undefined ? NaN : Number(req.headers['content-length']);
   const discard = (err) => {
     let dropped = 0;
@@ -200,7 +203,12 @@ function readBody(req, payload, limit, tooLarge, done) {
     done(null, { bodyError: err });
   };
   if (declared > limit) return discard(tooLarge());
-  const whole = Number.isSafeInteger(declared) ? Buffer.allocUnsafe(declared) : null;
+  let whole = null;
+  if (Number.isSafeInteger(declared) && pool) {
+    const lease = pool.take(declared);
+    whole = lease.buffer;
+    req.releaseBody = lease.release;
+  } else if (Number.isSafeInteger(declared)) whole = Buffer.allocUnsafe(declared);
   const chunks = [];
   let received = 0;
   const cleanup = () => {
@@ -290,6 +298,8 @@ function spoolBody(req, payload, limit, tooLarge, done) {
  *   maxQueued        scoring calls waiting for a slot; beyond it 503 ERR_BUSY (default 2 x maxInFlight)
  *   limiter          an iqa-node Limiter to share with other work in the process (instead of the two above)
  *   retryAfterS      Retry-After of a 503 (default 1)
+ *   bodyPoolBytes    request-body buffers kept for reuse, in bytes (default 64 MiB; 0: none), so that
+ *                    uploads do not drive full garbage collections (examples/server/body-pool.mjs)
  *   graceMs          drain(): how long admitted work may finish before it is aborted (default 10 s)
  *   metricsReset     expose POST /metrics/reset (benchmarks read one load level at a time)
  *   logger           Fastify logger option (default false)
@@ -318,7 +328,9 @@ export function buildServer(options = {}) {
     }
   };
   if (entryOf(defaultMetric)?.kind !== 'nr') throw new IqaError('ERR_INPUT', `default metric '${defaultMetric}' is not a registered no-reference metric (known: ${Object.keys(metricRegistry).join(', ')})`);
-  const metrics = new ServerMetrics(limiter);
+  // bodyPoolBytes 0: every body a fresh Buffer (as before the pool).
+  const bodyPool = options.bodyPoolBytes === 0 ? undefined : new BodyPool({ maxPooledBytes: options.bodyPoolBytes ?? 64 * 1024 * 1024, maxBufferBytes: Math.min(bodyLimit, 8 * 1024 * 1024) });
+  const metrics = new ServerMetrics(limiter, bodyPool);
   // Fires when the drain's grace period is over: every scoring call still running is aborted.
   const drainAbort = new AbortController();
   let draining = false;
@@ -348,16 +360,23 @@ export function buildServer(options = {}) {
   // Bodies arrive as one Buffer (bounded by bodyLimit): raw images as is, multipart split into
   // views of it (examples/server/multipart.mjs), so image bytes reach native code uncopied.
   const tooLarge = () => new IqaError('ERR_TOO_LARGE', `request body larger than the ${bodyLimit}-byte limit`);
-  app.addContentTypeParser(['application/octet-stream', /^image\/[\w.+-]+$/], (req, payload, done) => readBody(req, payload, bodyLimit, tooLarge, done));
+  app.addContentTypeParser(['application/octet-stream', /^image\/[\w.+-]+$/], (req, payload, done) => readBody(req, payload, bodyLimit, tooLarge, done, bodyPool));
   app.addContentTypeParser('multipart/form-data', (req, payload, done) =>
-    readBody(req, payload, bodyLimit, tooLarge, (err, body) => {
-      if (err || body.bodyError) return done(err, body);
-      try {
-        done(null, { multipart: parseMultipart(body, req.headers['content-type']) });
-      } catch (e) {
-        done(e);
-      }
-    }),
+    readBody(
+      req,
+      payload,
+      bodyLimit,
+      tooLarge,
+      (err, body) => {
+        if (err || body.bodyError) return done(err, body);
+        try {
+          done(null, { multipart: parseMultipart(body, req.headers['content-type']) });
+        } catch (e) {
+          done(e);
+        }
+      },
+      bodyPool,
+    ),
   );
 
   const tooLargeVideo = () => new IqaError('ERR_TOO_LARGE', `video larger than the ${videoBodyLimit}-byte limit`);
@@ -373,6 +392,7 @@ export function buildServer(options = {}) {
   app.addHook('onRequest', async (req, reply) => {
     openRequests++;
     reply.raw.once('close', () => {
+      req.releaseBody?.();
       if (--openRequests === 0) requestsIdle?.();
     });
     if (!req.routeOptions?.config?.scoring) return;
@@ -634,6 +654,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     maxInFlight: num(process.env.IQA_MAX_IN_FLIGHT),
     maxQueued: num(process.env.IQA_MAX_QUEUED),
     graceMs: num(process.env.IQA_GRACE_MS),
+    bodyPoolBytes: num(process.env.IQA_BODY_POOL_BYTES),
   });
   const port = Number(arg('port', process.env.PORT ?? 3000));
   const host = arg('host', process.env.HOST ?? '127.0.0.1');
