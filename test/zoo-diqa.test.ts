@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Model, preprocess, registryCards, resolveMetric, validateManifest, type ModelManifest } from '../dist/cjs/index.js';
-import { CALIBRATION_IMAGES, HAS_SHARED, manifestVariant, pythonWith, rejection, ROOT, SHARED_SKIP_REASON, sharedPath } from './helpers';
+import { HAS_SHARED, manifestVariant, pythonWith, rejection, ROOT, SHARED_SKIP_REASON, worstSharedDelta } from './helpers';
 
 const FIX = join(ROOT, 'test/fixtures/diqa-tiny');
 const MANIFEST = join(FIX, 'manifest.json');
@@ -23,7 +23,7 @@ const pixels = JSON.parse(readFileSync(join(ROOT, 'test/golden/diqa-highpass.jso
   numpyVsTf: Record<string, number>;
 };
 const golden = JSON.parse(readFileSync(join(ROOT, 'test/golden/diqa.json'), 'utf8')) as {
-  seeded: { fixtures: Record<string, number>; calibration: Record<string, number> | null };
+  seeded: { fixtures: Record<string, number>; calibration: Record<string, number> | null; biq2021: Record<string, number> | null };
 };
 const tmp = mkdtempSync(join(tmpdir(), 'iqa-diqa-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -123,18 +123,21 @@ describe('DIQA pipeline, seeded weights (committed tiny fixture)', () => {
   });
 });
 
-describe.skipIf(!HAS_SHARED)('DIQA seeded weights on the 5 calibration images', () => {
+describe.skipIf(!HAS_SHARED)('DIQA seeded weights on shared images (calibration + 20 BIQ2021)', () => {
   it('matches the reference per image, 1e-4', async () => {
+    if (!HAS_SHARED) return console.warn(SHARED_SKIP_REASON);
     const model = await Model.load(MANIFEST);
     try {
-      const scores = await model.scoreMany(CALIBRATION_IMAGES.map((n) => sharedPath('data/calibration/dist_dir', `${n}.bmp`)));
-      scores.forEach((s, i) => expect(Math.abs(s - golden.seeded.calibration![CALIBRATION_IMAGES[i]])).toBeLessThanOrEqual(TOL));
+      const scored = (set: Record<string, number>) => Object.fromEntries(Object.entries(set).map(([n, score]) => [n, { score }]));
+      const { worst, images } = await worstSharedDelta(model, scored(golden.seeded.calibration!), scored(golden.seeded.biq2021!));
+      expect(images).toBe(25);
+      expect(worst).toBeLessThanOrEqual(TOL);
     } finally {
       await model.close();
     }
   });
 });
-if (!HAS_SHARED) console.warn(`DIQA calibration parity: ${SHARED_SKIP_REASON}`);
+if (!HAS_SHARED) console.warn(`DIQA shared-image parity: ${SHARED_SKIP_REASON}`);
 
 describe('diqa card', () => {
   it('is available, names the re-implementation and lists its assumptions', () => {

@@ -15,12 +15,16 @@ Two modes:
                below is TF's procedure).
   --mode torch (/work/pyenv: numpy, scipy, Pillow, torch): the numpy reference preprocessing and
                the seeded fixture network, writes test/golden/diqa.json (scores of the fixture
-               images and, with ../shared, of the 5 calibration images).
+               images and, with ../shared, of the 5 calibration images and the first 20 BIQ2021
+               images by name of ../shared/data/biq2021/train-subset.csv).
+
+  /work/pyenv/bin/python scripts/golden/diqa_golden.py --mode torch
 """
 from __future__ import annotations
 
 import argparse
 import base64
+import csv
 import json
 import math
 import os
@@ -43,6 +47,16 @@ def image_paths() -> dict:
     if os.path.isdir(cal):
         paths.update({n: os.path.join(cal, f'{n}.bmp') for n in CALIBRATION})
     return paths
+
+
+def biq2021_paths() -> dict:
+    """The first 20 BIQ2021 images (sorted by name) of ../shared's train subset; {} without ../shared."""
+    csv_path = os.path.join(SHARED, 'data/biq2021/train-subset.csv')
+    if not os.path.isfile(csv_path):
+        return {}
+    with open(csv_path) as f:
+        names = sorted(r['image'] for r in csv.DictReader(f))[:20]
+    return {n: os.path.join(SHARED, 'data/biq2021/images', n) for n in names}
 
 
 # --- numpy reference ------------------------------------------------------------------------
@@ -163,17 +177,27 @@ def torch_mode(h5: str):
     sys.path.insert(0, os.path.join(ROOT, 'tools/export'))
     from diqa_model import load_keras_weights
     net = load_keras_weights(h5)  # the fixture's seeded weights as the re-implementation's .h5
-    scores = {'fixtures': {}, 'calibration': None}
-    for name, path in image_paths().items():
+    scores = {'fixtures': {}, 'calibration': None, 'biq2021': None}
+
+    def score(path):
         x = highpass_reference(read_rgb_pil(path))
         with torch.no_grad():
-            s = float(net(torch.from_numpy(x)[None, None]).item())
+            return float(net(torch.from_numpy(x)[None, None]).item())
+
+    for name, path in image_paths().items():
+        s = score(path)
         if name in CALIBRATION:
             scores['calibration'] = scores['calibration'] or {}
             scores['calibration'][name] = s
         else:
             scores['fixtures'][name] = s
         print(f'{name}: {s:.6f}')
+    biq = biq2021_paths()
+    if biq:
+        scores['biq2021'] = {}
+        for name, path in biq.items():
+            scores['biq2021'][name] = score(path)
+            print(f'{name}: {scores["biq2021"][name]:.6f}')
     path = os.path.join(ROOT, 'test/golden/diqa.json')
     with open(path, 'w') as f:
         json.dump({'weights': os.path.relpath(h5, ROOT), 'seeded': scores}, f, indent=1)

@@ -4,10 +4,13 @@
 softmax)) with seeded weights, saved with Keras' legacy HDF5 writer (the save_weights layout idealo's
 files have), exported by tools/export/export_nima.py into test/fixtures/nima-tiny; the golden scores
 come from Keras' predict on idealo's loading (keras.utils.load_img(target_size=(224, 224)), a Pillow
-NEAREST resize, then mobilenet.preprocess_input) and idealo's calc_mean_score (sum p_k k).
+NEAREST resize, then mobilenet.preprocess_input) and idealo's calc_mean_score (sum p_k k). With
+../shared, 'calibration' (the five calibration images I03 I04 I06 I08 I19) and 'biq2021' (the first
+20 names, sorted, of ../shared/data/biq2021/train-subset.csv) are scored the same way.
 
   KERAS_BACKEND=torch /work/pyenv/bin/python scripts/golden/nima_keras.py > test/golden/nima_tiny.json
 """
+import csv
 import json
 import os
 import subprocess
@@ -23,6 +26,8 @@ from keras.src.legacy.saving import legacy_h5_format  # noqa: E402
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 FIX = os.path.join(ROOT, 'test', 'fixtures', 'nima-tiny')
 SHARED = os.path.join(os.path.dirname(ROOT), 'shared', 'data', 'calibration', 'dist_dir')
+BIQ2021 = os.path.join(os.path.dirname(ROOT), 'shared', 'data', 'biq2021')
+CALIBRATION = ['I03', 'I04', 'I06', 'I08', 'I19']
 ALPHA = 0.25
 
 
@@ -59,12 +64,25 @@ def main():
     files = [('fixture', f'img{i}.png', os.path.join(ROOT, 'test', 'fixtures', 'hyperiqa-tiny', f'img{i}.png')) for i in range(3)]
     files += [('shared', f, os.path.join(SHARED, f)) for f in ['I03.bmp', 'I19.bmp'] if os.path.exists(os.path.join(SHARED, f))]
     out = {'generator': 'scripts/golden/nima_keras.py', 'keras': keras.__version__, 'backend': keras.backend.backend(), 'images': []}
-    for where, name, path in files:
+
+    def predict(path):
         x = np.asarray(keras.utils.load_img(path, target_size=(224, 224)), dtype='float32')[None]
         p = np.asarray(m.predict(keras.applications.mobilenet.preprocess_input(x), verbose=0))[0].astype(np.float64)
         p = p / p.sum()
-        out['images'].append({'where': where, 'file': name, 'distribution': p.tolist(), 'score': float((p * np.arange(1, 11)).sum())})
+        return {'distribution': p.tolist(), 'score': float((p * np.arange(1, 11)).sum())}
+
+    for where, name, path in files:
+        out['images'].append({'where': where, 'file': name, **predict(path)})
         print(f'{name}: {out["images"][-1]["score"]:.6f}', file=sys.stderr)
+    if os.path.isdir(SHARED) and os.path.isdir(BIQ2021):
+        with open(os.path.join(BIQ2021, 'train-subset.csv')) as f:
+            names = sorted(r['image'] for r in csv.DictReader(f))[:20]
+        for key, paths in [('calibration', {n: os.path.join(SHARED, f'{n}.bmp') for n in CALIBRATION}),
+                           ('biq2021', {n: os.path.join(BIQ2021, 'images', n) for n in names})]:
+            out[key] = {}
+            for name, path in paths.items():
+                out[key][name] = predict(path)
+                print(f'{name}: {out[key][name]["score"]:.6f}', file=sys.stderr)
     json.dump(out, sys.stdout, indent=1)
     print()
 
