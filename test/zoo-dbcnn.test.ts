@@ -1,12 +1,13 @@
 // DBCNN (tools/export/export_dbcnn.py, tools/export/dbcnn_model.py): the whole image at its own size
 // (dynamic H x W, odd sizes included) against the authors' test procedure in PyTorch on a seeded
 // narrow model (test/golden/dbcnn_tiny.json from scripts/golden/dbcnn_reference.py), and the pixel
-// limit that keeps a whole-image model from running out of memory.
+// limit that keeps a whole-image model from running out of memory; on ../shared, the five calibration
+// images and the first 20 BIQ2021 images (golden `calibration` / `biq2021`) within 1e-4.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Model } from '../dist/cjs/index.js';
-import { HAS_SHARED, ROOT, SHARED_SKIP_REASON, rejection, sharedPath } from './helpers';
+import { HAS_SHARED, ROOT, SHARED_SKIP_REASON, rejection, sharedPath, worstSharedDelta } from './helpers';
 
 const FIX = join(ROOT, 'test/fixtures/dbcnn-tiny');
 const manifest = join(FIX, 'dbcnn-tiny.json');
@@ -30,5 +31,19 @@ describe('DBCNN against the PyTorch reference (whole image, seeded narrow model)
     expect(e.code).toBe('ERR_TOO_LARGE');
     expect(e.message).toMatch(/62400 pixels is over the 60000-pixel limit of model 'dbcnn-tiny'/);
     expect(Math.abs((await model.score(image(golden.images[1]))) - golden.images[1].score)).toBeLessThan(1e-6); // 224 x 224 fits
+  });
+});
+
+describe.skipIf(!HAS_SHARED)('DBCNN seeded narrow model on shared images (calibration + 20 BIQ2021)', () => {
+  it('matches the PyTorch reference to 1e-4 per image', async () => {
+    if (!HAS_SHARED) return console.warn(SHARED_SKIP_REASON);
+    const model = await Model.load(manifest);
+    try {
+      const { worst, images } = await worstSharedDelta(model, golden.calibration, golden.biq2021);
+      expect(images).toBe(25);
+      expect(worst).toBeLessThanOrEqual(1e-4);
+    } finally {
+      await model.close();
+    }
   });
 });

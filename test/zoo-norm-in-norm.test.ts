@@ -1,15 +1,16 @@
 // Norm-in-Norm / LinearityIQA (tools/export/export_norm_in_norm.py, tools/export/norm_in_norm_model.py):
 // the whole pipeline (decode, Pillow-bilinear resize to 498 x 664, ORT, s k + b) against an
 // independent functional PyTorch run of the authors' test_demo.py --resize procedure on a seeded
-// narrow model (test/golden/norm_in_norm.json from scripts/golden/norm_in_norm_golden.py), and the
-// authors' checkpoint layout through `iqa models import`.
+// narrow model (test/golden/norm_in_norm.json from scripts/golden/norm_in_norm_golden.py), also on
+// ../shared's five calibration images and first 20 BIQ2021 images, and the authors' checkpoint
+// layout through `iqa models import`.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Model, resolveMetric } from '../dist/cjs/index.js';
-import { HAS_SHARED, manifestVariant, pythonWith, rejection, ROOT, SHARED_SKIP_REASON, sharedPath } from './helpers';
+import { HAS_SHARED, manifestVariant, pythonWith, rejection, ROOT, SHARED_SKIP_REASON, sharedPath, worstSharedDelta } from './helpers';
 
 const TOL = 1e-4;
 const FIX = join(ROOT, 'test/fixtures/norm-in-norm-tiny');
@@ -19,6 +20,8 @@ interface Golden {
   k: number;
   b: number;
   images: { where: 'fixture' | 'shared'; file: string; score: number }[];
+  calibration: Record<string, { score: number }> | null;
+  biq2021: Record<string, { score: number }> | null;
 }
 const golden = JSON.parse(readFileSync(join(ROOT, 'test/golden/norm_in_norm.json'), 'utf8')) as Golden;
 const imagePath = (g: Golden['images'][number]) => (g.where === 'shared' ? sharedPath('data/calibration/dist_dir', g.file) : join(ROOT, 'test/fixtures/hyperiqa-tiny', g.file));
@@ -57,6 +60,15 @@ describe("Norm-in-Norm against the authors' test procedure (seeded narrow model)
 
   it('a file that is not an image is ERR_DECODE', async () => {
     expect((await rejection(model.score(Buffer.from('not an image')))).code).toBe('ERR_DECODE');
+  });
+});
+
+describe.skipIf(!HAS_SHARED)('Norm-in-Norm seeded narrow model on shared images (calibration + 20 BIQ2021)', () => {
+  it('matches the PyTorch reference to 1e-4 per image', async () => {
+    if (!HAS_SHARED) return console.warn(SHARED_SKIP_REASON);
+    const { worst, images } = await worstSharedDelta(model, golden.calibration!, golden.biq2021!);
+    expect(images).toBe(25);
+    expect(worst).toBeLessThanOrEqual(TOL);
   });
 });
 
