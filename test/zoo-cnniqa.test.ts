@@ -128,9 +128,8 @@ describe('CNNIQA pipeline, seeded weights (committed fixture)', () => {
   });
 });
 
-describe.skipIf(!HAS_SHARED)('CNNIQA seeded weights on shared images (calibration + 20 BIQ2021)', () => {
-  it('matches the PyTorch reference to 1e-4 per image', async () => {
-    if (!HAS_SHARED) return console.warn(SHARED_SKIP_REASON);
+describe('CNNIQA seeded weights on shared images (calibration + 20 BIQ2021)', () => {
+  it.skipIf(!HAS_SHARED)(`matches the PyTorch reference to 1e-4 per image${HAS_SHARED ? '' : ` ${SHARED_SKIP_REASON}`}`, async () => {
     const model = await Model.load(MANIFEST, { maxBatch: 256 });
     try {
       const { worst, images } = await worstSharedDelta(model, golden.seeded.calibration!, golden.seeded.biq2021!);

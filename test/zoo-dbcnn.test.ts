@@ -34,9 +34,8 @@ describe('DBCNN against the PyTorch reference (whole image, seeded narrow model)
   });
 });
 
-describe.skipIf(!HAS_SHARED)('DBCNN seeded narrow model on shared images (calibration + 20 BIQ2021)', () => {
-  it('matches the PyTorch reference to 1e-4 per image', async () => {
-    if (!HAS_SHARED) return console.warn(SHARED_SKIP_REASON);
+describe('DBCNN seeded narrow model on shared images (calibration + 20 BIQ2021)', () => {
+  it.skipIf(!HAS_SHARED)(`matches the PyTorch reference to 1e-4 per image${HAS_SHARED ? '' : ` ${SHARED_SKIP_REASON}`}`, async () => {
     const model = await Model.load(manifest);
     try {
       const { worst, images } = await worstSharedDelta(model, golden.calibration, golden.biq2021);
