@@ -1,12 +1,13 @@
 // RankIQA+FT (tools/export/export_rankiqa.py): a seeded narrow VGG written as a .caffemodel, read
 // back by tools/export/caffe_model.py and exported, scored through the whole pipeline (decode, 30
 // seeded crops of raw BGR pixels, ONNX, mean) against OpenCV's own Caffe importer and dnn on the same
-// .caffemodel and crops (test/golden/rankiqa_tiny.json from scripts/golden/rankiqa_reference.sh).
+// .caffemodel and crops (test/golden/rankiqa_tiny.json from scripts/golden/rankiqa_reference.sh),
+// also on ../shared's five calibration images and first 20 BIQ2021 images.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Model } from '../dist/cjs/index.js';
-import { HAS_SHARED, ROOT, SHARED_SKIP_REASON, sharedPath } from './helpers';
+import { HAS_SHARED, ROOT, SHARED_SKIP_REASON, sharedPath, worstSharedDelta } from './helpers';
 
 const manifest = join(ROOT, 'test/fixtures/rankiqa-tiny/rankiqa-tiny.json');
 const golden = JSON.parse(readFileSync(join(ROOT, 'test/golden/rankiqa_tiny.json'), 'utf8'));
@@ -23,4 +24,18 @@ describe("RankIQA against OpenCV's Caffe import of the same weights", () => {
       expect(Math.abs((await model.score(path)) - g.score) / Math.abs(g.score)).toBeLessThan(1e-4);
     });
   }
+});
+
+describe('RankIQA seeded narrow model on shared images (calibration + 20 BIQ2021)', () => {
+  it.skipIf(!HAS_SHARED)(`matches OpenCV's Caffe import to 1e-4 per image${HAS_SHARED ? '' : ` ${SHARED_SKIP_REASON}`}`, async () => {
+    const model = await Model.load(manifest);
+    try {
+      const { worst, images } = await worstSharedDelta(model, golden.calibration, golden.biq2021);
+      console.log(`rankiqa over ${images} shared images: worst |ours - OpenCV| ${worst.toExponential(2)}`);
+      expect(images).toBe(25);
+      expect(worst).toBeLessThanOrEqual(1e-4);
+    } finally {
+      await model.close();
+    }
+  });
 });
