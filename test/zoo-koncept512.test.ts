@@ -9,13 +9,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Model, resolveMetric } from '../dist/cjs/index.js';
-import { HAS_SHARED, manifestVariant, pythonWith, rejection, ROOT, SHARED_SKIP_REASON, sharedPath } from './helpers';
+import { HAS_SHARED, manifestVariant, pythonWith, rejection, ROOT, SHARED_SKIP_REASON, sharedPath, worstSharedDelta } from './helpers';
 
 const TOL = 1e-4;
 const FIX = join(ROOT, 'test/fixtures/koncept512-tiny');
 const MANIFEST = join(FIX, 'koncept512-tiny.json');
 interface Golden {
   images: { where: 'fixture' | 'shared'; file: string; score: number }[];
+  calibration?: Record<string, { score: number }>; // with ../shared: the five calibration images, by name
+  biq2021?: Record<string, { score: number }>; // and the first 20 BIQ2021 images
 }
 const golden = JSON.parse(readFileSync(join(ROOT, 'test/golden/koncept512_tiny.json'), 'utf8')) as Golden;
 const imagePath = (g: Golden['images'][number]) => (g.where === 'shared' ? sharedPath('data/calibration/dist_dir', g.file) : join(ROOT, 'test/fixtures/hyperiqa-tiny', g.file));
@@ -54,6 +56,13 @@ describe('KonCept512 against Keras on the authors\' procedure (seeded narrow Inc
 
   it('a file that is not an image is ERR_DECODE', async () => {
     expect((await rejection(model.score(Buffer.from('not an image')))).code).toBe('ERR_DECODE');
+  });
+
+  it.skipIf(!HAS_SHARED)(`the five calibration and 20 BIQ2021 images within 1e-4${HAS_SHARED ? '' : ` ${SHARED_SKIP_REASON}`}`, async () => {
+    const { worst, images } = await worstSharedDelta(model, golden.calibration!, golden.biq2021!);
+    console.log(`koncept512 over ${images} shared images: worst |ours - Keras| ${worst.toExponential(2)}`);
+    expect(images).toBe(25);
+    expect(worst).toBeLessThanOrEqual(TOL);
   });
 });
 

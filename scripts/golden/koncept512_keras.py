@@ -7,6 +7,8 @@ dropout [0.25, 0.25, 0.5, 0], batch_norm=2)) with seeded weights, saved with Ker
 goldens are Keras' predict on the authors' procedure: the image as RGB, resized to 512 x 384 (W x H)
 with Pillow bilinear when it is not that size (the authors feed KonIQ's pre-resized 512 x 384 set;
 their PyTorch port resizes with torchvision = Pillow bilinear), float32, preprocess_input (x / 127.5 - 1).
+With ../shared, 'calibration' (I03 I04 I06 I08 I19) and 'biq2021' (the first 20 names, sorted, of
+../shared/data/biq2021/train-subset.csv) are scored the same way.
 
   --config tiny (CI fixture): an InceptionResNetV2 written here in Keras with every width / 8 and one
       block of each kind (the same layer types, automatic names and block names as Keras'), into
@@ -19,6 +21,7 @@ their PyTorch port resizes with torchvision = Pillow bilinear), float32, preproc
   KERAS_BACKEND=torch /work/pyenv/bin/python scripts/golden/koncept512_keras.py > test/golden/koncept512_tiny.json
 """
 import argparse
+import csv
 import json
 import os
 import subprocess
@@ -35,6 +38,8 @@ from PIL import Image  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SHARED = os.path.join(os.path.dirname(ROOT), 'shared', 'data', 'calibration', 'dist_dir')
+BIQ2021 = os.path.join(os.path.dirname(ROOT), 'shared', 'data', 'biq2021')
+CALIBRATION = ['I03', 'I04', 'I06', 'I08', 'I19']
 H, W = 384, 512
 
 
@@ -164,10 +169,20 @@ def main():
     files = [('fixture', f'img{i}.png', os.path.join(ROOT, 'test', 'fixtures', 'hyperiqa-tiny', f'img{i}.png')) for i in range(3)]
     files += [('shared', f, os.path.join(SHARED, f)) for f in sorted(os.listdir(SHARED))] if os.path.isdir(SHARED) else []
     out = {'generator': 'scripts/golden/koncept512_keras.py', 'config': args.config, 'keras': keras.__version__, 'backend': keras.backend.backend(), 'images': []}
+    predict = lambda path: float(np.asarray(m.predict(load(path), verbose=0)).ravel()[0])  # noqa: E731
     for where, fname, path in files:
-        score = float(np.asarray(m.predict(load(path), verbose=0)).ravel()[0])
+        score = predict(path)
         out['images'].append({'where': where, 'file': fname, 'score': score})
         print(f'{fname}: {score:.6f}', file=sys.stderr)
+    if os.path.isdir(SHARED) and os.path.isdir(BIQ2021):
+        with open(os.path.join(BIQ2021, 'train-subset.csv')) as f:
+            names = sorted(r['image'] for r in csv.DictReader(f))[:20]
+        for key, paths in [('calibration', {n: os.path.join(SHARED, f'{n}.bmp') for n in CALIBRATION}),
+                           ('biq2021', {n: os.path.join(BIQ2021, 'images', n) for n in names})]:
+            out[key] = {}
+            for fname, path in paths.items():
+                out[key][fname] = {'score': predict(path)}
+                print(f'{fname}: {out[key][fname]["score"]:.6f}', file=sys.stderr)
     if args.config == 'full':
         with open(os.path.join(out_dir, 'golden.json'), 'w') as f:
             json.dump(out, f, indent=1)
