@@ -3,6 +3,7 @@
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
+import { expect } from 'vitest';
 import type { IqaError } from '../lib/core/errors';
 import type { ModelManifest } from '../lib/deep/manifest';
 
@@ -93,6 +94,31 @@ export async function worstSharedDelta(
     images += names.length;
   }
   return { worst, images };
+}
+
+type SharedScorer = { scoreMany(paths: string[]): Promise<ArrayLike<number>> };
+
+/**
+ * The shared-image parity check of the zoo tests: `scorer` (or a model `load()` gives, closed after)
+ * scores the five calibration and 20 BIQ2021 images of the goldens, all 25 must be there and
+ * each within `tol` of its golden; logs the worst delta under `label`.
+ */
+export async function expectSharedParity(
+  label: string,
+  scorer: SharedScorer | (() => Promise<SharedScorer & { close(): Promise<void> }>),
+  calibration: Record<string, { score: number }>,
+  biq2021: Record<string, { score: number }>,
+  tol = 1e-4,
+): Promise<void> {
+  const model = typeof scorer === 'function' ? await scorer() : scorer;
+  try {
+    const { worst, images } = await worstSharedDelta(model, calibration, biq2021);
+    console.log(`${label} over ${images} shared images: worst |ours - reference| ${worst.toExponential(2)}`);
+    expect(images).toBe(25);
+    expect(worst).toBeLessThanOrEqual(tol);
+  } finally {
+    if (typeof scorer === 'function') await (model as { close(): Promise<void> }).close();
+  }
 }
 
 /** Writes seeded deepIQA weights in the authors' Chainer HDF5 layout: `net` is a call of

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Model, preprocess, validateManifest, type ModelManifest } from '../dist/cjs/index.js';
-import { CALIBRATION_IMAGES, HAS_SHARED, manifestVariant, pythonWith, rejection, ROOT, SHARED_SKIP_REASON, sharedPath, worstSharedDelta } from './helpers';
+import { CALIBRATION_IMAGES, HAS_SHARED, manifestVariant, pythonWith, rejection, ROOT, SHARED_SKIP_REASON, sharedPath, expectSharedParity } from './helpers';
 
 const FIX = join(ROOT, 'test/fixtures/cnniqa-seeded');
 const MANIFEST = join(FIX, 'manifest.json');
@@ -130,14 +130,7 @@ describe('CNNIQA pipeline, seeded weights (committed fixture)', () => {
 
 describe('CNNIQA seeded weights on shared images (calibration + 20 BIQ2021)', () => {
   it.skipIf(!HAS_SHARED)(`matches the PyTorch reference to 1e-4 per image${HAS_SHARED ? '' : ` ${SHARED_SKIP_REASON}`}`, async () => {
-    const model = await Model.load(MANIFEST, { maxBatch: 256 });
-    try {
-      const { worst, images } = await worstSharedDelta(model, golden.seeded.calibration!, golden.seeded.biq2021!);
-      expect(images).toBe(25);
-      expect(worst).toBeLessThanOrEqual(TOL);
-    } finally {
-      await model.close();
-    }
+    await expectSharedParity('cnniqa', () => Model.load(MANIFEST, { maxBatch: 256 }), golden.seeded.calibration!, golden.seeded.biq2021!, TOL);
   });
 });
 

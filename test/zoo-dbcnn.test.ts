@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Model } from '../dist/cjs/index.js';
-import { HAS_SHARED, ROOT, SHARED_SKIP_REASON, rejection, sharedPath, worstSharedDelta } from './helpers';
+import { HAS_SHARED, ROOT, SHARED_SKIP_REASON, rejection, sharedPath, expectSharedParity } from './helpers';
 
 const FIX = join(ROOT, 'test/fixtures/dbcnn-tiny');
 const manifest = join(FIX, 'dbcnn-tiny.json');
@@ -36,13 +36,6 @@ describe('DBCNN against the PyTorch reference (whole image, seeded narrow model)
 
 describe('DBCNN seeded narrow model on shared images (calibration + 20 BIQ2021)', () => {
   it.skipIf(!HAS_SHARED)(`matches the PyTorch reference to 1e-4 per image${HAS_SHARED ? '' : ` ${SHARED_SKIP_REASON}`}`, async () => {
-    const model = await Model.load(manifest);
-    try {
-      const { worst, images } = await worstSharedDelta(model, golden.calibration, golden.biq2021);
-      expect(images).toBe(25);
-      expect(worst).toBeLessThanOrEqual(1e-4);
-    } finally {
-      await model.close();
-    }
+    await expectSharedParity('dbcnn', () => Model.load(manifest), golden.calibration, golden.biq2021);
   });
 });

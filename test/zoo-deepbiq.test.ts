@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Model, resolveMetric, validateManifest, type ModelManifest } from '../dist/cjs/index.js';
-import { HAS_SHARED, manifestVariant, pythonWith, rejection, ROOT, SHARED_SKIP_REASON, sharedPath, worstSharedDelta } from './helpers';
+import { HAS_SHARED, manifestVariant, pythonWith, rejection, ROOT, SHARED_SKIP_REASON, sharedPath, expectSharedParity } from './helpers';
 
 const TOL = 1e-4;
 const FIX = join(ROOT, 'test/fixtures/deepbiq-tiny');
@@ -61,10 +61,7 @@ describe('DeepBIQ against PyTorch + scikit-learn (seeded narrow AlexNet, seeded 
   }
 
   it.skipIf(!HAS_SHARED)(`the five calibration and 20 BIQ2021 images (one batch each) within 1e-4${HAS_SHARED ? '' : ` ${SHARED_SKIP_REASON}`}`, async () => {
-    const { worst, images } = await worstSharedDelta(model, ...sharedGoldens('score'));
-    console.log(`deepbiq one crop over ${images} shared images: worst |ours - reference| ${worst.toExponential(2)}`);
-    expect(images).toBe(25);
-    expect(worst).toBeLessThanOrEqual(TOL);
+    await expectSharedParity('deepbiq one crop', model, ...sharedGoldens('score'), TOL);
   });
 
   it('the goldens tell the crop position and the scaler apart', async () => {
@@ -112,10 +109,7 @@ describe("DeepBIQ five crops, fc7 features averaged before the SVR (aggregate 'f
   });
 
   it.skipIf(!HAS_SHARED)(`matches svr.predict of the mean feature on the five calibration and 20 BIQ2021 images within 1e-4${HAS_SHARED ? '' : ` ${SHARED_SKIP_REASON}`}`, async () => {
-    const { worst, images } = await worstSharedDelta(multi, ...sharedGoldens('featureMean5'));
-    console.log(`deepbiq feature-mean over ${images} shared images: worst |ours - reference| ${worst.toExponential(2)}`);
-    expect(images).toBe(25);
-    expect(worst).toBeLessThanOrEqual(TOL);
+    await expectSharedParity('deepbiq feature-mean', multi, ...sharedGoldens('featureMean5'), TOL);
   });
 
   it('the same crops with aggregate mean give the mean of the crop scores (pooling after the SVR)', async () => {

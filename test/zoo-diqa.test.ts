@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Model, preprocess, registryCards, resolveMetric, validateManifest, type ModelManifest } from '../dist/cjs/index.js';
-import { HAS_SHARED, manifestVariant, pythonWith, rejection, ROOT, SHARED_SKIP_REASON, worstSharedDelta } from './helpers';
+import { HAS_SHARED, manifestVariant, pythonWith, rejection, ROOT, SHARED_SKIP_REASON, expectSharedParity } from './helpers';
 
 const FIX = join(ROOT, 'test/fixtures/diqa-tiny');
 const MANIFEST = join(FIX, 'manifest.json');
@@ -125,15 +125,8 @@ describe('DIQA pipeline, seeded weights (committed tiny fixture)', () => {
 
 describe('DIQA seeded weights on shared images (calibration + 20 BIQ2021)', () => {
   it.skipIf(!HAS_SHARED)(`matches the reference per image, 1e-4${HAS_SHARED ? '' : ` ${SHARED_SKIP_REASON}`}`, async () => {
-    const model = await Model.load(MANIFEST);
-    try {
-      const scored = (set: Record<string, number>) => Object.fromEntries(Object.entries(set).map(([n, score]) => [n, { score }]));
-      const { worst, images } = await worstSharedDelta(model, scored(golden.seeded.calibration!), scored(golden.seeded.biq2021!));
-      expect(images).toBe(25);
-      expect(worst).toBeLessThanOrEqual(TOL);
-    } finally {
-      await model.close();
-    }
+    const scored = (set: Record<string, number>) => Object.fromEntries(Object.entries(set).map(([n, score]) => [n, { score }]));
+    await expectSharedParity('diqa', () => Model.load(MANIFEST), scored(golden.seeded.calibration!), scored(golden.seeded.biq2021!), TOL);
   });
 });
 if (!HAS_SHARED) console.warn(`DIQA shared-image parity: ${SHARED_SKIP_REASON}`);

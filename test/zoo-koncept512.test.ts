@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Model, resolveMetric } from '../dist/cjs/index.js';
-import { HAS_SHARED, manifestVariant, pythonWith, rejection, ROOT, SHARED_SKIP_REASON, sharedPath, worstSharedDelta } from './helpers';
+import { HAS_SHARED, manifestVariant, pythonWith, rejection, ROOT, SHARED_SKIP_REASON, sharedPath, expectSharedParity } from './helpers';
 
 const TOL = 1e-4;
 const FIX = join(ROOT, 'test/fixtures/koncept512-tiny');
@@ -59,10 +59,7 @@ describe('KonCept512 against Keras on the authors\' procedure (seeded narrow Inc
   });
 
   it.skipIf(!HAS_SHARED)(`the five calibration and 20 BIQ2021 images within 1e-4${HAS_SHARED ? '' : ` ${SHARED_SKIP_REASON}`}`, async () => {
-    const { worst, images } = await worstSharedDelta(model, golden.calibration!, golden.biq2021!);
-    console.log(`koncept512 over ${images} shared images: worst |ours - Keras| ${worst.toExponential(2)}`);
-    expect(images).toBe(25);
-    expect(worst).toBeLessThanOrEqual(TOL);
+    await expectSharedParity('koncept512', model, golden.calibration!, golden.biq2021!, TOL);
   });
 });
 

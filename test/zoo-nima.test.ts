@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Model } from '../dist/cjs/index.js';
-import { HAS_SHARED, ROOT, SHARED_SKIP_REASON, sharedPath, worstSharedDelta } from './helpers';
+import { HAS_SHARED, ROOT, SHARED_SKIP_REASON, sharedPath, expectSharedParity } from './helpers';
 
 const manifest = join(ROOT, 'test/fixtures/nima-tiny/nima-tiny.json');
 const golden = JSON.parse(readFileSync(join(ROOT, 'test/golden/nima_tiny.json'), 'utf8'));
@@ -26,14 +26,7 @@ describe('NIMA (idealo MobileNet) against Keras with the same weights', () => {
 
 describe('NIMA seeded weights on shared images (calibration + 20 BIQ2021) against Keras', () => {
   it.skipIf(!HAS_SHARED)(`matches Keras to 1e-4 per image${HAS_SHARED ? '' : ` ${SHARED_SKIP_REASON}`}`, async () => {
-    const model = await Model.load(manifest);
-    try {
-      const { worst, images } = await worstSharedDelta(model, golden.calibration, golden.biq2021);
-      expect(images).toBe(25);
-      expect(worst).toBeLessThanOrEqual(1e-4);
-    } finally {
-      await model.close();
-    }
+    await expectSharedParity('nima', () => Model.load(manifest), golden.calibration, golden.biq2021);
   });
 });
 

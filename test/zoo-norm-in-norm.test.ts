@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Model, resolveMetric } from '../dist/cjs/index.js';
-import { HAS_SHARED, manifestVariant, pythonWith, rejection, ROOT, SHARED_SKIP_REASON, sharedPath, worstSharedDelta } from './helpers';
+import { HAS_SHARED, manifestVariant, pythonWith, rejection, ROOT, SHARED_SKIP_REASON, sharedPath, expectSharedParity } from './helpers';
 
 const TOL = 1e-4;
 const FIX = join(ROOT, 'test/fixtures/norm-in-norm-tiny');
@@ -65,9 +65,7 @@ describe("Norm-in-Norm against the authors' test procedure (seeded narrow model)
 
 describe('Norm-in-Norm seeded narrow model on shared images (calibration + 20 BIQ2021)', () => {
   it.skipIf(!HAS_SHARED)(`matches the PyTorch reference to 1e-4 per image${HAS_SHARED ? '' : ` ${SHARED_SKIP_REASON}`}`, async () => {
-    const { worst, images } = await worstSharedDelta(model, golden.calibration!, golden.biq2021!);
-    expect(images).toBe(25);
-    expect(worst).toBeLessThanOrEqual(TOL);
+    await expectSharedParity('norm-in-norm', model, golden.calibration!, golden.biq2021!, TOL);
   });
 });
 

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Model } from '../dist/cjs/index.js';
-import { HAS_SHARED, ROOT, SHARED_SKIP_REASON, sharedPath, worstSharedDelta } from './helpers';
+import { HAS_SHARED, ROOT, SHARED_SKIP_REASON, sharedPath, expectSharedParity } from './helpers';
 
 const manifest = join(ROOT, 'test/fixtures/rankiqa-tiny/rankiqa-tiny.json');
 const golden = JSON.parse(readFileSync(join(ROOT, 'test/golden/rankiqa_tiny.json'), 'utf8'));
@@ -28,14 +28,6 @@ describe("RankIQA against OpenCV's Caffe import of the same weights", () => {
 
 describe('RankIQA seeded narrow model on shared images (calibration + 20 BIQ2021)', () => {
   it.skipIf(!HAS_SHARED)(`matches OpenCV's Caffe import to 1e-4 per image${HAS_SHARED ? '' : ` ${SHARED_SKIP_REASON}`}`, async () => {
-    const model = await Model.load(manifest);
-    try {
-      const { worst, images } = await worstSharedDelta(model, golden.calibration, golden.biq2021);
-      console.log(`rankiqa over ${images} shared images: worst |ours - OpenCV| ${worst.toExponential(2)}`);
-      expect(images).toBe(25);
-      expect(worst).toBeLessThanOrEqual(1e-4);
-    } finally {
-      await model.close();
-    }
+    await expectSharedParity('rankiqa', () => Model.load(manifest), golden.calibration, golden.biq2021);
   });
 });

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Model, resolveMetric } from '../dist/cjs/index.js';
-import { CALIBRATION_IMAGES, cliImport, HAS_SHARED, manifestVariant, pythonWith, ROOT, SHARED_SKIP_REASON, sharedPath, worstSharedDelta, type PatchScored } from './helpers';
+import { CALIBRATION_IMAGES, cliImport, HAS_SHARED, manifestVariant, pythonWith, ROOT, SHARED_SKIP_REASON, sharedPath, expectSharedParity, type PatchScored } from './helpers';
 
 const IMAGES = join(ROOT, 'test/fixtures/patch-images');
 const PAIRS = join(ROOT, 'test/fixtures/fr-pairs');
@@ -88,16 +88,8 @@ for (const fixture of ['wadiqam-nr-pyiqa-checkpoint', 'wadiqam-fr-pyiqa-checkpoi
 describe('wadiqam-nr-pyiqa-checkpoint on shared images (calibration + 20 BIQ2021)', () => {
   it.skipIf(!HAS_SHARED)(`matches pyiqa's WaDIQaM to 1e-4 per image${HAS_SHARED ? '' : ` ${SHARED_SKIP_REASON}`}`, async () => {
     const g = golden['wadiqam-nr-pyiqa-checkpoint'];
-    const model = await Model.load(manifestPath('wadiqam-nr-pyiqa-checkpoint'), { maxBatch: 256 });
-    try {
-      const calibration = Object.fromEntries(Object.entries(g.calibration!).map(([n, v]) => [n.replace(/\.bmp$/, ''), v]));
-      const { worst, images } = await worstSharedDelta(model, calibration, g.biq2021!);
-      console.log(`wadiqam-nr-pyiqa-checkpoint: worst |ours - pyiqa| over ${images} shared images ${worst.toExponential(2)}`);
-      expect(images).toBe(25);
-      expect(worst).toBeLessThanOrEqual(TOL);
-    } finally {
-      await model.close();
-    }
+    const calibration = Object.fromEntries(Object.entries(g.calibration!).map(([n, v]) => [n.replace(/\.bmp$/, ''), v]));
+    await expectSharedParity('wadiqam-pyiqa', () => Model.load(manifestPath('wadiqam-nr-pyiqa-checkpoint'), { maxBatch: 256 }), calibration, g.biq2021!, TOL);
   });
 });
 
