@@ -21,7 +21,6 @@ With ../shared, 'calibration' (I03 I04 I06 I08 I19) and 'biq2021' (the first 20 
   KERAS_BACKEND=torch /work/pyenv/bin/python scripts/golden/koncept512_keras.py > test/golden/koncept512_tiny.json
 """
 import argparse
-import csv
 import json
 import os
 import subprocess
@@ -34,12 +33,11 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 from keras import layers  # noqa: E402
 from keras.src.legacy.saving import legacy_h5_format  # noqa: E402
+from shared_images import shared_sets  # noqa: E402
 from PIL import Image  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SHARED = os.path.join(os.path.dirname(ROOT), 'shared', 'data', 'calibration', 'dist_dir')
-BIQ2021 = os.path.join(os.path.dirname(ROOT), 'shared', 'data', 'biq2021')
-CALIBRATION = ['I03', 'I04', 'I06', 'I08', 'I19']
 H, W = 384, 512
 
 
@@ -174,15 +172,11 @@ def main():
         score = predict(path)
         out['images'].append({'where': where, 'file': fname, 'score': score})
         print(f'{fname}: {score:.6f}', file=sys.stderr)
-    if os.path.isdir(SHARED) and os.path.isdir(BIQ2021):
-        with open(os.path.join(BIQ2021, 'train-subset.csv')) as f:
-            names = sorted(r['image'] for r in csv.DictReader(f))[:20]
-        for key, paths in [('calibration', {n: os.path.join(SHARED, f'{n}.bmp') for n in CALIBRATION}),
-                           ('biq2021', {n: os.path.join(BIQ2021, 'images', n) for n in names})]:
-            out[key] = {}
-            for fname, path in paths.items():
-                out[key][fname] = {'score': predict(path)}
-                print(f'{fname}: {out[key][fname]["score"]:.6f}', file=sys.stderr)
+    for key, paths in shared_sets():
+        out[key] = {}
+        for fname, path in paths.items():
+            out[key][fname] = {'score': predict(path)}
+            print(f'{fname}: {out[key][fname]["score"]:.6f}', file=sys.stderr)
     if args.config == 'full':
         with open(os.path.join(out_dir, 'golden.json'), 'w') as f:
             json.dump(out, f, indent=1)

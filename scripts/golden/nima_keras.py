@@ -10,7 +10,6 @@ NEAREST resize, then mobilenet.preprocess_input) and idealo's calc_mean_score (s
 
   KERAS_BACKEND=torch /work/pyenv/bin/python scripts/golden/nima_keras.py > test/golden/nima_tiny.json
 """
-import csv
 import json
 import os
 import subprocess
@@ -22,12 +21,11 @@ import h5py  # noqa: E402
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 from keras.src.legacy.saving import legacy_h5_format  # noqa: E402
+from shared_images import shared_sets  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 FIX = os.path.join(ROOT, 'test', 'fixtures', 'nima-tiny')
 SHARED = os.path.join(os.path.dirname(ROOT), 'shared', 'data', 'calibration', 'dist_dir')
-BIQ2021 = os.path.join(os.path.dirname(ROOT), 'shared', 'data', 'biq2021')
-CALIBRATION = ['I03', 'I04', 'I06', 'I08', 'I19']
 ALPHA = 0.25
 
 
@@ -74,15 +72,11 @@ def main():
     for where, name, path in files:
         out['images'].append({'where': where, 'file': name, **predict(path)})
         print(f'{name}: {out["images"][-1]["score"]:.6f}', file=sys.stderr)
-    if os.path.isdir(SHARED) and os.path.isdir(BIQ2021):
-        with open(os.path.join(BIQ2021, 'train-subset.csv')) as f:
-            names = sorted(r['image'] for r in csv.DictReader(f))[:20]
-        for key, paths in [('calibration', {n: os.path.join(SHARED, f'{n}.bmp') for n in CALIBRATION}),
-                           ('biq2021', {n: os.path.join(BIQ2021, 'images', n) for n in names})]:
-            out[key] = {}
-            for name, path in paths.items():
-                out[key][name] = predict(path)
-                print(f'{name}: {out[key][name]["score"]:.6f}', file=sys.stderr)
+    for key, paths in shared_sets():
+        out[key] = {}
+        for name, path in paths.items():
+            out[key][name] = predict(path)
+            print(f'{name}: {out[key][name]["score"]:.6f}', file=sys.stderr)
     json.dump(out, sys.stdout, indent=1)
     print()
 
