@@ -1,7 +1,7 @@
 // Load test of the example server (examples/server/server.mjs), in two modes.
 //
 //   node bench/server-load.mjs [--mode overload|connections] [--server PATH] [--label NAME]
-//        [--images DIR] [--count N] [--max-in-flight N] [--max-queued N] [--body-pool-bytes N (0: off)] [--json OUT.json]
+//        [--images DIR] [--count N] [--max-in-flight N] [--max-queued N] [--body-pool-bytes N (0: off)] [--expect-continue] [--json OUT.json]
 //   overload:    [--routes score,score-deep,compare] [--levels 1,2,4] [--duration S] [--capacity-s S]
 //                [--capacity-from RUN.json] [--model MANIFEST] [--metric NAME]
 //   connections: [--routes score,compare,score-js,compare-js] [--connections 1,16,64] [--duration S]
@@ -181,20 +181,31 @@ function percentile(sorted, q) {
 }
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: 1024 });
+// --expect-continue: every POST sends Expect: 100-continue and its body only after the 100, so a
+// server that sheds on the headers never receives (nor reads) a shed request's body.
+const EXPECT_CONTINUE = process.argv.includes('--expect-continue');
 
 /** One POST; resolves {status, ms} (status 0 and `error` for a client-side failure). */
 function postOnce(base, def, body) {
   const u = new URL(base);
   const sent = performance.now();
   return new Promise((resolve) => {
-    const req = http.request({ host: u.hostname, port: u.port, path: def.path, method: 'POST', agent, timeout: 30_000, headers: { 'content-type': def.type, 'content-length': body.length } }, (res) => {
+    const headers = { 'content-type': def.type, 'content-length': body.length, ...(EXPECT_CONTINUE ? { expect: '100-continue' } : {}) };
+    const req = http.request({ host: u.hostname, port: u.port, path: def.path, method: 'POST', agent, timeout: 30_000, headers }, (res) => {
       res.resume();
-      res.on('end', () => resolve({ status: res.statusCode, ms: performance.now() - sent }));
+      res.on('end', () => {
+        // A final answer before 100 Continue: the body was never sent; the server closes the connection.
+        if (EXPECT_CONTINUE && !req.writableEnded) req.destroy();
+        resolve({ status: res.statusCode, ms: performance.now() - sent });
+      });
       res.on('error', (e) => resolve({ status: 0, error: e.code ?? e.message, ms: performance.now() - sent }));
     });
     req.on('timeout', () => req.destroy(Object.assign(new Error('client timeout'), { code: 'CLIENT_TIMEOUT' })));
     req.on('error', (e) => resolve({ status: 0, error: e.code ?? e.message, ms: performance.now() - sent }));
-    req.end(body);
+    if (EXPECT_CONTINUE) {
+      req.on('continue', () => req.end(body));
+      req.flushHeaders();
+    } else req.end(body);
   });
 }
 
@@ -328,7 +339,7 @@ async function main() {
   for (const r of routes) if (!routeDefs[r]) throw new Error(`unknown route '${r}' (known: ${Object.keys(routeDefs).join(', ')})`);
 
   console.log(`server-load (${mode}): server ${label} = ${serverPath}; ${jpegs.length} 512x512 JPEGs from ${imagesDir}; NR metric ${nrMetric}, deep model ${manifest.name}, FR metric ${frMetric}`);
-  console.log(`server ${base} (pid ${srv.child.pid}), Node ${process.version}, ${cpus().length} CPUs, load average ${loadavg().map((x) => x.toFixed(1)).join(' ')}${env.IQA_MAX_IN_FLIGHT || env.IQA_MAX_QUEUED ? `, maxInFlight ${env.IQA_MAX_IN_FLIGHT ?? 'default'}, maxQueued ${env.IQA_MAX_QUEUED ?? 'default'}` : ''}${env.IQA_BODY_POOL_BYTES ? `, bodyPoolBytes ${env.IQA_BODY_POOL_BYTES}` : ''}`);
+  console.log(`server ${base} (pid ${srv.child.pid}), Node ${process.version}, ${cpus().length} CPUs, load average ${loadavg().map((x) => x.toFixed(1)).join(' ')}${env.IQA_MAX_IN_FLIGHT || env.IQA_MAX_QUEUED ? `, maxInFlight ${env.IQA_MAX_IN_FLIGHT ?? 'default'}, maxQueued ${env.IQA_MAX_QUEUED ?? 'default'}` : ''}${env.IQA_BODY_POOL_BYTES ? `, bodyPoolBytes ${env.IQA_BODY_POOL_BYTES}` : ''}${EXPECT_CONTINUE ? ', clients send Expect: 100-continue' : ''}`);
 
   const post = (path) => fetch(base + path, { method: 'POST' });
   const metricsJson = async () => (await fetch(base + '/metrics?format=json')).json();

@@ -206,6 +206,13 @@ describe('example server on 127.0.0.1', () => {
     expect(after.pooledBytes).toBeGreaterThan(0);
   });
 
+  it('Expect: 100-continue on a scoring route with room: 100 Continue, then the body is scored', async () => {
+    const r = await postExpectContinue(srv.base, '/score?metric=sharpness', jpeg, 'image/jpeg');
+    expect(r.continued).toBe(true);
+    expect(r.status).toBe(200);
+    expect(r.json.score).toBe(await sharpness(jpeg));
+  });
+
   it('POST /metrics/reset clears the counters when enabled', async () => {
     expect((await post('/metrics/reset', undefined)).status).toBe(200);
     const j = (await call(srv.base + '/metrics?format=json')).json;
@@ -328,6 +335,39 @@ function openConnection(base: string, path: string): Promise<{ finish(): Promise
   });
 }
 
+/**
+ * A POST with Expect: 100-continue over a raw socket: the body is sent only after the server's
+ * 100 Continue. Resolves with whether the 100 came (so the body was sent), and the final response.
+ */
+function postExpectContinue(base: string, path: string, body: Buffer, type: string): Promise<{ continued: boolean; status: number; headers: string; json: any }> {
+  const u = new URL(base);
+  return new Promise((resolve, reject) => {
+    const sock = connect(Number(u.port), u.hostname, () => {
+      sock.write(`POST ${path} HTTP/1.1\r\nHost: ${u.host}\r\nContent-Type: ${type}\r\nContent-Length: ${body.length}\r\nExpect: 100-continue\r\n\r\n`);
+    });
+    let data = Buffer.alloc(0);
+    let continued = false;
+    sock.on('data', (d) => {
+      data = Buffer.concat([data, d]);
+      let text = data.toString('latin1');
+      if (!continued && /^HTTP\/1\.1 100 /.test(text) && text.includes('\r\n\r\n')) {
+        continued = true;
+        data = data.subarray(text.indexOf('\r\n\r\n') + 4);
+        text = data.toString('latin1');
+        sock.write(body);
+      }
+      const end = text.indexOf('\r\n\r\n');
+      if (end < 0 || /^HTTP\/1\.1 100 /.test(text)) return;
+      const headers = text.slice(0, end);
+      const len = Number(/content-length: (\d+)/i.exec(headers)?.[1] ?? NaN);
+      if (data.length - end - 4 < len) return;
+      sock.destroy();
+      resolve({ continued, status: Number(headers.split(' ')[1]), headers, json: JSON.parse(data.subarray(end + 4, end + 4 + len).toString('utf8')) });
+    });
+    sock.on('error', reject);
+  });
+}
+
 describe('example server under overload', () => {
   let srv: Running;
   // The running slot is held by the test (test/fixtures/server/held-slot.mjs) rather than by a
@@ -357,13 +397,20 @@ describe('example server under overload', () => {
     const shedCompare = await call(srv.base + '/compare', { method: 'POST', body: form({ ref: png, dist: png2 }) });
     expect(shedCompare.status).toBe(503);
     expect(shedCompare.json.error.code).toBe('ERR_BUSY');
+    // Expect: 100-continue: shed before the client sends the body (no 100 Continue), connection closed.
+    const shedContinue = await postExpectContinue(srv.base, '/score?metric=sharpness', huge, 'image/png');
+    expect(shedContinue.continued).toBe(false);
+    expect(shedContinue.status).toBe(503);
+    expect(shedContinue.headers).toMatch(/\r\nretry-after: 1\r\n/i);
+    expect(shedContinue.headers).toMatch(/\r\nconnection: close\r\n/i);
+    expect(shedContinue.json.error.code).toBe('ERR_BUSY');
     srv.child.stdin!.write('release\n');
     await first;
     expect((await second).status).toBe(200);
     expect((await call(srv.base + '/ready')).json.ready).toBe(true);
     expect(shedMs).toBeLessThan(2000);
     const m = (await call(srv.base + '/metrics?format=json')).json;
-    expect(m.errors.ERR_BUSY).toBe(2);
+    expect(m.errors.ERR_BUSY).toBe(3);
     expect(m.admission).toMatchObject({ inFlight: 0, queued: 0, admitted: 2 });
   });
 });

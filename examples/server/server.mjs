@@ -18,7 +18,8 @@
 //
 // Admission: every scoring route goes through one shared Limiter (maxInFlight scoring calls
 // running, maxQueued waiting): they all run on the same native threads. Beyond it a request is
-// answered 503 ERR_BUSY at once, before its body is read when the limiter is already full.
+// answered 503 ERR_BUSY at once, before its body is read when the limiter is already full (and,
+// for a client that sends Expect: 100-continue, before the body is even sent).
 // SIGTERM/SIGINT drain: /ready turns 503, the listener stops accepting, requests already admitted
 // finish (new ones on open connections get 503 + Connection: close); work still running after
 // the grace period is aborted (503), then the process exits 0.
@@ -388,6 +389,31 @@ export function buildServer(options = {}) {
     if (draining) reply.header('connection', 'close');
     return reply.code(503).send({ error: { code: 'ERR_BUSY', message } });
   };
+
+  // Expect: 100-continue: a full (or draining) server answers 503 before the client sends its
+  // body, so a shed upload costs neither bandwidth nor the allocations of reading it. Otherwise
+  // the client is told to continue and the request goes to Fastify as usual (Node would send the
+  // 100 itself without this listener, before the onRequest hook below could shed it).
+  const scoringPaths = new Set();
+  app.addHook('onRoute', (route) => {
+    if (route.config?.scoring) scoringPaths.add(route.url);
+  });
+  app.server.on('checkContinue', (req, res) => {
+    const path = (req.url ?? '').split('?')[0];
+    if (scoringPaths.has(path) && (draining || limiter.saturated)) {
+      const t0 = performance.now();
+      metrics.error('ERR_BUSY');
+      const message = draining ? 'the server is shutting down' : `busy: ${limiter.inFlight} scoring calls running and ${limiter.queued} waiting; retry later`;
+      const body = JSON.stringify({ error: { code: 'ERR_BUSY', message } });
+      // Connection: close, as the body was never asked for: a client that sends it anyway does so on a closing connection.
+      res.writeHead(503, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), 'retry-after': String(retryAfterS), connection: 'close' });
+      res.end(body);
+      metrics.observe(path, 503, performance.now() - t0);
+      return;
+    }
+    res.writeContinue();
+    app.server.emit('request', req, res);
+  });
 
   app.addHook('onRequest', async (req, reply) => {
     openRequests++;
