@@ -167,12 +167,23 @@ describe.skipIf(!HAS_REDIS)(`iqa submit/worker on BullMQ ${HAS_REDIS ? '' : REDI
       const n = await client.hlen(key);
       // Kill A once 100 results are in and it holds active jobs (by their locks), so that the
       // survivor has jobs to recover.
-      const held = n >= 100 ? await activeOf(a) : [];
+      // A is frozen (SIGSTOP) before its locks are read, so that it cannot finish the jobs it holds
+      // between the read and the kill; 50 ms lets the commands it had already sent reach Redis.
+      if (n < 100) {
+        await new Promise((r) => setTimeout(r, 5));
+        continue;
+      }
+      a.child.kill('SIGSTOP');
+      await new Promise((r) => setTimeout(r, 50));
+      const held = await activeOf(a);
       if (held.length > 0) {
         heldByA = held;
         a.child.kill('SIGKILL');
-        killedAt = n;
-      } else await new Promise((r) => setTimeout(r, 5));
+        killedAt = await client.hlen(key);
+      } else {
+        a.child.kill('SIGCONT');
+        await new Promise((r) => setTimeout(r, 5));
+      }
     }
     expect(killedAt).toBeGreaterThanOrEqual(100);
     expect(killedAt).toBeLessThan(500); // the kill happened midway
@@ -212,8 +223,8 @@ describe.skipIf(!HAS_REDIS)(`iqa submit/worker on BullMQ ${HAS_REDIS ? '' : REDI
     // The killed worker's active jobs were recovered by the survivor (stalled -> waiting). The
     // 'stalled' events come on the test's own QueueEvents stream, which may lag the workers.
     expect(heldByA.length).toBeGreaterThan(0);
-    for (let t = 0; t < 200 && stalled.size === 0; t++) await new Promise((r) => setTimeout(r, 50));
-    expect(stalled.size).toBeGreaterThan(0);
+    for (let t = 0; t < 200 && !heldByA.every((id) => stalled.has(id)); t++) await new Promise((r) => setTimeout(r, 50));
+    for (const id of heldByA) expect([...stalled], `job ${id} held by the killed worker`).toContain(id);
     for (const id of stalled) expect(b.scored).toContain(id);
     console.log(`queue test: worker A killed at ${killedAt}/500 results holding ${heldByA.length} active jobs; ${stalled.size} stalled jobs recovered by B; A scored ${a.scored.length}, B ${b.scored.length} (${a.scored.length + b.scored.length - 500} scored twice)`);
 
