@@ -32,10 +32,16 @@ export interface ModelManifest {
     normalize?: { scale: 'unit' | 'byte'; mean: number[]; std: number[] };
   };
   preprocess: {
-    resize?: { width: number; height: number; interp?: Interp } | null;
+    /**
+     * width x height, or `shorter`: the shorter side to N, the longer int(N * long / short)
+     * (torchvision's resize(img, N)). precision 'float': resample values in [0, 1] unrounded
+     * (torchvision on a to_tensor() image; pil-bilinear/pil-bicubic only), default 'byte'.
+     */
+    resize?: { width?: number; height?: number; shorter?: number; interp?: Interp; precision?: 'byte' | 'float' } | null;
     /** Colour to grey for 1-channel inputs (default 'opencv'). */
     gray?: 'opencv' | 'pil' | 'matlab' | 'tf';
-    crop: { policy: CropPolicy; count?: number; seed?: number; grid?: 'floor' | 'range-exclusive' };
+    /** center: odd margins start at floor(margin / 2) ('floor', default) or int(round(margin / 2)) half to even ('half-even', torchvision's center_crop). */
+    crop: { policy: CropPolicy; count?: number; seed?: number; grid?: 'floor' | 'range-exclusive'; center?: 'floor' | 'half-even' };
     /** Per-patch local contrast normalisation after input.normalize. */
     localContrast?: { window: number; constant: number };
     /** Crop policy 'tokens': multi-scale patch tokens (see models/manifest.schema.json). */
@@ -159,6 +165,16 @@ export function validateManifest(m: unknown, where = 'manifest'): ModelManifest 
     const c = mm.preprocess.crop;
     if (c.policy !== 'random' && c.policy !== 'uniform' && c.count !== undefined && c.count !== 1) errs.push(`manifest.preprocess.crop.count: only the 'random' and 'uniform' policies take several crops`);
     if (c.policy !== 'grid' && c.grid !== undefined) errs.push(`manifest.preprocess.crop.grid: only the 'grid' policy has a grid rule`);
+    if (c.policy !== 'center' && c.center !== undefined) errs.push(`manifest.preprocess.crop.center: only the 'center' policy has a centre rounding`);
+    const rs = mm.preprocess.resize;
+    if (rs) {
+      const wh = rs.width !== undefined || rs.height !== undefined;
+      if (rs.shorter !== undefined && wh) errs.push(`manifest.preprocess.resize.shorter: give either shorter or width and height, not both`);
+      else if (rs.shorter === undefined && (rs.width === undefined || rs.height === undefined)) errs.push(`manifest.preprocess.resize: needs width and height, or shorter`);
+      if (rs.shorter !== undefined && !(Number.isInteger(rs.shorter) && rs.shorter > 0)) errs.push(`manifest.preprocess.resize.shorter: must be a positive integer, got ${rs.shorter}`);
+      if (rs.precision === 'float' && rs.interp !== 'pil-bilinear' && rs.interp !== 'pil-bicubic')
+        errs.push(`manifest.preprocess.resize.precision: 'float' is implemented for interp 'pil-bilinear' and 'pil-bicubic' only, got '${rs.interp ?? 'area'}'`);
+    }
     const lc = mm.preprocess.localContrast;
     if (lc && u8) errs.push(`manifest.preprocess.localContrast: needs a float32 input`);
     if (lc && lc.window % 2 === 0) errs.push(`manifest.preprocess.localContrast.window: must be odd, got ${lc.window}`);
@@ -280,7 +296,10 @@ export function nativeSpec(lm: LoadedManifest, modelPath: string, o: CropOverrid
     outputs: m.outputs.map((x) => ({ name: x.name, shape: x.shape.map((d) => (typeof d === 'number' ? d : -1)) })),
     resizeWidth: m.preprocess.resize?.width ?? 0,
     resizeHeight: m.preprocess.resize?.height ?? 0,
+    resizeShorter: m.preprocess.resize?.shorter ?? 0,
     interp: m.preprocess.resize?.interp ?? 'area',
+    resizePrecision: m.preprocess.resize?.precision ?? 'byte',
+    cropCenter: m.preprocess.crop.center ?? 'floor',
     crop: policy,
     cropCount: count,
     cropSeed: seed,

@@ -63,7 +63,14 @@ iqa::ort::ModelSpec to_spec(const Napi::Value& v) {
   }
   s.resize_width = int(number_field(o, "resizeWidth", 0));
   s.resize_height = int(number_field(o, "resizeHeight", 0));
+  s.resize_shorter = int(number_field(o, "resizeShorter", 0));
   s.interp = iqa::parse_interp(string_field(o, "interp", "area"));
+  const std::string precision = string_field(o, "resizePrecision", "byte");
+  if (precision != "byte" && precision != "float") iqa::fail(ErrorCode::Model, "unknown resize precision '" + precision + "' (byte, float)");
+  s.resize_float = precision == "float";
+  const std::string center = string_field(o, "cropCenter", "floor");
+  if (center != "floor" && center != "half-even") iqa::fail(ErrorCode::Model, "unknown centre crop rounding '" + center + "' (floor, half-even)");
+  s.center = center == "floor" ? iqa::ort::CenterRounding::Floor : iqa::ort::CenterRounding::HalfEven;
   s.crop = parse_crop(string_field(o, "crop", "center"));
   s.crop_count = int(number_field(o, "cropCount", 1));
   s.crop_seed = uint64_t(number_field(o, "cropSeed", 0));

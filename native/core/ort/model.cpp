@@ -29,7 +29,15 @@ std::string names_of(const std::vector<TensorInfo>& ts) {
 
 }  // namespace
 
-std::vector<cv::Rect> crop_rects(cv::Size image, cv::Size crop, CropPolicy policy, int count, uint64_t seed, GridRule grid) {
+cv::Size shorter_side_size(cv::Size image, int n) {
+  const bool w_short = image.width <= image.height;
+  const int s = w_short ? image.width : image.height, l = w_short ? image.height : image.width;
+  // n * l is exact in double, the division correctly rounded, as Python's int * int / int.
+  const int nl = int(double(n) * l / s);
+  return w_short ? cv::Size(n, nl) : cv::Size(nl, n);
+}
+
+std::vector<cv::Rect> crop_rects(cv::Size image, cv::Size crop, CropPolicy policy, int count, uint64_t seed, GridRule grid, CenterRounding center) {
   if (policy == CropPolicy::Full || policy == CropPolicy::Resize || policy == CropPolicy::Tokens) return {cv::Rect(0, 0, image.width, image.height)};
   if (image.width < crop.width || image.height < crop.height)
     fail(ErrorCode::Input, "image " + std::to_string(image.width) + "x" + std::to_string(image.height) + " is smaller than the " +
@@ -48,8 +56,11 @@ std::vector<cv::Rect> crop_rects(cv::Size image, cv::Size crop, CropPolicy polic
       for (int j = 0; j < cols; ++j) out.emplace_back(j * crop.width, i * crop.height, crop.width, crop.height);
     return out;
   }
-  if (policy == CropPolicy::Center)
-    return {cv::Rect((image.width - crop.width) / 2, (image.height - crop.height) / 2, crop.width, crop.height)};
+  if (policy == CropPolicy::Center) {
+    // Margins are non-negative here; half-even: an odd margin 2k + 1 starts at k when k is even, k + 1 when odd.
+    auto offset = [center](int margin) { return center == CenterRounding::HalfEven && margin % 2 == 1 && (margin / 2) % 2 == 1 ? margin / 2 + 1 : margin / 2; };
+    return {cv::Rect(offset(image.width - crop.width), offset(image.height - crop.height), crop.width, crop.height)};
+  }
   if (count <= 0) fail(ErrorCode::Input, "crop count must be positive");
   if (policy == CropPolicy::Uniform) {
     // A ceil(sqrt(n)) x ceil(sqrt(n)) grid of corners, steps (W - w) / floor(sqrt(n)) and
@@ -78,6 +89,11 @@ Model::Model(ModelSpec spec, EngineOptions opts) : spec_(std::move(spec)), opts_
   for (int c = 0; c < 3; ++c)
     if (!(spec_.stdev[c] > 0)) fail(ErrorCode::Model, "normalisation std must be positive");
   if (spec_.pair && spec_.uint8_nhwc) fail(ErrorCode::Model, "full-reference models take float32 NCHW patch pairs, not uint8 NHWC");
+  if (spec_.resize_shorter < 0 || (spec_.resize_shorter > 0 && (spec_.resize_width > 0 || spec_.resize_height > 0)))
+    fail(ErrorCode::Model, "resize takes either width and height or a positive shorter side, not both");
+  if (spec_.resize_float && spec_.interp != Interp::PilBilinear && spec_.interp != Interp::PilBicubic)
+    fail(ErrorCode::Model, "float resize precision is implemented for interp 'pil-bilinear' and 'pil-bicubic' (torch's antialiased bilinear/bicubic) only");
+  if (spec_.center == CenterRounding::HalfEven && spec_.crop != CropPolicy::Center) fail(ErrorCode::Model, "half-even centre rounding needs crop policy 'center'");
   if (spec_.shrink_on_load && shrink_target().area() == 0)
     fail(ErrorCode::Model, "shrinkOnLoad needs a resize (preprocess.resize or crop policy 'resize'): without one the model sees the image at its own size");
   if (spec_.highpass && (spec_.channels != 1 || spec_.uint8_nhwc)) fail(ErrorCode::Model, "high-pass normalisation needs a 1-channel float32 input");
@@ -314,6 +330,8 @@ void Model::collect_rows(const std::vector<OutputView>& outs, size_t n, double* 
 cv::Size Model::shrink_target() const {
   if (!spec_.shrink_on_load) return {0, 0};
   if (spec_.resize_width > 0 && spec_.resize_height > 0) return {spec_.resize_width, spec_.resize_height};
+  // A decode whose width and height are both at least n keeps the shorter side at least n.
+  if (spec_.resize_shorter > 0) return {spec_.resize_shorter, spec_.resize_shorter};
   if (spec_.crop == CropPolicy::Resize) return {spec_.width, spec_.height};
   return {0, 0};
 }
@@ -329,8 +347,11 @@ cv::Mat Model::prepare(const cv::Mat& img) const {
   cv::Mat m = drop_alpha(img);
   if (spec_.channels == 1 && m.channels() == 3) m = rgb2gray(m, spec_.gray);
   if (spec_.interp == Interp::MatlabBicubic) m = to_float(m, 1.0, CV_32F);  // imresize_matlab returns CV_64F: keep a [0,1] scale
-  if (spec_.resize_width > 0 && spec_.resize_height > 0 && (m.cols != spec_.resize_width || m.rows != spec_.resize_height))
-    m = resize_image(m, cv::Size(spec_.resize_width, spec_.resize_height), spec_.interp);
+  // to_tensor(): float32 on [0, 1]; pil_resize then keeps float32 between its passes, as torch does.
+  if (spec_.resize_float) m = to_float(m, 1.0, CV_32F);
+  const cv::Size target = spec_.resize_shorter > 0 ? shorter_side_size(m.size(), spec_.resize_shorter) : cv::Size(spec_.resize_width, spec_.resize_height);
+  // Same size: no resize (torchvision returns the image as is, too).
+  if (target.width > 0 && target.height > 0 && m.size() != target) m = resize_image(m, target, spec_.interp);
   if (spec_.crop == CropPolicy::Resize && (m.cols != spec_.width || m.rows != spec_.height))
     m = resize_image(m, cv::Size(spec_.width, spec_.height), spec_.interp == Interp::MatlabBicubic ? Interp::MatlabBicubic : spec_.interp);
   const int crop_side = std::max(spec_.width, spec_.height);
@@ -392,7 +413,7 @@ Model::Pending Model::submit_prepared(const cv::Mat& m, const cv::Mat* ref) cons
     run_batch(reinterpret_cast<const uint8_t*>(tensor.data()), 1, p.direct_scores.data(), m.rows, m.cols);
     return p;
   }
-  std::vector<cv::Rect> rects = crop_rects(m.size(), cv::Size(spec_.width, spec_.height), spec_.crop, spec_.crop_count, spec_.crop_seed, spec_.grid);
+  std::vector<cv::Rect> rects = crop_rects(m.size(), cv::Size(spec_.width, spec_.height), spec_.crop, spec_.crop_count, spec_.crop_seed, spec_.grid, spec_.center);
   p.ticket = batcher_->submit(rects.size(), [&](size_t i, uint8_t* dst) { pack_sample(rects[i], dst); });
   return p;
 }

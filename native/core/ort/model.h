@@ -37,6 +37,12 @@ enum class GridRule {
                    // L - p, dropping the last whole patch when p divides L (lidq92's CNNIQA)
 };
 
+// Where a centre crop starts when the margin (L - size) is odd.
+enum class CenterRounding {
+  Floor,     // (L - size) / 2 truncated
+  HalfEven,  // int(round((L - size) / 2.0)), Python's round half to even (torchvision's center_crop)
+};
+
 // How an image's crop (or patch) scores become its score.
 enum class Aggregate {
   Mean,
@@ -60,7 +66,14 @@ struct ModelSpec {
   std::vector<TensorInfo> declared_outputs;          // from the manifest: name + dims (-1 = symbolic)
   // Preprocessing
   int resize_width = 0, resize_height = 0;           // 0: no resize before cropping
+  // Instead of width x height: the shorter side to this, aspect kept (shorter_side_size()).
+  int resize_shorter = 0;
   Interp interp = Interp::Area;
+  // Resample values in [0, 1] as float32 (accumulated in double) instead of 8-bit pixels:
+  // torchvision's resize on a to_tensor() image, whose antialiased bilinear/bicubic are
+  // Pillow's weights without the rounding to uint8 after each pass. Pil-bilinear/bicubic only.
+  bool resize_float = false;
+  CenterRounding center = CenterRounding::Floor;  // CropPolicy::Center
   GrayConversion gray = GrayConversion::OpenCV;  // colour to grey for 1-channel inputs
   CropPolicy crop = CropPolicy::Center;
   GridRule grid = GridRule::Floor;
@@ -130,7 +143,13 @@ struct ModelInfo {
 // Random: splitmix64 seeded with `seed`; for each crop x = next() % (W - w + 1), then
 // y = next() % (H - h + 1). The same positions for every image of the same size.
 // Grid: patches at (j w, i h) for i, j below the counts of `grid`, row by row.
-std::vector<cv::Rect> crop_rects(cv::Size image, cv::Size crop, CropPolicy policy, int count, uint64_t seed, GridRule grid = GridRule::Floor);
+// Center: offsets (W - w) / 2 and (H - h) / 2 rounded as `center` says.
+std::vector<cv::Rect> crop_rects(cv::Size image, cv::Size crop, CropPolicy policy, int count, uint64_t seed, GridRule grid = GridRule::Floor,
+                                 CenterRounding center = CenterRounding::Floor);
+
+// torchvision's resize(img, n) output size (_compute_resized_output_size): the shorter side n,
+// the longer int(n * long / short), truncated; a square image goes to n x n.
+cv::Size shorter_side_size(cv::Size image, int n);
 
 class Model {
  public:
