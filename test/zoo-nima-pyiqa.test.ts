@@ -61,14 +61,15 @@ interface Scores {
 }
 
 // biq2021: how many of the first 20 BIQ2021 images the golden scores. InceptionResNetV2 at 299:
-// pyiqa took 251 s for the 28 images on the 2 shared cores here, so it gets the fixtures and the
-// five calibration images only; VGG16 (94 s) all 28. Both heads (10-bin distribution, scalar) and
+// pyiqa took 103-251 s for the 28 images on the 2 shared cores here (this whole block 185 s), so
+// by default it gets the fixtures and the five calibration images only (IQA_NIMA_PYIQA_ALL=1: the
+// 20 BIQ2021 images too; measured 2.0e-5 over the 25); VGG16 all 28 (pyiqa: 35 s for them). Both heads (10-bin distribution, scalar) and
 // both backbones are covered; nima-pyiqa / nima-spaq-pyiqa differ from these only in the head size
 // or the weights, which the export itself checks against pyiqa's module.
 const PARITY = [
   { card: 'nima-vgg16-ava-pyiqa', metric: 'nima-vgg16-ava', biq2021: 20 },
-  { card: 'nima-koniq-pyiqa', metric: 'nima-koniq', biq2021: 0 },
-] as const;
+  { card: 'nima-koniq-pyiqa', metric: 'nima-koniq', biq2021: process.env.IQA_NIMA_PYIQA_ALL === '1' ? 20 : 0 },
+];
 
 for (const { card, metric, biq2021 } of PARITY) {
   describe.skipIf(!!SKIP)(`${card}: seeded pyiqa checkpoint, iqa models import, pyiqa's ${metric} procedure`, () => {
@@ -102,14 +103,14 @@ for (const { card, metric, biq2021 } of PARITY) {
       deltas.forEach((d) => expect(d).toBeLessThanOrEqual(TOL));
       // The seeded weights move the score from image to image far beyond the tolerance.
       expect(Math.max(...scores) - Math.min(...scores)).toBeGreaterThan(100 * TOL);
-    });
+    }, 120_000);
 
     it.skipIf(!HAS_SHARED)(`scores the 5 calibration${biq2021 ? ` + ${biq2021} BIQ2021` : ''} images as pyiqa, 1e-4${HAS_SHARED ? '' : ` ${SHARED_SKIP_REASON}`}`, async () => {
       const { worst, images } = await worstSharedDelta(model, g.calibration!, g.biq2021 ?? {});
       console.log(`${card}: worst |ours - pyiqa| over ${images} shared images ${worst.toExponential(2)}`);
       expect(images).toBe(5 + biq2021);
       expect(worst).toBeLessThanOrEqual(TOL);
-    });
+    }, 600_000);
 
     if (card === 'nima-vgg16-ava-pyiqa') {
       it('a manifest with another input size or a head output the graph lacks is ERR_MODEL', async () => {
@@ -135,14 +136,14 @@ for (const { card, metric, biq2021 } of PARITY) {
           expect(err, label).toBeInstanceOf(IqaError);
           expect((err as IqaError).code, label).toBe('ERR_MODEL');
         }
-      });
+      }, 120_000);
 
       it('iqa score --metric runs the imported model', () => {
         const img = join(ROOT, 'test/fixtures/hyperiqa-tiny/img0.png');
         const r = spawnSync(process.execPath, [CLI, 'score', '--metric', card, '--format', 'jsonl', img], { encoding: 'utf8', env: { ...process.env, IQA_MODEL_DIR: models } });
         expect(r.status, r.stderr).toBe(0);
         expect(Math.abs((JSON.parse(r.stdout.trim().split('\n')[0]) as { score: number }).score - g.fixtures['img0.png'].score)).toBeLessThanOrEqual(TOL);
-      });
+      }, 120_000);
 
       it('refuses a checkpoint of another backbone or head size, naming the keys', () => {
         const ckpt = join(dir, 'checkpoint.pth');
@@ -153,7 +154,7 @@ for (const { card, metric, biq2021 } of PARITY) {
         const scalar = cliImport(PYTHON!, 'nima-koniq-pyiqa', ckpt, join(tmp, 'wrong-models'));
         expect(scalar.status).not.toBe(0);
         expect(scalar.stderr).toMatch(/classifier has 10 outputs, --classes is 1/);
-      });
+      }, 300_000);
     }
   });
 }
