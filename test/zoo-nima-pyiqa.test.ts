@@ -63,13 +63,17 @@ interface Scores {
 // biq2021: how many of the first 20 BIQ2021 images the golden scores. InceptionResNetV2 at 299:
 // pyiqa took 103-251 s for the 28 images on the 2 shared cores here (this whole block 185 s), so
 // by default it gets the fixtures and the five calibration images only (IQA_NIMA_PYIQA_ALL=1: the
-// 20 BIQ2021 images too; measured 2.0e-5 over the 25); VGG16 all 28 (pyiqa: 35 s for them).
+// 20 BIQ2021 images too; measured 2.0e-5 over the 25, and nima-pyiqa on the fixtures and the
+// calibration images); VGG16 all 28 (pyiqa: 35 s for them).
 // Both heads (10-bin distribution, scalar) and both backbones are covered; nima-pyiqa /
 // nima-spaq-pyiqa differ from these only in the head size or the weights, which the export itself
 // checks against pyiqa's module.
+const ALL = process.env.IQA_NIMA_PYIQA_ALL === '1';
 const PARITY = [
   { card: 'nima-vgg16-ava-pyiqa', metric: 'nima-vgg16-ava', biq2021: 20 },
-  { card: 'nima-koniq-pyiqa', metric: 'nima-koniq', biq2021: process.env.IQA_NIMA_PYIQA_ALL === '1' ? 20 : 0 },
+  { card: 'nima-koniq-pyiqa', metric: 'nima-koniq', biq2021: ALL ? 20 : 0 },
+  // IRv2 with the 10-bin head: both parts are covered above, so only on request.
+  ...(ALL ? [{ card: 'nima-pyiqa', metric: 'nima', biq2021: 0 }] : []),
 ];
 
 for (const { card, metric, biq2021 } of PARITY) {

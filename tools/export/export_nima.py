@@ -145,7 +145,10 @@ def export_pyiqa(args):
         reference, which = nima_pyiqa.pyiqa_reference(args.arch, classes, state)
     except ModuleNotFoundError as e:
         sys.exit(f'export_nima: --weights pyiqa checks the export with timm (or pyiqa) and needs {e.name}: python -m pip install timm')
-    x = torch.rand(3, 3, S, S, generator=torch.Generator().manual_seed(7))  # [0, 1] RGB, pyiqa's input
+    # [0, 1] RGB, pyiqa's input: smooth seeded noise (bilinear from S / 8), image-like enough that a
+    # 10-bin softmax does not saturate as it does on pixel noise (which would hide an ORT error).
+    g = torch.Generator().manual_seed(7)
+    x = F.interpolate(torch.rand(3, 3, S // 8, S // 8, generator=g), size=(S, S), mode='bilinear', align_corners=False).clamp(0, 1)
     mean, std = torch.tensor(spec['mean']).view(1, 3, 1, 1), torch.tensor(spec['std']).view(1, 3, 1, 1)
     xn = (x - mean) / std
     with torch.no_grad():
@@ -162,7 +165,7 @@ def export_pyiqa(args):
     got_mos = (got * np.arange(1, classes + 1)).sum(-1, keepdims=True)
     err = {'torch (ours) vs reference, logits': float(np.abs(ours - logits).max()), 'ORT vs reference, output': float(np.abs(got - dist).max()),
            'ORT vs reference, score': float(np.abs(got_mos - mos).max())}
-    print(f'{args.arch} ({classes} outputs) checked against {which} on 3 random {S}x{S} images: ' +
+    print(f'{args.arch} ({classes} outputs) checked against {which} on 3 smooth random {S}x{S} images: ' +
           ', '.join(f'{k} max |diff| {v:.3g}' for k, v in err.items()))
     if max(err.values()) > args.tol:
         os.remove(path)
