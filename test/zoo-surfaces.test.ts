@@ -31,6 +31,12 @@ const NR: Record<string, string> = {
   'musiq-paq2piq': 'musiq-tiny/musiq-tiny.json', // same graph and head as musiq's, another checkpoint
   'musiq-spaq': 'musiq-tiny/musiq-tiny.json',
   nima: 'nima-tiny/nima-tiny.json',
+  // pyiqa's NIMA checkpoints (60-220 MB) have no committed fixture: stand-ins with the same head
+  // type (its parity is test/zoo-nima-pyiqa.test.ts); this checks the name's dispatch only.
+  'nima-pyiqa': 'nima-tiny/nima-tiny.json',
+  'nima-vgg16-ava-pyiqa': 'nima-tiny/nima-tiny.json',
+  'nima-koniq-pyiqa': 'koncept512-tiny/koncept512-tiny.json',
+  'nima-spaq-pyiqa': 'koncept512-tiny/koncept512-tiny.json',
   'norm-in-norm': 'norm-in-norm-tiny/norm-in-norm-tiny.json',
   rankiqa: 'rankiqa-tiny/rankiqa-tiny.json',
   tres: 'tres-tiny/tres-tiny.json',
