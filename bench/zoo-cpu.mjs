@@ -17,6 +17,8 @@
 // net and SVR on five crops, fc7 averaged before the SVR: manifest aggregate 'feature-mean');
 // wadiqam-nr-pyiqa / wadiqam-fr-pyiqa (pyiqa's own WaDIQaM module, seeded, as the reference; ours
 // exported from the checkpoint it writes with --weights pyiqa; NR `--wadiqam-images`, FR the pairs);
+// nima-vgg16-ava-pyiqa / nima-koniq-pyiqa (pyiqa's own NIMA through create_metric, seeded, as the
+// reference; ours exported from the checkpoint it writes with export_nima.py --weights pyiqa: `--nima-pyiqa-images`, default 10);
 // tres (seeded full-size ResNet-50 + transformer, the authors' Resize((512, 384)) and 50 seeded
 // 224 crops per image, 50 forward passes of the crop graph per image: `--tres-images`, default 3);
 // and graphiqa (seeded full-size ResNet-50 + graph heads, 25 crops of the 384 x 512 resize, the
@@ -24,7 +26,7 @@
 // tokens per 512x512 image, bucket 512: `--koniqpp-images`); diqa (seeded full-size weights, the whole
 // 512x512 image through TF-style grey + high-pass and the fully convolutional net: `--koniqpp-images`).
 //
-//   node bench/zoo-cpu.mjs [--images 100] [--wadiqam-images 10] [--dbcnn-images 5] [--koniqpp-images 5] [--tres-images 3] [--threads 2] [--max-batch N (default: the library's)] [--only NAME]
+//   node bench/zoo-cpu.mjs [--images 100] [--wadiqam-images 10] [--dbcnn-images 5] [--koniqpp-images 5] [--tres-images 3] [--nima-pyiqa-images 10] [--threads 2] [--max-batch N (default: the library's)] [--only NAME]
 // Needs dist/ (npm run build:ts), /work/pyenv (or IQA_PYTHON) with torch + onnx + onnxruntime,
 // and ../shared/data/biq2021. Exports are cached in $IQA_BENCH_CACHE (/tmp/iqa-bench).
 import { execFileSync } from 'node:child_process';
@@ -37,7 +39,7 @@ import { parseArgs } from 'node:util';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const { values: o } = parseArgs({
-  options: { images: { type: 'string', default: '100' }, 'wadiqam-images': { type: 'string', default: '10' }, 'dbcnn-images': { type: 'string', default: '5' }, 'koniqpp-images': { type: 'string', default: '5' }, 'tres-images': { type: 'string', default: '3' }, threads: { type: 'string', default: '2' }, 'max-batch': { type: 'string', default: '0' }, only: { type: 'string' } },
+  options: { images: { type: 'string', default: '100' }, 'wadiqam-images': { type: 'string', default: '10' }, 'dbcnn-images': { type: 'string', default: '5' }, 'koniqpp-images': { type: 'string', default: '5' }, 'tres-images': { type: 'string', default: '3' }, 'nima-pyiqa-images': { type: 'string', default: '10' }, threads: { type: 'string', default: '2' }, 'max-batch': { type: 'string', default: '0' }, only: { type: 'string' } },
 });
 const N = Number(o.images);
 const THREADS = Number(o.threads);
@@ -170,6 +172,16 @@ const models = [
     writes: 'pyiqa.pth',
     export: (dir) => [join(root, 'tools/export/export_wadiqam_fr.py'), '--weights', 'pyiqa', '--checkpoint', join(dir, 'pyiqa.pth'), '--out-dir', dir],
   },
+  ...[
+    ['nima-vgg16-ava-pyiqa', 'vgg16', '10', 'ava'],
+    ['nima-koniq-pyiqa', 'inception_resnet_v2', '1', 'koniq'],
+  ].map(([name, arch, classes, dataset]) => ({
+    name,
+    images: Number(o['nima-pyiqa-images']),
+    writes: 'checkpoint.pth', // pyiqa's own NIMA, seeded: the reference writes the checkpoint ours is exported from
+    manifest: `${name}.json`,
+    export: (dir) => [join(root, 'tools/export/export_nima.py'), '--weights', 'pyiqa', '--arch', arch, '--classes', classes, '--dataset', dataset, '--checkpoint', join(dir, 'checkpoint.pth'), '--out-dir', dir, '--name', name],
+  })),
 ].filter((m) => !o.only || m.name === o.only);
 const calibration = ['I03', 'I04', 'I06', 'I08', 'I19'].map((n) => ['ref_dir', 'dist_dir'].map((d) => join(shared, 'data', 'calibration', d, `${n}.bmp`)));
 

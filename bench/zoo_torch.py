@@ -42,6 +42,12 @@ eagerly image by image; prints one JSON line: images, seconds, images/s, peak RS
            forward(dist, ref)), seeded full size by scripts/golden/wadiqam_pyiqa_golden.py; writes
            its {'params': state_dict} checkpoint (--checkpoint FILE), which ours is exported from
 
+  nima-vgg16-ava-pyiqa, nima-koniq-pyiqa  pyiqa's own NIMA through pyiqa.create_metric('nima-vgg16-ava' /
+           'nima-koniq') as pyiqa runs it on a file path (PIL RGB, to_tensor, shorter side resized to 224 /
+           299, centre crop, timm mean/std, timm VGG16 / InceptionResNetV2, head), on the seeded
+           {'params': state_dict} checkpoint of scripts/golden/nima_pyiqa.py, which it writes
+           (--checkpoint FILE) and ours is exported from (export_nima.py --weights pyiqa)
+
   deepbiq-features5  deepbiq with five crops at iqa-node's seeded positions, their fc7 vectors
            averaged, then StandardScaler + SVR predict once (the same seeded net and SVR as deepbiq)
 
@@ -231,6 +237,26 @@ def wadiqam_pyiqa(kind):
     return build
 
 
+def nima_pyiqa(metric):
+    # pyiqa's own create_metric on a seeded checkpoint from scripts/golden/nima_pyiqa.py (loaded by its
+    # file: tools/export, also on the path, has a module of the same name).
+    def build(a):
+        import importlib.util
+        spec = importlib.util.spec_from_file_location('nima_pyiqa_golden', os.path.join(HERE, '..', 'scripts', 'golden', 'nima_pyiqa.py'))
+        g = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(g)
+        g.offline_timm()
+        import pyiqa
+        g.seeded_checkpoint(metric, a.checkpoint)
+        m = pyiqa.create_metric(metric, device='cpu', pretrained_model_path=a.checkpoint)
+
+        def score(path):
+            with torch.no_grad():
+                return float(m(path).reshape(-1)[0])
+        return score
+    return build
+
+
 def deepbiq(a, crops=1):
     import joblib
     import numpy as np
@@ -316,7 +342,8 @@ def rankiqa(a):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--model', choices=['cnniqa', 'wadiqam', 'wadiqam-fr', 'dbcnn', 'nima', 'koniqplusplus', 'norm-in-norm', 'koncept512', 'deepbiq',
-                                        'wadiqam-nr-pyiqa', 'wadiqam-fr-pyiqa', 'deepbiq-features5', 'tres', 'graphiqa', 'musiq', 'diqa', 'rankiqa'], required=True)
+                                        'wadiqam-nr-pyiqa', 'wadiqam-fr-pyiqa', 'deepbiq-features5', 'tres', 'graphiqa', 'musiq', 'diqa', 'rankiqa',
+                                        'nima-vgg16-ava-pyiqa', 'nima-koniq-pyiqa'], required=True)
     ap.add_argument('--checkpoint')
     ap.add_argument('--seed', type=int, default=0)
     ap.add_argument('--threads', type=int, default=0)
@@ -328,7 +355,8 @@ def main():
     score = {'cnniqa': cnniqa, 'wadiqam': wadiqam, 'wadiqam-fr': wadiqam_fr, 'dbcnn': dbcnn, 'nima': nima, 'koniqplusplus': koniqplusplus,
              'norm-in-norm': norm_in_norm, 'koncept512': koncept512, 'deepbiq': deepbiq,
              'wadiqam-nr-pyiqa': wadiqam_pyiqa('NR'), 'wadiqam-fr-pyiqa': wadiqam_pyiqa('FR'),
-             'deepbiq-features5': lambda a: deepbiq(a, 5), 'tres': tres, 'graphiqa': graphiqa, 'musiq': musiq, 'diqa': diqa, 'rankiqa': rankiqa}[a.model](a)
+             'deepbiq-features5': lambda a: deepbiq(a, 5), 'tres': tres, 'graphiqa': graphiqa, 'musiq': musiq, 'diqa': diqa, 'rankiqa': rankiqa,
+             'nima-vgg16-ava-pyiqa': nima_pyiqa('nima-vgg16-ava'), 'nima-koniq-pyiqa': nima_pyiqa('nima-koniq')}[a.model](a)
     for p in a.images[:a.warmup]:
         score(p)
     t = time.perf_counter()
