@@ -383,6 +383,9 @@ export function buildServer(options = {}) {
   const tooLargeVideo = () => new IqaError('ERR_TOO_LARGE', `video larger than the ${videoBodyLimit}-byte limit`);
   app.addContentTypeParser(/^video\/[\w.+-]+$/, (req, payload, done) => spoolBody(req, payload, videoBodyLimit, tooLargeVideo, done));
 
+  // Why a scoring request is shed now (draining, or the limiter full), or undefined to admit it.
+  const shedReason = () =>
+    draining ? 'the server is shutting down' : limiter.saturated ? `busy: ${limiter.inFlight} scoring calls running and ${limiter.queued} waiting; retry later` : undefined;
   const busy = (reply, message) => {
     metrics.error('ERR_BUSY');
     reply.header('retry-after', String(retryAfterS));
@@ -400,10 +403,10 @@ export function buildServer(options = {}) {
   });
   app.server.on('checkContinue', (req, res) => {
     const path = (req.url ?? '').split('?')[0];
-    if (scoringPaths.has(path) && (draining || limiter.saturated)) {
+    const message = scoringPaths.has(path) ? shedReason() : undefined;
+    if (message) {
       const t0 = performance.now();
       metrics.error('ERR_BUSY');
-      const message = draining ? 'the server is shutting down' : `busy: ${limiter.inFlight} scoring calls running and ${limiter.queued} waiting; retry later`;
       const body = JSON.stringify({ error: { code: 'ERR_BUSY', message } });
       // Connection: close, as the body was never asked for: a client that sends it anyway does so on a closing connection.
       res.writeHead(503, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), 'retry-after': String(retryAfterS), connection: 'close' });
@@ -423,8 +426,8 @@ export function buildServer(options = {}) {
     });
     if (!req.routeOptions?.config?.scoring) return;
     // Shed before the body is read: a full server answers in the time it takes to parse headers.
-    if (draining) return busy(reply, 'the server is shutting down');
-    if (limiter.saturated) return busy(reply, `busy: ${limiter.inFlight} scoring calls running and ${limiter.queued} waiting; retry later`);
+    const message = shedReason();
+    if (message) return busy(reply, message);
   });
 
   app.addHook('onResponse', async (req, reply) => {
