@@ -33,11 +33,10 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 from keras import layers  # noqa: E402
 from keras.src.legacy.saving import legacy_h5_format  # noqa: E402
-from shared_images import shared_sets  # noqa: E402
+from shared_images import CALIBRATION_DIR, shared_sets  # noqa: E402
 from PIL import Image  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-SHARED = os.path.join(os.path.dirname(ROOT), 'shared', 'data', 'calibration', 'dist_dir')
 H, W = 384, 512
 
 
@@ -165,7 +164,7 @@ def main():
         subprocess.run([sys.executable, os.path.join(ROOT, 'tools/export/export_koncept512.py'), '--checkpoint', h5, '--config', args.config,
                         '--out-dir', out_dir, '--name', name], check=True, stdout=sys.stderr)
     files = [('fixture', f'img{i}.png', os.path.join(ROOT, 'test', 'fixtures', 'hyperiqa-tiny', f'img{i}.png')) for i in range(3)]
-    files += [('shared', f, os.path.join(SHARED, f)) for f in sorted(os.listdir(SHARED))] if os.path.isdir(SHARED) else []
+    files += [('shared', f, os.path.join(CALIBRATION_DIR, f)) for f in sorted(os.listdir(CALIBRATION_DIR))] if os.path.isdir(CALIBRATION_DIR) else []
     out = {'generator': 'scripts/golden/koncept512_keras.py', 'config': args.config, 'keras': keras.__version__, 'backend': keras.backend.backend(), 'images': []}
     predict = lambda path: float(np.asarray(m.predict(load(path), verbose=0)).ravel()[0])  # noqa: E731
     for where, fname, path in files:

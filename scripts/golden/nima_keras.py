@@ -21,11 +21,10 @@ import h5py  # noqa: E402
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 from keras.src.legacy.saving import legacy_h5_format  # noqa: E402
-from shared_images import shared_sets  # noqa: E402
+from shared_images import CALIBRATION_DIR, shared_sets  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 FIX = os.path.join(ROOT, 'test', 'fixtures', 'nima-tiny')
-SHARED = os.path.join(os.path.dirname(ROOT), 'shared', 'data', 'calibration', 'dist_dir')
 ALPHA = 0.25
 
 
@@ -60,7 +59,7 @@ def main():
         subprocess.run([sys.executable, os.path.join(ROOT, 'tools/export/export_nima.py'), '--checkpoint', h5, '--alpha', str(ALPHA),
                         '--out-dir', FIX, '--name', 'nima-tiny'], check=True, stdout=subprocess.DEVNULL)
     files = [('fixture', f'img{i}.png', os.path.join(ROOT, 'test', 'fixtures', 'hyperiqa-tiny', f'img{i}.png')) for i in range(3)]
-    files += [('shared', f, os.path.join(SHARED, f)) for f in ['I03.bmp', 'I19.bmp'] if os.path.exists(os.path.join(SHARED, f))]
+    files += [('shared', f, os.path.join(CALIBRATION_DIR, f)) for f in ['I03.bmp', 'I19.bmp'] if os.path.exists(os.path.join(CALIBRATION_DIR, f))]
     out = {'generator': 'scripts/golden/nima_keras.py', 'keras': keras.__version__, 'backend': keras.backend.backend(), 'images': []}
 
     def predict(path):
