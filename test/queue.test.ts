@@ -71,6 +71,8 @@ interface Worker {
   child: ChildProcess;
   /** Job ids in batches this worker logged as scored. */
   scored: string[];
+  /** Job ids this worker's stalled-job check put back to waiting (its 'stalled' lines). */
+  stalled: string[];
   /** BullMQ's worker id (from the 'ready' line): the prefix of the lock tokens it holds. */
   id: string;
   ready: Promise<void>;
@@ -79,7 +81,7 @@ interface Worker {
 function startCliWorker(queue: string, extra: string[] = []): Worker {
   const child = spawn(process.execPath, [CLI, 'worker', '--redis', url, '--queue', queue, '--concurrency', '4', '--lock-duration', '2000', '--stalled-interval', '1000', '--max-stalled', '3', '--verbose', ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
   children.push(child);
-  const w: Worker = { child, scored: [], id: '', ready: Promise.resolve() };
+  const w: Worker = { child, scored: [], stalled: [], id: '', ready: Promise.resolve() };
   const lines = createInterface({ input: child.stdout! });
   w.ready = new Promise((resolve) =>
     lines.on('line', (l) => {
@@ -89,6 +91,7 @@ function startCliWorker(queue: string, extra: string[] = []): Worker {
         resolve();
       }
       if (e.event === 'batch') w.scored.push(...e.jobs);
+      if (e.event === 'stalled') w.stalled.push(e.jobId);
     }),
   );
   child.stderr!.on('data', () => undefined);
@@ -166,17 +169,20 @@ describe.skipIf(!HAS_REDIS)(`iqa submit/worker on BullMQ ${HAS_REDIS ? '' : REDI
     for (let t = 0; t < 6000 && killedAt < 0; t++) {
       const n = await client.hlen(key);
       // Kill A once 100 results are in and it holds active jobs (by their locks), so that the
-      // survivor has jobs to recover.
-      // A is frozen (SIGSTOP) before its locks are read, so that it cannot finish the jobs it holds
-      // between the read and the kill; 50 ms lets the commands it had already sent reach Redis.
+      // survivor has jobs to recover. A is frozen (SIGSTOP) before its locks are read, so that it
+      // cannot finish the jobs it holds between the read and the kill. Commands it wrote before it
+      // stopped may still be on their way to Redis (a loaded machine delays both): the locks are
+      // read twice, 150 ms apart, and A is killed only when both reads agree.
       if (n < 100) {
         await new Promise((r) => setTimeout(r, 5));
         continue;
       }
       a.child.kill('SIGSTOP');
       await new Promise((r) => setTimeout(r, 50));
+      const first = await activeOf(a);
+      await new Promise((r) => setTimeout(r, 150));
       const held = await activeOf(a);
-      if (held.length > 0) {
+      if (held.length > 0 && held.length === first.length && held.every((id) => first.includes(id))) {
         heldByA = held;
         a.child.kill('SIGKILL');
         killedAt = await client.hlen(key);
@@ -191,7 +197,7 @@ describe.skipIf(!HAS_REDIS)(`iqa submit/worker on BullMQ ${HAS_REDIS ? '' : REDI
     expect(a.child.signalCode).toBe('SIGKILL');
 
     const r = await submit;
-    // Stop B gracefully; its log (read for the stalled-job check) is complete once it closes.
+    // Stop B gracefully; its log (read for the stalled-job checks) is complete once it closes.
     b.child.kill('SIGTERM');
     await once(b.child, 'close');
     expect(b.child.exitCode).toBe(0);
@@ -220,13 +226,14 @@ describe.skipIf(!HAS_REDIS)(`iqa submit/worker on BullMQ ${HAS_REDIS ? '' : REDI
     }
     for (const x of waited) expect(x).toEqual(stored.get(x.input));
 
-    // The killed worker's active jobs were recovered by the survivor (stalled -> waiting). The
-    // 'stalled' events come on the test's own QueueEvents stream, which may lag the workers.
+    // The killed worker's active jobs were recovered by the survivor (stalled -> waiting), as B
+    // itself logged, and scored by it; the test's own QueueEvents stream saw the same 'stalled' events.
     expect(heldByA.length).toBeGreaterThan(0);
-    for (let t = 0; t < 200 && !heldByA.every((id) => stalled.has(id)); t++) await new Promise((r) => setTimeout(r, 50));
-    for (const id of heldByA) expect([...stalled], `job ${id} held by the killed worker`).toContain(id);
-    for (const id of stalled) expect(b.scored).toContain(id);
-    console.log(`queue test: worker A killed at ${killedAt}/500 results holding ${heldByA.length} active jobs; ${stalled.size} stalled jobs recovered by B; A scored ${a.scored.length}, B ${b.scored.length} (${a.scored.length + b.scored.length - 500} scored twice)`);
+    for (const id of heldByA) expect(b.stalled, `job ${id} held by the killed worker`).toContain(id);
+    for (const id of b.stalled) expect(b.scored).toContain(id);
+    for (let t = 0; t < 200 && !b.stalled.every((id) => stalled.has(id)); t++) await new Promise((r) => setTimeout(r, 50));
+    expect([...stalled].sort()).toEqual([...b.stalled].sort());
+    console.log(`queue test: worker A killed at ${killedAt}/500 results holding ${heldByA.length} active jobs; ${b.stalled.length} stalled jobs recovered by B; A scored ${a.scored.length}, B ${b.scored.length} (${a.scored.length + b.scored.length - 500} scored twice)`);
 
     // Corrupt files failed at once (no retries) and sit in the failed set with their error.
     const failed = await queue.getFailed(0, 100);

@@ -106,6 +106,8 @@ async function workerCommand(o: WorkerCli): Promise<number> {
         if (o.verbose) log({ event: 'batch', metric: e.metric, jobs: e.jobs, ms: Math.round(e.ms * 10) / 10 });
       } else if (e.type === 'failed') {
         if (o.verbose) log({ event: 'failed', jobId: e.jobId, path: e.path, error: e.error, final: e.final });
+      } else if (e.type === 'stalled') {
+        if (o.verbose) log({ event: 'stalled', jobId: e.jobId });
       } else process.stderr.write(`iqa worker: ${e.message}\n`);
     },
   });
@@ -177,7 +179,7 @@ export function registerQueueCommands(program: Command): void {
       .option('--lock-duration <ms>', "job lock: a dead worker's jobs are retried after this", positiveInt)
       .option('--stalled-interval <ms>', 'how often to look for stalled jobs', positiveInt)
       .option('--max-stalled <n>', 'times a job may stall before it fails', nonNegativeInt)
-      .option('--verbose', 'log each batch and failure as JSON lines on stdout'),
+      .option('--verbose', 'log each batch, failure and recovered stalled job as JSON lines on stdout'),
   ).action(async (o: WorkerCli) => {
     process.exitCode = await workerCommand(o);
   });

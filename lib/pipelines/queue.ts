@@ -253,13 +253,15 @@ export interface WorkerOptions extends QueueConnectionOptions {
   maxStalledCount?: number;
   /** Metrics by name (default: the library's registry). */
   metrics?: Record<string, MetricEntry>;
-  /** Called for each batch scored and each job that failed. */
+  /** Called for each batch scored, each job that failed and each stalled job this worker recovered. */
   onEvent?(e: WorkerEvent): void;
 }
 
 export type WorkerEvent =
   | { type: 'batch'; metric: string; jobs: string[]; ms: number }
   | { type: 'failed'; jobId: string; path: string; error: string; final: boolean }
+  /** This worker's stalled-job check found the job's worker gone and put the job back to waiting. */
+  | { type: 'stalled'; jobId: string }
   | { type: 'error'; message: string };
 
 export interface ScoreWorker {
@@ -366,6 +368,7 @@ export async function startWorker(o: WorkerOptions = {}): Promise<ScoreWorker> {
     ...(o.maxStalledCount !== undefined ? { maxStalledCount: o.maxStalledCount } : {}),
   });
   worker.on('error', (e) => emit({ type: 'error', message: e.message }));
+  worker.on('stalled', (jobId) => emit({ type: 'stalled', jobId }));
   await ready(worker, url, o.connectTimeoutMs ?? 10_000);
   client = await redisOf(worker);
   void worker.run().catch((e: unknown) => emit({ type: 'error', message: (e as Error).message }));
