@@ -197,6 +197,14 @@ describe.skipIf(!HAS_REDIS)(`iqa submit/worker on BullMQ ${HAS_REDIS ? '' : REDI
     expect(a.child.signalCode).toBe('SIGKILL');
 
     const r = await submit;
+    // `submit --wait` is done once every path has a result, and A may have stored the results of
+    // jobs it still held: those jobs stay active until their lock expires and B's stalled-job
+    // check takes them back, seconds after the kill. Wait for the queue to drain before stopping B.
+    for (let t = 0; t < 400; t++) {
+      const c = await queue.getJobCounts('waiting', 'active', 'delayed');
+      if (c.waiting + c.active + c.delayed === 0) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
     // Stop B gracefully; its log (read for the stalled-job checks) is complete once it closes.
     b.child.kill('SIGTERM');
     await once(b.child, 'close');
