@@ -389,7 +389,7 @@ async function overload({ base, routes, routeDefs, post, metricsJson, control, l
       rows.push(row);
       const others = Object.entries(row.others).map(([k, v]) => `${k}:${v}`).join(' ') || '-';
       console.log(
-        `  ${x}x ${fmt(row.offered).padStart(7)} req/s offered: ${row.ok}/${row.sent} 200 p50 ${fmt(row.okP50)} p99 ${fmt(row.okP99)} ms; shed ${fmt(100 * row.shedFraction)}% (503 p50 ${fmt(row.shedP50)} p99 ${fmt(row.shedP99)} ms; a do-nothing 503 server's p50 ${fmt(row.control503P50)} p99 ${fmt(row.control503P99)} ms); other ${others}; ELD p99 ${fmt(row.eldP99, 2)} ms${row.gc ? ` (GC ${row.gc.count} pauses, max ${fmt(row.gc.maxMs)} ms)` : ''}; control ELD p99 ${fmt(row.controlP99, 2)} ms; generator lag p99 ${fmt(row.lagP99)} ms; load ${fmt(row.load1)}`,
+        `  ${x}x ${fmt(row.offered).padStart(7)} req/s offered: ${row.ok}/${row.sent} 200 p50 ${fmt(row.okP50)} p99 ${fmt(row.okP99)} ms; shed ${fmt(100 * row.shedFraction)}% (503 p50 ${fmt(row.shedP50)} p99 ${fmt(row.shedP99)} ms; a do-nothing 503 server's p50 ${fmt(row.control503P50)} p99 ${fmt(row.control503P99)} ms); other ${others}; ELD p99 ${fmt(row.eldP99, 2)} ms${row.gc ? ` (GC ${row.gc.count} pauses${row.gc.byKind ? ` ${Object.entries(row.gc.byKind).map(([k, n]) => `${n} ${k}`).join(', ')}` : ''}, max ${fmt(row.gc.maxMs)} ms)` : ''}; control ELD p99 ${fmt(row.controlP99, 2)} ms; generator lag p99 ${fmt(row.lagP99)} ms; load ${fmt(row.load1)}`,
       );
     }
   }

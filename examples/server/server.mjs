@@ -34,7 +34,7 @@
 import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createHistogram, monitorEventLoopDelay, performance, PerformanceObserver } from 'node:perf_hooks';
+import { constants as perfConstants, createHistogram, monitorEventLoopDelay, performance, PerformanceObserver } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import Fastify from 'fastify';
 import { ERROR_CODES, faceQuality, IqaError, Limiter, metricRegistry, probeVideo, registryCards, resolveMetric, versions, videoQuality } from 'iqa-node';
@@ -57,6 +57,8 @@ const LATENCY_BUCKETS_S = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0
 // monitorEventLoopDelay records the interval between timer ticks; the delay is that minus the
 // resolution (as @fastify/under-pressure does). 1 ms keeps the sampling error small.
 const ELD_RESOLUTION_MS = 1;
+// GC pause kinds as perf_hooks reports them (scavenge = young generation; mark-compact = full).
+const GC_KINDS = { [perfConstants.NODE_PERFORMANCE_GC_MINOR]: 'scavenge', [perfConstants.NODE_PERFORMANCE_GC_MAJOR]: 'markCompact', [perfConstants.NODE_PERFORMANCE_GC_INCREMENTAL]: 'incremental', [perfConstants.NODE_PERFORMANCE_GC_WEAKCB]: 'weakCallbacks' };
 
 export const DEFAULT_METRIC = 'brisque' in metricRegistry ? 'brisque' : 'sharpness';
 
@@ -85,6 +87,8 @@ class ServerMetrics {
         this.gcPauses.count++;
         this.gcPauses.totalMs += e.duration;
         this.gcPauses.maxMs = Math.max(this.gcPauses.maxMs, e.duration);
+        const kind = GC_KINDS[e.detail?.kind] ?? 'other';
+        this.gcPauses.byKind[kind] = (this.gcPauses.byKind[kind] ?? 0) + 1;
       }
     });
     this.gc.observe({ entryTypes: ['gc'] });
@@ -98,7 +102,7 @@ class ServerMetrics {
     this.routes = new Map(); // route -> { hist (µs), buckets[], sum, count }
     this.eld.reset();
     this.elu = performance.eventLoopUtilization();
-    this.gcPauses = { count: 0, totalMs: 0, maxMs: 0 };
+    this.gcPauses = { count: 0, totalMs: 0, maxMs: 0, byKind: {} };
     this.admission0 = this.limiter.stats();
   }
 
