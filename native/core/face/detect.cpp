@@ -68,7 +68,7 @@ double shrink_to_max_side(cv::Mat& img, int max_side) {
 }
 
 FaceDetector::FaceDetector(const std::string& model_path, const ort::SessionOptions& opts)
-    : session_(std::make_unique<ort::Session>(model_path, opts)) {
+    : session_(std::make_unique<ort::Session>(model_path, ort::without_spinning(opts))) {
   const auto& ins = session_->inputs();
   if (ins.size() != 1 || ins[0].shape.size() != 4 || (ins[0].shape[1] != 3 && ins[0].shape[1] != -1))
     fail(ErrorCode::Model, "face detector '" + model_path + "' must have one [N,3,H,W] input (a YuNet ONNX)");

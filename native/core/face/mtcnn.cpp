@@ -144,7 +144,7 @@ std::unique_ptr<ort::Session> open(const std::string& dir, const char* name, con
 }  // namespace
 
 MtcnnDetector::MtcnnDetector(const std::string& dir, const ort::SessionOptions& opts)
-    : pnet_(open(dir, "pnet.onnx", opts)), rnet_(open(dir, "rnet.onnx", opts)), onet_(open(dir, "onet.onnx", opts)) {}
+    : pnet_(open(dir, "pnet.onnx", ort::without_spinning(opts))), rnet_(open(dir, "rnet.onnx", ort::without_spinning(opts))), onet_(open(dir, "onet.onnx", ort::without_spinning(opts))) {}
 
 std::vector<Detection> MtcnnDetector::detect(const cv::Mat& img_in, const DetectOptions& opts) const {
   cv::Mat bgr = to_bgr8(img_in);

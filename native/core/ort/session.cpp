@@ -1,6 +1,5 @@
 #include "ort/session.h"
 
-#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <mutex>
@@ -50,6 +49,7 @@ Ort::SessionOptions base_options(const SessionOptions& o, bool cuda) {
     so.SetExecutionMode(ORT_PARALLEL);
   }
   so.SetGraphOptimizationLevel(parse_level(o.graph_optimization));
+  if (!o.allow_spinning) so.AddConfigEntry("session.intra_op.allow_spinning", "0");
   return so;
 }
 

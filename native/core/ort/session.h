@@ -16,6 +16,10 @@ struct SessionOptions {
   bool strict_device = false;   // device "cuda" that cannot be used: ERR_DEVICE instead of CPU fallback
   int intra_op_threads = 0;     // 0: ORT's default (physical cores)
   int inter_op_threads = 0;
+  // ORT's intra-op threads spin after a run, waiting for the next one. A small model run between
+  // the stages of a pipeline (a face detector before the embedding network) turns this off, so
+  // that its idle threads do not take cores from the next stage's.
+  bool allow_spinning = true;
   std::string graph_optimization = "all";  // "disable" | "basic" | "extended" | "all"
   int cuda_device_id = 0;
   bool prefer_nhwc = true;      // CUDA EP: NHWC convolutions (faster on tensor cores)
@@ -23,6 +27,12 @@ struct SessionOptions {
   bool cuda_copy_in_default_stream = true;  // CUDA EP do_copy_in_default_stream (0: copies on their own stream)
   std::string library_path;     // ORT library if not loaded yet ("" = must already be loaded)
 };
+
+// The same options with spinning off (see allow_spinning).
+inline SessionOptions without_spinning(SessionOptions o) {
+  o.allow_spinning = false;
+  return o;
+}
 
 struct TensorInfo {
   std::string name;
