@@ -102,7 +102,7 @@ async function serve() {
   const ssimMod = await import('ssim.js');
   const ssim = ssimMod.ssim ?? ssimMod.default?.ssim ?? ssimMod.default;
   const num = (v) => (v ? Number(v) : undefined);
-  const app = buildServer({ metricsReset: true, logger: false, maxInFlight: num(process.env.IQA_MAX_IN_FLIGHT), maxQueued: num(process.env.IQA_MAX_QUEUED), bodyPoolBytes: num(process.env.IQA_BODY_POOL_BYTES) });
+  const app = buildServer({ metricsReset: true, logger: false, maxInFlight: num(process.env.IQA_MAX_IN_FLIGHT), maxQueued: num(process.env.IQA_MAX_QUEUED), bodyPoolBytes: num(process.env.IQA_BODY_POOL_BYTES), ortSpinning: process.env.IQA_ORT_SPINNING === '1' });
   const decode = (buf) => {
     try {
       return jpeg.decode(buf, { useTArray: true, formatAsRGBA: true, maxMemoryUsageInMB: 256 });
@@ -339,7 +339,7 @@ async function main() {
   for (const r of routes) if (!routeDefs[r]) throw new Error(`unknown route '${r}' (known: ${Object.keys(routeDefs).join(', ')})`);
 
   console.log(`server-load (${mode}): server ${label} = ${serverPath}; ${jpegs.length} 512x512 JPEGs from ${imagesDir}; NR metric ${nrMetric}, deep model ${manifest.name}, FR metric ${frMetric}`);
-  console.log(`server ${base} (pid ${srv.child.pid}), Node ${process.version}, ${cpus().length} CPUs, load average ${loadavg().map((x) => x.toFixed(1)).join(' ')}${env.IQA_MAX_IN_FLIGHT || env.IQA_MAX_QUEUED ? `, maxInFlight ${env.IQA_MAX_IN_FLIGHT ?? 'default'}, maxQueued ${env.IQA_MAX_QUEUED ?? 'default'}` : ''}${env.IQA_BODY_POOL_BYTES ? `, bodyPoolBytes ${env.IQA_BODY_POOL_BYTES}` : ''}${EXPECT_CONTINUE ? ', clients send Expect: 100-continue' : ''}`);
+  console.log(`server ${base} (pid ${srv.child.pid}), Node ${process.version}, ${cpus().length} CPUs, load average ${loadavg().map((x) => x.toFixed(1)).join(' ')}${env.IQA_MAX_IN_FLIGHT || env.IQA_MAX_QUEUED ? `, maxInFlight ${env.IQA_MAX_IN_FLIGHT ?? 'default'}, maxQueued ${env.IQA_MAX_QUEUED ?? 'default'}` : ''}${env.IQA_BODY_POOL_BYTES ? `, bodyPoolBytes ${env.IQA_BODY_POOL_BYTES}` : ''}${EXPECT_CONTINUE ? ', clients send Expect: 100-continue' : ''}${process.env.IQA_ORT_SPINNING === '1' ? ', deep models with ORT spinning (IQA_ORT_SPINNING=1)' : ''}`);
 
   const post = (path) => fetch(base + path, { method: 'POST' });
   const metricsJson = async () => (await fetch(base + '/metrics?format=json')).json();

@@ -103,6 +103,19 @@ describe('Model (HyperIQA-shaped fixture, CPU)', () => {
     }
   });
 
+  it('allowSpinning false (idle ORT threads sleep) gives the same scores; a non-boolean is ERR_INPUT', async () => {
+    const m = await Model.load(MANIFEST, { allowSpinning: false, intraOpThreads: 2 });
+    try {
+      for (const g of golden.images) {
+        const crops = await m.scoreCrops(join(FIX, g.file));
+        crops.forEach((s, i) => expect(Math.abs(s - g.cropScores[i])).toBeLessThan(1e-4));
+      }
+    } finally {
+      await m.close();
+    }
+    await expect(Model.load(MANIFEST, { allowSpinning: 'no' as unknown as boolean })).rejects.toMatchObject({ code: 'ERR_INPUT', message: 'allowSpinning must be a boolean' });
+  });
+
   it('raw pixels and encoded bytes score like the file', async () => {
     const g = golden.images[0];
     const file = join(FIX, g.file);

@@ -26,7 +26,7 @@
 //
 // Run: node examples/server/server.mjs [--port 3000] [--host 127.0.0.1]
 // Env: IQA_BODY_LIMIT (bytes), IQA_BODY_POOL_BYTES, IQA_VIDEO_BODY_LIMIT (bytes), IQA_VIDEO_TIMEOUT_MS, IQA_VIDEO_MAX_SECONDS, IQA_TIMEOUT_MS, IQA_LIMIT_PIXELS, IQA_METRIC, IQA_METRICS_RESET=1, IQA_LOG=0,
-//      IQA_MAX_IN_FLIGHT, IQA_MAX_QUEUED, IQA_GRACE_MS.
+//      IQA_MAX_IN_FLIGHT, IQA_MAX_QUEUED, IQA_GRACE_MS, IQA_ORT_SPINNING=1.
 // With --port 0 it prints {"listening":"http://127.0.0.1:PORT"} once it accepts connections.
 //
 // Scoring runs in native threads (iqa-node never scores on the event loop), so the handler only
@@ -305,6 +305,8 @@ function spoolBody(req, payload, limit, tooLarge, done) {
  *   retryAfterS      Retry-After of a 503 (default 1)
  *   bodyPoolBytes    request-body buffers kept for reuse, in bytes (default 64 MiB; 0: none), so that
  *                    uploads do not drive full garbage collections (examples/server/body-pool.mjs)
+ *   ortSpinning      let deep models' ONNX Runtime threads spin between runs (default false: they
+ *                    would compete with the event loop for the cores)
  *   graceMs          drain(): how long admitted work may finish before it is aborted (default 10 s)
  *   metricsReset     expose POST /metrics/reset (benchmarks read one load level at a time)
  *   logger           Fastify logger option (default false)
@@ -332,6 +334,11 @@ export function buildServer(options = {}) {
       throw e;
     }
   };
+  // ONNX Runtime's idle threads spin between runs by default; in a server they take the cores from
+  // the event loop and from the next requests' decoding. Deep models therefore run with
+  // allowSpinning false unless ortSpinning (bench/results/server-load-2026-12-07b.txt).
+  const ortSpinning = options.ortSpinning ?? false;
+  const callOptions = (entry) => entry.options(!ortSpinning && entry.card.options?.allowSpinning ? { option: { allowSpinning: false } } : {});
   if (entryOf(defaultMetric)?.kind !== 'nr') throw new IqaError('ERR_INPUT', `default metric '${defaultMetric}' is not a registered no-reference metric (known: ${Object.keys(metricRegistry).join(', ')})`);
   // bodyPoolBytes 0: every body a fresh Buffer (as before the pool).
   const bodyPool = options.bodyPoolBytes === 0 ? undefined : new BodyPool({ maxPooledBytes: options.bodyPoolBytes ?? 64 * 1024 * 1024, maxBufferBytes: Math.min(bodyLimit, 8 * 1024 * 1024) });
@@ -359,7 +366,7 @@ export function buildServer(options = {}) {
     const entry = entryOf(defaultMetric);
     const data = new Uint8Array(64 * 64 * 3);
     for (let i = 0; i < data.length; i++) data[i] = (i * 7919) % 251;
-    await entry.fn({ data, width: 64, height: 64, channels: 3 }, entry.options({})).catch(() => undefined);
+    await entry.fn({ data, width: 64, height: 64, channels: 3 }, callOptions(entry)).catch(() => undefined);
   });
 
   // Bodies arrive as one Buffer (bounded by bodyLimit): raw images as is, multipart split into
@@ -527,7 +534,7 @@ export function buildServer(options = {}) {
       if (req.body?.bodyError) throw req.body.bodyError;
       const images = inputs(req);
       const t0 = performance.now();
-      const value = await withDeadline(reply, (signal) => score(entry, images, { ...entry.options({}), signal, limitInputPixels, limiter }));
+      const value = await withDeadline(reply, (signal) => score(entry, images, { ...callOptions(entry), signal, limitInputPixels, limiter }));
       return { metric: name, score: jsonNumber(value), ms: performance.now() - t0 };
     });
   }
@@ -687,6 +694,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     maxInFlight: num(process.env.IQA_MAX_IN_FLIGHT),
     maxQueued: num(process.env.IQA_MAX_QUEUED),
     graceMs: num(process.env.IQA_GRACE_MS),
+    ortSpinning: process.env.IQA_ORT_SPINNING === '1',
     bodyPoolBytes: num(process.env.IQA_BODY_POOL_BYTES),
   });
   const port = Number(arg('port', process.env.PORT ?? 3000));

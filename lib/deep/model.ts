@@ -24,6 +24,12 @@ export interface ModelLoadOptions extends CropOverride {
   /** ONNX Runtime threads inside one run (0: ORT's default, the physical cores). */
   intraOpThreads?: number;
   interOpThreads?: number;
+  /**
+   * Let ORT's intra-op threads spin between runs (default true: lowest latency for back-to-back
+   * runs). false makes idle threads sleep at once, leaving the cores to other work: the event loop
+   * of a server, or the next stage of a pipeline (the face detectors always run this way).
+   */
+  allowSpinning?: boolean;
   graphOptimization?: 'disable' | 'basic' | 'extended' | 'all';
   cudaDeviceId?: number;
   /**
@@ -124,6 +130,7 @@ function checkOptions(o: ModelLoadOptions): void {
     const v = o[k];
     if (v !== undefined && (!Number.isInteger(v) || v < 0)) throw new IqaError('ERR_INPUT', `${k} must be a non-negative integer`);
   }
+  if (o.allowSpinning !== undefined && typeof o.allowSpinning !== 'boolean') throw new IqaError('ERR_INPUT', 'allowSpinning must be a boolean');
   if (o.maxBatch !== undefined && (!Number.isInteger(o.maxBatch) || o.maxBatch < 1 || o.maxBatch > 65536)) throw new IqaError('ERR_INPUT', 'maxBatch must be an integer in 1..65536');
   if (o.maxDelayMs !== undefined && (typeof o.maxDelayMs !== 'number' || !(o.maxDelayMs >= 0) || o.maxDelayMs > 60_000)) throw new IqaError('ERR_INPUT', 'maxDelayMs must be a number in 0..60000');
 }
@@ -178,6 +185,7 @@ export class Model {
         strictDevice: opts.strictDevice ?? false,
         intraOpThreads: opts.intraOpThreads,
         interOpThreads: opts.interOpThreads,
+        allowSpinning: opts.allowSpinning ?? true,
         graphOptimization: opts.graphOptimization,
         cudaDeviceId: opts.cudaDeviceId,
         preferNhwc: opts.preferNhwc,

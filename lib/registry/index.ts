@@ -53,6 +53,7 @@ export const DEEP_MODEL_OPTIONS: Record<string, OptionSpec> = {
   fp16: { type: 'boolean', description: "use the manifest's fp16 variant (default: on CUDA when present)" },
   maxBatch: { type: 'integer', minimum: 1, description: 'most crops per ONNX Runtime run (default 16 on CPU, 128 on CUDA)' },
   intraOpThreads: { type: 'integer', minimum: 0, description: 'ONNX Runtime threads inside one run (0: its default)' },
+  allowSpinning: { type: 'boolean', default: true, description: "ONNX Runtime's threads spin between runs; false: they sleep at once and leave the cores to other work (a server's event loop)" },
   crop: { type: 'string', enum: ['resize', 'center', 'random', 'uniform', 'full', 'grid'], description: "crop policy (default: the manifest's)" },
   crops: { type: 'integer', minimum: 1, description: 'number of random crops' },
   seed: { type: 'integer', minimum: 0, description: 'seed of the random crop positions' },

@@ -158,6 +158,7 @@ iqa::ort::SessionOptions session_options_of(const Napi::Object& o) {
   s.strict_device = bool_field(o, "strictDevice", false);
   s.intra_op_threads = int(number_field(o, "intraOpThreads", 0));
   s.inter_op_threads = int(number_field(o, "interOpThreads", 0));
+  s.allow_spinning = bool_field(o, "allowSpinning", true);
   s.graph_optimization = string_field(o, "graphOptimization", "all");
   s.cuda_device_id = int(number_field(o, "cudaDeviceId", 0));
   s.prefer_nhwc = bool_field(o, "preferNhwc", true);
