@@ -185,7 +185,7 @@ export class Model {
         strictDevice: opts.strictDevice ?? false,
         intraOpThreads: opts.intraOpThreads,
         interOpThreads: opts.interOpThreads,
-        allowSpinning: opts.allowSpinning ?? true,
+        allowSpinning: opts.allowSpinning,
         graphOptimization: opts.graphOptimization,
         cudaDeviceId: opts.cudaDeviceId,
         preferNhwc: opts.preferNhwc,

@@ -136,7 +136,7 @@ std::vector<float> crops(const Planes& img, std::vector<Box>& boxes, int size) {
 }
 
 std::unique_ptr<ort::Session> open(const std::string& dir, const char* name, const ort::SessionOptions& opts) {
-  auto s = std::make_unique<ort::Session>(dir + "/" + name, opts);
+  auto s = std::make_unique<ort::Session>(dir + "/" + name, ort::without_spinning(opts));
   if (s->inputs().size() != 1 || s->inputs()[0].shape.size() != 4) fail(ErrorCode::Model, std::string("MTCNN ") + name + " must have one [N,3,H,W] input (tools/export/mtcnn.py)");
   return s;
 }
@@ -144,7 +144,7 @@ std::unique_ptr<ort::Session> open(const std::string& dir, const char* name, con
 }  // namespace
 
 MtcnnDetector::MtcnnDetector(const std::string& dir, const ort::SessionOptions& opts)
-    : pnet_(open(dir, "pnet.onnx", ort::without_spinning(opts))), rnet_(open(dir, "rnet.onnx", ort::without_spinning(opts))), onet_(open(dir, "onet.onnx", ort::without_spinning(opts))) {}
+    : pnet_(open(dir, "pnet.onnx", opts)), rnet_(open(dir, "rnet.onnx", opts)), onet_(open(dir, "onet.onnx", opts)) {}
 
 std::vector<Detection> MtcnnDetector::detect(const cv::Mat& img_in, const DetectOptions& opts) const {
   cv::Mat bgr = to_bgr8(img_in);
