@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ercCurves, faceErc, pairsFromIdentities, thresholdAtFmr } from '../dist/cjs/index.js';
+import { readPairs } from '../lib/cli/face-eval';
 import { HAS_SHARED, ROOT, SHARED_SKIP_REASON, sharedPath } from './helpers';
 
 const g = JSON.parse(readFileSync(join(ROOT, 'test/golden/face_erc.json'), 'utf8'));
@@ -38,6 +39,26 @@ describe('ERC/EDC against the numpy re-implementation of CR-FIQA erc.py', () => 
     expect(faceErc(pairs, random, embeddings).curves[0].ercAuc).toBeGreaterThan(good.ercAuc);
   });
 
+  it('a small set whose highest-quality pairs are all impostors: the ERC ends early, its AUC covers the part before (finite, with ercAucTo)', () => {
+    // 10 pairs, qualities 0..9: the 3 best are impostors, so from 75% rejected on no genuine pair is left.
+    const dist = [0.2, 0.9, 0.3, 0.8, 0.25, 0.7, 0.35, 0.95, 0.85, 0.9];
+    const same = [true, false, true, false, true, false, true, false, false, false];
+    const q = dist.map((_, i) => i);
+    const [c] = ercCurves(dist, same, q, { fmrs: [0.25] });
+    const end = c.edc.findIndex((v) => Number.isNaN(v));
+    expect(end).toBeGreaterThan(0);
+    expect(c.edcAucTo).toBeCloseTo(c.rejected[end - 1], 12);
+    expect(Number.isFinite(c.ercAuc) && Number.isFinite(c.edcAuc)).toBe(true);
+    // The area is the trapezoid sum over the defined prefix, nothing after it.
+    let want = 0;
+    for (let i = 1; i < end; i++) want += ((c.rejected[i] - c.rejected[i - 1]) * (c.edc[i] + c.edc[i - 1])) / 2;
+    expect(c.edcAuc).toBeCloseTo(want, 12);
+    // A complete curve reports 0.95.
+    const full = faceErc(pairs, quality, embeddings).curves[0];
+    expect(full.ercAucTo).toBeCloseTo(0.95, 12);
+    expect(full.edcAucTo).toBeCloseTo(0.95, 12);
+  });
+
   it('thresholds: the first distinct distance whose FMR is closest to the target', () => {
     const gen = Float64Array.from([0.1, 0.2]), imp = Float64Array.from([0.3, 0.4, 0.5, 0.6]);
     expect(thresholdAtFmr(gen, imp, 0.25)).toBe(0.3); // 1 of 4 impostors at or under 0.3
@@ -60,6 +81,26 @@ describe('ERC/EDC against the numpy re-implementation of CR-FIQA erc.py', () => 
     expect(() => ercCurves([0.1, 0.2], [true, false], [1, NaN])).toThrow(/non-finite/);
     expect(() => ercCurves([0.1, 0.2], [true, false], [1, 2], { fmrs: [2] })).toThrow(/FMR/);
     expect(() => pairsFromIdentities(['a_1.jpg', 'b_1.jpg'], (f) => f[0])).toThrow(/no genuine/);
+  });
+});
+
+describe('pair lists', () => {
+  const write = (text: string) => {
+    const p = join(mkdtempSync(join(tmpdir(), 'iqa-pairs-')), 'pairs');
+    writeFileSync(p, text);
+    return p;
+  };
+  it("CR-FIQA's 'a b same', CSV with a header, deepface's master.csv (Yes/No) and true/false all read the same", () => {
+    const want = [{ a: 'x.jpg', b: 'y.jpg', same: true }, { a: 'x.jpg', b: 'z.jpg', same: false }];
+    expect(readPairs(write('x.jpg y.jpg 1\nx.jpg z.jpg 0\n'))).toEqual(want);
+    expect(readPairs(write('a,b,same\nx.jpg,y.jpg,1\nx.jpg,z.jpg,0\n'))).toEqual(want);
+    expect(readPairs(write('file_x,file_y,Decision\r\nx.jpg,y.jpg,Yes\r\nx.jpg,z.jpg,No\r\n'))).toEqual(want);
+    expect(readPairs(write('x.jpg y.jpg TRUE\nx.jpg z.jpg false\n'))).toEqual(want);
+  });
+  it('a value that is not a decision, a missing column or an empty list: ERR_INPUT with the line', () => {
+    expect(() => readPairs(write('x.jpg,y.jpg,1\nx.jpg,z.jpg,maybe\n'))).toThrow(/:2: expected/);
+    expect(() => readPairs(write('x.jpg y.jpg 1\nx.jpg 0\n'))).toThrow(/:2: expected/);
+    expect(() => readPairs(write('# nothing\n'))).toThrow(/no pairs/);
   });
 });
 

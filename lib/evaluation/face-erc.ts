@@ -44,11 +44,16 @@ export interface FaceErcCurve {
   edc: number[];
   /** The full-set threshold (distance) of the EDC. */
   threshold: number;
-  /** Trapezoid areas under the curves over [0, 0.95], and over [0, paucLimit]. */
+  /** Trapezoid areas under the curves over [0, 0.95], and over [0, paucLimit]. A curve ends where its
+   *  subset runs out of genuine pairs (or, for the ERC, of impostor pairs): its areas then cover the
+   *  part before that, up to `ercAucTo` / `edcAucTo` (0.95 when the curve is complete). */
   ercAuc: number;
   edcAuc: number;
   ercPauc: number;
   edcPauc: number;
+  /** The discard fraction where the area under each curve stops (its last defined point). */
+  ercAucTo: number;
+  edcAucTo: number;
 }
 
 export interface FaceErcResult {
@@ -108,11 +113,18 @@ function fnmrAt(genuine: Float64Array, t: number): number {
   return 1 - matched / genuine.length;
 }
 
-/** Trapezoid area of y over x (sklearn.metrics.auc for increasing x). */
+/** Trapezoid area of y over x (sklearn.metrics.auc for increasing x), over the points before the first
+ *  NaN (where a small set's curve ends); sklearn would return NaN there. */
 function trapezoid(x: number[], y: number[]): number {
   let s = 0;
-  for (let i = 1; i < x.length; i++) s += ((x[i] - x[i - 1]) * (y[i] + y[i - 1])) / 2;
+  for (let i = 1; i < x.length && !Number.isNaN(y[i]); i++) s += ((x[i] - x[i - 1]) * (y[i] + y[i - 1])) / 2;
   return s;
+}
+
+/** The last x before the first NaN of y. */
+function definedTo(x: number[], y: number[]): number {
+  const end = y.findIndex((v) => Number.isNaN(v));
+  return x[(end < 0 ? y.length : end) - 1];
 }
 
 /**
@@ -163,6 +175,8 @@ export function ercCurves(distances: ArrayLike<number>, same: ArrayLike<boolean>
       edcAuc: trapezoid(rejected, edc),
       ercPauc: trapezoid(rejected.slice(0, inPauc), erc.slice(0, inPauc)),
       edcPauc: trapezoid(rejected.slice(0, inPauc), edc.slice(0, inPauc)),
+      ercAucTo: definedTo(rejected, erc),
+      edcAucTo: definedTo(rejected, edc),
     };
   });
 }
