@@ -7,7 +7,7 @@ import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { IqaError } from '../core/errors';
 import { packageRoot } from '../core/native';
-import { findManifest, installedManifests, installModelDir, modelDirs } from '../deep/model-dir';
+import { findManifest, findManifestIn, installedManifests, installModelDir, modelDirs } from '../deep/model-dir';
 import { importCommand, zooCards } from '../deep/zoo';
 import { registryCards, type MetricCard } from '../registry';
 
@@ -98,7 +98,7 @@ function importModel(name: string, o: { checkpoint: string; python?: string; dir
   const python = o.python ?? process.env.IQA_PYTHON ?? 'python3';
   const requires = card.import.requires ?? ['torch', 'onnx', 'onnxruntime'];
   // pip names whose module is named otherwise
-  const moduleName = (r: string) => ({ 'scikit-learn': 'sklearn' })[r] ?? r.replace(/-/g, '_');
+  const moduleName = (r: string) => ({ 'scikit-learn': 'sklearn', 'opencv-python': 'cv2', 'opencv-python-headless': 'cv2' } as Record<string, string>)[r] ?? r.replace(/-/g, '_');
   const probe = spawnSync(python, ['-c', `import ${requires.map(moduleName).join(', ')}`], { encoding: 'utf8' });
   if (probe.error || probe.status !== 0) {
     const why = probe.error ? `${python} could not be run (${probe.error.message})` : `${python} lacks a module: ${(probe.stderr || '').trim().split('\n').pop()}`;
@@ -112,8 +112,9 @@ function importModel(name: string, o: { checkpoint: string; python?: string; dir
   process.stderr.write(`iqa models import: ${python} ${args.join(' ')}\n`);
   const r = spawnSync(python, args, { stdio: 'inherit' });
   if (r.error || r.status !== 0) throw new IqaError('ERR_MODEL', `the export tool failed (${r.error?.message ?? `exit ${r.status}`})`);
-  const found = findManifest(card.manifest ?? card.name);
-  process.stderr.write(found ? `installed ${card.name}: ${found}\n` : `the export finished but no manifest '${card.manifest}' is in ${out} (is it in IQA_MODEL_DIR?)\n`);
+  // --dir may lie outside the searched model directories: look there first.
+  const found = findManifestIn(out, card.manifest ?? card.name) ?? findManifest(card.manifest ?? card.name);
+  process.stderr.write(found ? `installed ${card.name}: ${found}${o.dir && !findManifest(card.manifest ?? card.name) ? ` (outside the model directories: set IQA_MODEL_DIR=${out} to use it by name)` : ''}\n` : `the export finished but no manifest '${card.manifest}' is in ${out}\n`);
   return found ? 0 : 1;
 }
 

@@ -85,7 +85,7 @@ export function installedManifests(): InstalledManifest[] {
   return [...seen.values()];
 }
 
-function findManifestIn(dir: string, name: string): string | undefined {
+export function findManifestIn(dir: string, name: string): string | undefined {
   return manifestCandidates(dir, name).find((p) => existsSync(p));
 }
 
