@@ -31,16 +31,16 @@ MASK = (1 << 64) - 1
 T, P, SEED = 100, 0.4, 0
 
 
-def masks(channels):
-    state, out = SEED, np.zeros((T, channels), np.float32)
-    for t in range(T):
+def masks(channels, p=P, passes=T):
+    state, out = SEED, np.zeros((passes, channels), np.float32)
+    for t in range(passes):
         for c in range(channels):
             state = (state + 0x9E3779B97F4A7C15) & MASK
             z = state
             z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & MASK
             z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & MASK
             u = ((z ^ (z >> 31)) >> 11) * 2.0 ** -53
-            out[t, c] = 1 / (1 - P) if u >= P else 0
+            out[t, c] = 1 / (1 - p) if u >= p else 0
     return out
 
 
