@@ -197,7 +197,9 @@ def main(argv=None):
     layers = read_layers(args.checkpoint)
     model = DlibResNet(layers).eval()
     models_dir = os.path.dirname(os.path.abspath(args.checkpoint))
-    faces = args.template_faces or sorted(glob.glob(os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "..", "shared", "data", "faces", "*.jpeg")))
+    shared = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "..", "shared", "data", "faces")
+    # The two photos alone leave too few faces that both detectors find: the LFW crops too.
+    faces = args.template_faces or sorted(glob.glob(os.path.join(shared, "*.jpeg")) + glob.glob(os.path.join(shared, "lfw-aligned", "*.jpg")))
     template, used, spread = derive_template(faces, models_dir, args.detector)
 
     # dlib's own descriptor on dlib chips vs the rebuild (the source framework's numbers).
