@@ -106,6 +106,7 @@ describe('Model (HyperIQA-shaped fixture, CPU)', () => {
   it('allowSpinning false (idle ORT threads sleep) gives the same scores; a non-boolean is ERR_INPUT', async () => {
     const m = await Model.load(MANIFEST, { allowSpinning: false, intraOpThreads: 2 });
     try {
+      expect(m.info().allowSpinning).toBe(false);
       for (const g of golden.images) {
         const crops = await m.scoreCrops(join(FIX, g.file));
         crops.forEach((s, i) => expect(Math.abs(s - g.cropScores[i])).toBeLessThan(1e-4));
@@ -113,6 +114,9 @@ describe('Model (HyperIQA-shaped fixture, CPU)', () => {
     } finally {
       await m.close();
     }
+    const spinning = await Model.load(MANIFEST);
+    expect(spinning.info().allowSpinning).toBe(true); // the default
+    await spinning.close();
     await expect(Model.load(MANIFEST, { allowSpinning: 'no' as unknown as boolean })).rejects.toMatchObject({ code: 'ERR_INPUT', message: 'allowSpinning must be a boolean' });
   });
 

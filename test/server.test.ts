@@ -260,9 +260,10 @@ describe('example server deadline', () => {
 
 describe('example server and the registry', () => {
   let srv: Running;
+  let dir: string;
   const FIX = join(ROOT, 'test/fixtures/hyperiqa-tiny');
   beforeAll(async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'iqa-models-'));
+    dir = mkdtempSync(join(tmpdir(), 'iqa-models-'));
     mkdirSync(join(dir, 'hyperiqa-tiny'));
     copyFileSync(join(FIX, 'model.json'), join(dir, 'hyperiqa-tiny', 'manifest.json'));
     copyFileSync(join(FIX, 'model.onnx'), join(dir, 'hyperiqa-tiny', 'model.onnx'));
@@ -281,6 +282,23 @@ describe('example server and the registry', () => {
     const r = await call(srv.base + '/score?metric=hyperiqa-tiny', { method: 'POST', body: readFileSync(join(FIX, 'img0.png')), headers: { 'content-type': 'image/png' } });
     expect(r.status).toBe(200);
     expect(Math.abs(r.json.score - golden.images[0].score)).toBeLessThan(1e-4);
+  });
+
+  it("GET /metrics lists the deep model that scored, loaded with ONNX Runtime's spinning off; IQA_ORT_SPINNING=1 keeps it on", async () => {
+    const img = { method: 'POST', body: readFileSync(join(FIX, 'img0.png')), headers: { 'content-type': 'image/png' } };
+    expect((await call(srv.base + '/score?metric=hyperiqa-tiny', img)).status).toBe(200);
+    expect((await call(srv.base + '/score?metric=brisque', img)).status).toBe(200);
+    const m = await call(srv.base + '/metrics?format=json');
+    expect(m.json.models['hyperiqa-tiny']).toMatchObject({ device: 'cpu', allowSpinning: false });
+    expect(m.json.models['hyperiqa-tiny'].rows).toBeGreaterThan(0);
+    expect(Object.keys(m.json.models)).toEqual(['hyperiqa-tiny']); // brisque scored too, but has no ORT session
+    const spinning = await startServer({ IQA_MODEL_DIR: dir, IQA_ORT_SPINNING: '1' });
+    try {
+      expect((await call(spinning.base + '/score?metric=hyperiqa-tiny', img)).status).toBe(200);
+      expect((await call(spinning.base + '/metrics?format=json')).json.models['hyperiqa-tiny'].allowSpinning).toBe(true);
+    } finally {
+      await spinning.stop();
+    }
   });
 });
 

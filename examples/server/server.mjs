@@ -339,6 +339,8 @@ export function buildServer(options = {}) {
   // allowSpinning false unless ortSpinning (bench/results/server-load-2026-12-07b.txt).
   const ortSpinning = options.ortSpinning ?? false;
   const callOptions = (entry) => entry.options(!ortSpinning && entry.card.options?.allowSpinning ? { option: { allowSpinning: false } } : {});
+  // Deep models that have scored here, for /metrics' `models` (each one's shared Model and its settings).
+  const usedModels = new Map();
   if (entryOf(defaultMetric)?.kind !== 'nr') throw new IqaError('ERR_INPUT', `default metric '${defaultMetric}' is not a registered no-reference metric (known: ${Object.keys(metricRegistry).join(', ')})`);
   // bodyPoolBytes 0: every body a fresh Buffer (as before the pool).
   const bodyPool = options.bodyPoolBytes === 0 ? undefined : new BodyPool({ maxPooledBytes: options.bodyPoolBytes ?? 64 * 1024 * 1024, maxBufferBytes: Math.min(bodyLimit, 8 * 1024 * 1024) });
@@ -535,6 +537,7 @@ export function buildServer(options = {}) {
       const images = inputs(req);
       const t0 = performance.now();
       const value = await withDeadline(reply, (signal) => score(entry, images, { ...callOptions(entry), signal, limitInputPixels, limiter }));
+      if (typeof entry.fn.model === 'function' && !usedModels.has(entry.card.name)) usedModels.set(entry.card.name, entry);
       return { metric: name, score: jsonNumber(value), ms: performance.now() - t0 };
     });
   }
@@ -626,9 +629,19 @@ export function buildServer(options = {}) {
   // The registry's cards: what /score and /compare accept, with licences and options.
   app.get('/models', async () => ({ models: registryCards() }));
 
+  // The loaded deep models as they run: device, threads' spinning, batches and rows so far.
+  const modelsJson = async () => {
+    const out = {};
+    for (const [name, entry] of usedModels) {
+      const i = (await entry.fn.model(callOptions(entry))).info();
+      out[name] = { device: i.device, allowSpinning: i.allowSpinning, maxBatch: i.maxBatch, batches: i.batches, rows: i.rows };
+    }
+    return out;
+  };
+
   app.get('/metrics', async (req, reply) => {
     const wantsJson = req.query.format === 'json' || /application\/json/.test(req.headers.accept ?? '');
-    if (wantsJson) return metrics.toJSON();
+    if (wantsJson) return { ...metrics.toJSON(), models: await modelsJson() };
     reply.type('text/plain; version=0.0.4');
     return metrics.toPrometheus();
   });

@@ -109,9 +109,11 @@ export interface ModelInfo {
   ortVersion: string;
   /** The model's admission Limiter's counters (null without limits). */
   admission: LimiterStats | null;
+  /** Whether ORT's intra-op threads spin between runs (the load option; true unless set false). */
+  allowSpinning: boolean;
 }
 
-interface NativeModelInfo extends Omit<ModelInfo, 'manifestPath' | 'variant' | 'score' | 'head' | 'ortVersion' | 'requestedDevice' | 'admission'> {
+interface NativeModelInfo extends Omit<ModelInfo, 'manifestPath' | 'variant' | 'score' | 'head' | 'ortVersion' | 'requestedDevice' | 'admission' | 'allowSpinning'> {
   requestedDevice: string;
 }
 
@@ -145,6 +147,7 @@ export class Model {
     private readonly variant: 'fp32' | 'fp16',
     private readonly ortVersion: string,
     private readonly limiter: Limiter | undefined,
+    private readonly allowSpinning: boolean,
   ) {}
 
   /**
@@ -211,7 +214,7 @@ export class Model {
       handle = await tryLoad(false);
       variant = 'fp32';
     }
-    return new Model(handle, lm, variant, ort.version, limiter);
+    return new Model(handle, lm, variant, ort.version, limiter, opts.allowSpinning ?? true);
   }
 
   get manifest(): ModelManifest {
@@ -362,6 +365,7 @@ export class Model {
       head: this.loaded.manifest.head.type,
       ortVersion: this.ortVersion,
       admission: this.limiter?.stats() ?? null,
+      allowSpinning: this.allowSpinning,
     };
   }
 
