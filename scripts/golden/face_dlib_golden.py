@@ -17,7 +17,7 @@ import numpy as np
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, HERE)
-from face_golden import pattern  # noqa: E402
+from face_golden import recogniser_chips  # noqa: E402
 
 
 def main():
@@ -25,9 +25,7 @@ def main():
     models = os.path.join(os.path.dirname(importlib.util.find_spec("face_recognition_models").origin), "models")
     rec = dlib.face_recognition_model_v1(os.path.join(models, "dlib_face_recognition_resnet_model_v1.dat"))
     out = os.path.join(ROOT, "test", "golden", "face")
-    y, x = np.mgrid[0:150, 0:150].astype(np.float64)
-    smooth = np.stack([128 + 100 * np.sin(x / 11), 128 + 90 * np.cos(y / 13), 128 + 80 * np.sin((x + y) / 17)], axis=-1)
-    chips = {"dlib-chip-pattern.png": pattern()[100:250, 200:350], "dlib-chip-smooth.png": np.clip(np.round(smooth), 0, 255).astype(np.uint8)}
+    chips = recogniser_chips(150, "dlib")
     cases = []
     for name, bgr in chips.items():
         cv2.imwrite(os.path.join(out, name), bgr)

@@ -27,7 +27,7 @@ import numpy as np
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, HERE)
-from face_golden import pattern  # noqa: E402
+from face_golden import recogniser_chips  # noqa: E402
 from face_serfiq_golden import masks  # noqa: E402
 
 SERFIQ_P, SERFIQ_T = 0.2, 100
@@ -50,9 +50,7 @@ def main():
     pooled = graph.get_tensor_by_name("InceptionResnetV1/Logits/Flatten/flatten/Reshape:0")
     mk = masks(1792, SERFIQ_P, SERFIQ_T)
     out = os.path.join(ROOT, "test", "golden", "face")
-    y, x = np.mgrid[0:160, 0:160].astype(np.float64)
-    smooth = np.stack([128 + 100 * np.sin(x / 11), 128 + 90 * np.cos(y / 13), 128 + 80 * np.sin((x + y) / 17)], axis=-1)
-    chips = {"facenet-chip-pattern.png": pattern()[100:260, 200:360], "facenet-chip-smooth.png": np.clip(np.round(smooth), 0, 255).astype(np.uint8)}
+    chips = recogniser_chips(160, "facenet")
     cases = []
     for name, bgr in chips.items():
         cv2.imwrite(os.path.join(out, name), bgr)

@@ -119,6 +119,15 @@ def pattern(w=640, h=480):
     return np.clip(np.round(np.stack([b, g, r], axis=-1)), 0, 255).astype(np.uint8)
 
 
+def recogniser_chips(size, prefix):
+    """Two generated size x size BGR chips for the recogniser goldens (no photograph is committed): a
+    cut of pattern() and a smooth colour field; {f"{prefix}-chip-pattern.png": ..., ...-smooth.png}."""
+    y, x = np.mgrid[0:size, 0:size].astype(np.float64)
+    smooth = np.stack([128 + 100 * np.sin(x / 11), 128 + 90 * np.cos(y / 13), 128 + 80 * np.sin((x + y) / 17)], axis=-1)
+    return {f"{prefix}-chip-pattern.png": pattern()[100:100 + size, 200:200 + size],
+            f"{prefix}-chip-smooth.png": np.clip(np.round(smooth), 0, 255).astype(np.uint8)}
+
+
 def landmark_sets(detections):
     sets = []
     for d in detections:

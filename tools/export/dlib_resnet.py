@@ -42,7 +42,7 @@ from torch import nn
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from dlib_dat import read_layers  # noqa: E402
-from export_common import write_manifest  # noqa: E402
+from export_common import recogniser_manifest, write_manifest  # noqa: E402
 
 SIZE = 150
 # YuNet's five points in dlib's 150x150 face chip (padding 0.25); see the module docstring.
@@ -253,22 +253,13 @@ def main(argv=None):
         f.write(data)
     sha = hashlib.sha256(data).hexdigest()
     mean = [v / 255.0 for v in model.mean]
-    manifest = {
-        "$schema": "https://github.com/iqa-node/iqa-node/blob/main/models/face-manifest.schema.json",
-        "schemaVersion": 1,
-        "kind": "face",
-        "name": args.name,
-        "description": "dlib's face-recognition ResNet (128-d embedding); readout = embedding norm. A recogniser for ERC/verification and for norm/SER-FIQ-style readouts on a real network: it is NOT MagFace (its norm was not trained to track quality) and NOT the SER-FIQ authors' ArcFace",
-        "measures": "embedding norm of a face recogniser (not trained as a quality score)",
-        "model": {"file": "model.onnx", "sha256": sha},
-        "align": {"template": {"points": [round(float(v), 4) for v in template.ravel()], "width": SIZE, "height": SIZE}},
-        "input": {"colorOrder": "rgb", "layout": "NCHW", "normalize": {"mean": mean, "std": [256.0 / 255.0]}},
-        "readout": {"type": "norm", "output": "embedding"},
-        "mapping": {"type": "identity"},
-        "source": {"paper": "D. King, dlib-models: dlib_face_recognition_resnet_model_v1 (ResNet, 99.38% LFW)", "code": "dlib (Boost Software License)",
-                   "checkpoint": "PyPI face-recognition-models: face_recognition_models/models/dlib_face_recognition_resnet_model_v1.dat",
-                   "license": "CC0 (dlib-models' licence for this file)", "commercialUse": True, "weights": "official"},
-    }
+    manifest = recogniser_manifest(
+        args.name,
+        "dlib's face-recognition ResNet (128-d embedding); readout = embedding norm. A recogniser for ERC/verification and for norm/SER-FIQ-style readouts on a real network: it is NOT MagFace (its norm was not trained to track quality) and NOT the SER-FIQ authors' ArcFace",
+        sha, template, SIZE, {"mean": mean, "std": [256.0 / 255.0]},
+        {"paper": "D. King, dlib-models: dlib_face_recognition_resnet_model_v1 (ResNet, 99.38% LFW)", "code": "dlib (Boost Software License)",
+         "checkpoint": "PyPI face-recognition-models: face_recognition_models/models/dlib_face_recognition_resnet_model_v1.dat",
+         "license": "CC0 (dlib-models' licence for this file)", "commercialUse": True, "weights": "official"})
     write_manifest(args.out_dir, "manifest", manifest)
     print(f"wrote {args.out_dir}/manifest.json and model.onnx ({len(data)} bytes, sha256 {sha}); {how}")
 

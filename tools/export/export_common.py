@@ -64,3 +64,22 @@ def seed_batchnorm_stats(net, seed: int) -> None:
         if isinstance(m, torch.nn.BatchNorm2d):
             m.running_mean.copy_(torch.randn(m.running_mean.shape, generator=g) * 0.1)
             m.running_var.copy_(torch.rand(m.running_var.shape, generator=g) + 0.5)
+
+
+def recogniser_manifest(name: str, description: str, sha: str, template, size: int, normalize: dict, source: dict) -> dict:
+    """A face descriptor (kind 'face') for a recognition network exported as one graph with an
+    `embedding` output: RGB NCHW input aligned to a 5-point template, readout = the embedding's norm."""
+    return {
+        "$schema": "https://github.com/iqa-node/iqa-node/blob/main/models/face-manifest.schema.json",
+        "schemaVersion": 1,
+        "kind": "face",
+        "name": name,
+        "description": description,
+        "measures": "embedding norm of a face recogniser (not trained as a quality score)",
+        "model": {"file": "model.onnx", "sha256": sha},
+        "align": {"template": {"points": [round(float(v), 4) for v in template.ravel()], "width": size, "height": size}},
+        "input": {"colorOrder": "rgb", "layout": "NCHW", "normalize": normalize},
+        "readout": {"type": "norm", "output": "embedding"},
+        "mapping": {"type": "identity"},
+        "source": source,
+    }

