@@ -385,22 +385,22 @@ async function overload({ base, routes, routeDefs, post, metricsJson, control, l
       const res = await openLoop(base, def, capacity * x, duration, await control.listening);
       const m = await metricsJson();
       const ctl = await control.read();
-      const row = { server: label, key: r, route: def.label, capacity, level: x, ...res, eldP99: m.eventLoopDelayMs.p99, eldMax: m.eventLoopDelayMs.max, gc: m.gcPauses ?? null, controlP99: ctl.p99, load1: loadavg()[0] };
+      const row = { server: label, key: r, route: def.label, capacity, level: x, ...res, eldP99: m.eventLoopDelayMs.p99, eldMax: m.eventLoopDelayMs.max, serverShedP99: m.unavailableLatencyMs?.p99 ?? NaN, gc: m.gcPauses ?? null, controlP99: ctl.p99, load1: loadavg()[0] };
       rows.push(row);
       const others = Object.entries(row.others).map(([k, v]) => `${k}:${v}`).join(' ') || '-';
       console.log(
-        `  ${x}x ${fmt(row.offered).padStart(7)} req/s offered: ${row.ok}/${row.sent} 200 p50 ${fmt(row.okP50)} p99 ${fmt(row.okP99)} ms; shed ${fmt(100 * row.shedFraction)}% (503 p50 ${fmt(row.shedP50)} p99 ${fmt(row.shedP99)} ms; a do-nothing 503 server's p50 ${fmt(row.control503P50)} p99 ${fmt(row.control503P99)} ms); other ${others}; ELD p99 ${fmt(row.eldP99, 2)} ms${row.gc ? ` (GC ${row.gc.count} pauses${row.gc.byKind ? ` ${Object.entries(row.gc.byKind).map(([k, n]) => `${n} ${k}`).join(', ')}` : ''}, max ${fmt(row.gc.maxMs)} ms)` : ''}; control ELD p99 ${fmt(row.controlP99, 2)} ms; generator lag p99 ${fmt(row.lagP99)} ms; load ${fmt(row.load1)}`,
+        `  ${x}x ${fmt(row.offered).padStart(7)} req/s offered: ${row.ok}/${row.sent} 200 p50 ${fmt(row.okP50)} p99 ${fmt(row.okP99)} ms; shed ${fmt(100 * row.shedFraction)}% (503 p50 ${fmt(row.shedP50)} p99 ${fmt(row.shedP99)} ms, of it in the server p99 ${fmt(row.serverShedP99, 2)} ms; a do-nothing 503 server's p50 ${fmt(row.control503P50)} p99 ${fmt(row.control503P99)} ms); other ${others}; ELD p99 ${fmt(row.eldP99, 2)} ms${row.gc ? ` (GC ${row.gc.count} pauses${row.gc.byKind ? ` ${Object.entries(row.gc.byKind).map(([k, n]) => `${n} ${k}`).join(', ')}` : ''}, max ${fmt(row.gc.maxMs)} ms)` : ''}; control ELD p99 ${fmt(row.controlP99, 2)} ms; generator lag p99 ${fmt(row.lagP99)} ms; load ${fmt(row.load1)}`,
       );
     }
   }
-  console.log('\n| server | route | load | offered req/s | 200/s | admitted p50 ms | admitted p99 ms | shed | 503 p50 ms | 503 p99 ms | do-nothing 503 p99 ms | other statuses | event-loop p99 ms | control p99 ms |');
-  console.log('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|');
-  for (const r of rows) console.log(`| ${r.server} | ${r.route} | ${r.level}x | ${fmt(r.offered)} | ${fmt(r.okRate)} | ${fmt(r.okP50)} | ${fmt(r.okP99)} | ${fmt(100 * r.shedFraction)}% | ${fmt(r.shedP50)} | ${fmt(r.shedP99)} | ${fmt(r.control503P99)} | ${Object.entries(r.others).map(([k, v]) => `${k}: ${v}`).join(', ') || '-'} | ${fmt(r.eldP99, 2)} | ${fmt(r.controlP99, 2)} |`);
+  console.log('\n| server | route | load | offered req/s | 200/s | admitted p50 ms | admitted p99 ms | shed | 503 p50 ms | 503 p99 ms | 503 p99 in the server ms | do-nothing 503 p99 ms | other statuses | event-loop p99 ms | control p99 ms |');
+  console.log('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|');
+  for (const r of rows) console.log(`| ${r.server} | ${r.route} | ${r.level}x | ${fmt(r.offered)} | ${fmt(r.okRate)} | ${fmt(r.okP50)} | ${fmt(r.okP99)} | ${fmt(100 * r.shedFraction)}% | ${fmt(r.shedP50)} | ${fmt(r.shedP99)} | ${fmt(r.serverShedP99, 2)} | ${fmt(r.control503P99)} | ${Object.entries(r.others).map(([k, v]) => `${k}: ${v}`).join(', ') || '-'} | ${fmt(r.eldP99, 2)} | ${fmt(r.controlP99, 2)} |`);
   for (const r of rows.filter((x) => x.level >= 2)) {
     const other5xx = Object.entries(r.others).filter(([k]) => !/^[1-4]\d\d$/.test(k)).reduce((n, [, v]) => n + v, 0);
     const checks = [
       [`admitted p99 ${fmt(r.okP99)} < 100 ms`, r.okP99 < 100],
-      [`503 p99 ${fmt(r.shedP99)} < 5 ms (a do-nothing 503 server, same generator, same seconds: ${fmt(r.control503P99)})`, r.shed === 0 || r.shedP99 < 5],
+      [`503 p99 ${fmt(r.shedP99)} < 5 ms (in the server ${fmt(r.serverShedP99, 2)}; a do-nothing 503 server, same generator, same seconds: ${fmt(r.control503P99)})`, r.shed === 0 || r.shedP99 < 5],
       [`${other5xx} other 5xx/errors`, other5xx === 0],
       [`event-loop p99 ${fmt(r.eldP99, 2)} < 10 ms`, r.eldP99 < 10],
     ];

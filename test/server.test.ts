@@ -430,6 +430,10 @@ describe('example server under overload', () => {
     const m = (await call(srv.base + '/metrics?format=json')).json;
     expect(m.errors.ERR_BUSY).toBe(3);
     expect(m.admission).toMatchObject({ inFlight: 0, queued: 0, admitted: 2 });
+    // The server's own time for the three 503s (not /ready's): from the parsed request to the answer.
+    expect(m.unavailableLatencyMs.count).toBe(3);
+    expect(m.unavailableLatencyMs.p99).toBeGreaterThan(0);
+    expect(m.unavailableLatencyMs.max).toBeLessThan(shedMs + 1);
   });
 });
 

@@ -100,6 +100,9 @@ class ServerMetrics {
     this.requests = new Map(); // "route status" -> count
     this.errors = new Map(); // code -> count
     this.routes = new Map(); // route -> { hist (µs), buckets[], sum, count }
+    // Scoring routes' 503s alone (shed or aborted), from the parsed request to the response: the server's part of a
+    // client's 503 latency (the rest is the network stack and the client's own scheduling).
+    this.unavailable = createHistogram();
     this.eld.reset();
     this.elu = performance.eventLoopUtilization();
     this.gcPauses = { count: 0, totalMs: 0, maxMs: 0, byKind: {} };
@@ -121,7 +124,7 @@ class ServerMetrics {
     return r;
   }
 
-  observe(route, status, ms) {
+  observe(route, status, ms, scoring = false) {
     const key = `${route} ${status}`;
     this.requests.set(key, (this.requests.get(key) ?? 0) + 1);
     const r = this.route(route);
@@ -129,6 +132,7 @@ class ServerMetrics {
     r.sum += ms / 1000;
     r.count++;
     for (let i = 0; i < LATENCY_BUCKETS_S.length; i++) if (ms / 1000 <= LATENCY_BUCKETS_S[i]) r.buckets[i]++;
+    if (scoring && status === 503) this.unavailable.record(Math.max(1, Math.round(ms * 1000)));
   }
 
   error(code) {
@@ -150,7 +154,7 @@ class ServerMetrics {
     for (const [route, r] of this.routes) {
       latency[route] = { count: r.count, p50: r.hist.percentile(50) / 1000, p90: r.hist.percentile(90) / 1000, p99: r.hist.percentile(99) / 1000, max: r.hist.max / 1000 };
     }
-    return { since: new Date(this.since).toISOString(), requests, errors: Object.fromEntries(this.errors), latencyMs: latency, eventLoopDelayMs: this.eventLoopDelayMs(), eventLoopUtilization: performance.eventLoopUtilization(this.elu).utilization, gcPauses: this.gcPauses, admission: this.admission(), bodyPool: this.bodyPool?.toJSON() ?? null, rssBytes: process.memoryUsage.rss() };
+    return { since: new Date(this.since).toISOString(), requests, errors: Object.fromEntries(this.errors), latencyMs: latency, unavailableLatencyMs: { count: this.unavailable.count, p50: this.unavailable.count ? this.unavailable.percentile(50) / 1000 : 0, p99: this.unavailable.count ? this.unavailable.percentile(99) / 1000 : 0, max: this.unavailable.count ? this.unavailable.max / 1000 : 0 }, eventLoopDelayMs: this.eventLoopDelayMs(), eventLoopUtilization: performance.eventLoopUtilization(this.elu).utilization, gcPauses: this.gcPauses, admission: this.admission(), bodyPool: this.bodyPool?.toJSON() ?? null, rssBytes: process.memoryUsage.rss() };
   }
 
   toPrometheus() {
@@ -424,7 +428,7 @@ export function buildServer(options = {}) {
       // Connection: close, as the body was never asked for: a client that sends it anyway does so on a closing connection.
       res.writeHead(503, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), 'retry-after': String(retryAfterS), connection: 'close' });
       res.end(body);
-      metrics.observe(path, 503, performance.now() - t0);
+      metrics.observe(path, 503, performance.now() - t0, true);
       return;
     }
     res.writeContinue();
@@ -445,7 +449,7 @@ export function buildServer(options = {}) {
 
   app.addHook('onResponse', async (req, reply) => {
     const route = req.routeOptions?.url ?? 'unmatched';
-    metrics.observe(route, reply.statusCode, reply.elapsedTime);
+    metrics.observe(route, reply.statusCode, reply.elapsedTime, req.routeOptions?.config?.scoring === true);
   });
 
   app.setErrorHandler((err, req, reply) => {
