@@ -394,13 +394,16 @@ def main(argv=None):
     else:
         template, how = np.array(TEMPLATE), "the script's template"
 
-    crops = []  # real faces for the check against TensorFlow, when there are any
-    from PIL import Image
-    for path in faces[:6]:
-        try:
-            crops.append(np.asarray(Image.open(path).convert("RGB").resize((SIZE, SIZE), Image.BILINEAR), np.float32))
-        except OSError:
-            pass
+    crops = []  # real faces for the check against TensorFlow, when there are any (and Pillow reads them)
+    try:
+        from PIL import Image
+        for path in faces[:6]:
+            try:
+                crops.append(np.asarray(Image.open(path).convert("RGB").resize((SIZE, SIZE), Image.BILINEAR), np.float32))
+            except OSError:
+                pass
+    except ImportError:
+        pass
     check_against_tensorflow(args.checkpoint, model, crops)
 
     os.makedirs(args.out_dir, exist_ok=True)
