@@ -25,7 +25,7 @@ export type { FrMapMetricFunction, FrDetailResult, QualityMap } from './fr/detai
 export { Model, type ModelLoadOptions, type ModelInfo, type ModelDetail, type Device, type TensorDescription } from './deep/model';
 export { validateManifest, readManifest, type ModelManifest, type CropPolicy, type LoadedManifest } from './deep/manifest';
 export { hyperiqa, hyperiqaModel, type HyperIqaOptions } from './deep/hyperiqa';
-export { Limiter, type AdmissionOptions, type LimiterStats } from './core/admission';
+export { Limiter, Reservation, type AdmissionOptions, type LimiterStats } from './core/admission';
 export type { Limits } from './core/run';
 export { compareVideos, probeVideo, videoQuality, pool as poolScores, vsfaPool, VIDEO_FR_METRICS, type CompareVideosOptions, type VideoComparison, type FrameScores, type VideoFrMetric, type VideoQualityOptions, type VideoScore, type FrameScore, type Pooled, type VideoInput, type RawVideo, type FrameSelection, type VideoInfo } from './video';
 export { VideoModel, type VideoModelManifest, type VideoModelLoadOptions } from './video';

@@ -107,6 +107,50 @@ describe('Limiter', () => {
     expect(idle).toBe(true);
   });
 
+  it('reserve(): a held place counts against the limits, and the call given it runs or waits instead of being rejected', async () => {
+    const limiter = new Limiter({ maxInFlight: 1, maxQueued: 1 });
+    const a = limiter.reserve()!, b = limiter.reserve()!;
+    expect(limiter.stats()).toMatchObject({ inFlight: 0, queued: 0, reserved: 2 });
+    expect(limiter.saturated).toBe(true);
+    expect(limiter.reserve()).toBeUndefined(); // full: counted as rejected
+    expect((await rejection(sharpness(png, { limiter }))).code).toBe('ERR_BUSY'); // no room for a call without a place
+    expect(limiter.stats().rejected).toBe(2);
+    // Both reserved calls are admitted although running + queued would refuse a third: one runs, one waits.
+    let release!: () => void;
+    const first = limiter.run(undefined, () => new Promise<number>((r) => (release = () => r(1))), a);
+    const second = limiter.run(undefined, async () => 2, b);
+    expect(limiter.stats()).toMatchObject({ inFlight: 1, queued: 1, reserved: 0 });
+    release();
+    expect(await Promise.all([first, second])).toEqual([1, 2]);
+    expect(limiter.stats()).toMatchObject({ inFlight: 0, queued: 0, reserved: 0, admitted: 2 });
+  });
+
+  it('a reservation released unused frees its place and counts for idle(); a used, released or foreign one is refused', async () => {
+    const limiter = new Limiter({ maxInFlight: 1, maxQueued: 0 });
+    const r = limiter.reserve()!;
+    expect(limiter.saturated).toBe(true);
+    let idle = false;
+    const waiting = limiter.idle().then(() => (idle = true));
+    await nextTurn();
+    expect(idle).toBe(false); // a reserved place is work to come
+    r.release();
+    r.release(); // a no-op the second time
+    await waiting;
+    expect(limiter.stats()).toMatchObject({ reserved: 0 });
+    expect(await rejection(limiter.run(undefined, async () => 1, r))).toMatchObject({ code: 'ERR_ABORTED', message: 'the reservation was released before its call' });
+    const used = limiter.reserve()!;
+    expect(await limiter.run(undefined, async () => 3, used)).toBe(3);
+    expect((await rejection(limiter.run(undefined, async () => 4, used))).code).toBe('ERR_ABORTED');
+    const foreign = new Limiter().reserve()!;
+    expect((await rejection(limiter.run(undefined, async () => 5, foreign))).code).toBe('ERR_INPUT');
+    // An aborted signal with a reservation: the place is freed, nothing runs.
+    const c = limiter.reserve()!;
+    const ctl = new AbortController();
+    ctl.abort();
+    expect((await rejection(limiter.run(ctl.signal, async () => 6, c))).code).toBe('ERR_ABORTED');
+    expect(limiter.stats()).toMatchObject({ inFlight: 0, queued: 0, reserved: 0 });
+  });
+
   it('bad limits are ERR_INPUT', async () => {
     for (const o of [{ maxInFlight: 0 }, { maxInFlight: 1.5 }, { maxQueued: -1 }, { maxQueued: NaN }]) expect(() => new Limiter(o)).toThrow(expect.objectContaining({ code: 'ERR_INPUT' }));
     const notALimiter = { run: () => Promise.resolve(1) } as unknown as Limiter;

@@ -354,6 +354,38 @@ function openConnection(base: string, path: string): Promise<{ finish(): Promise
 }
 
 /**
+ * A POST whose body is sent in two parts: the headers and the first half now, the rest when
+ * `finish()` is called; resolves with the final status and JSON body.
+ */
+function postInTwoParts(base: string, path: string, body: Buffer, type: string): Promise<{ finish(): Promise<{ status: number; json: any }> }> {
+  const u = new URL(base);
+  return new Promise((resolve, reject) => {
+    const sock = connect(Number(u.port), u.hostname, () => {
+      const half = body.length >> 1;
+      sock.write(`POST ${path} HTTP/1.1\r\nHost: ${u.host}\r\nContent-Type: ${type}\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n`);
+      sock.write(body.subarray(0, half));
+      let data = Buffer.alloc(0);
+      const answered = new Promise<{ status: number; json: any }>((res, rej) => {
+        sock.on('data', (d) => (data = Buffer.concat([data, d])));
+        sock.on('end', () => {
+          const text = data.toString('utf8');
+          const end = text.indexOf('\r\n\r\n');
+          res({ status: Number(text.split(' ')[1]), json: JSON.parse(text.slice(end + 4)) });
+        });
+        sock.on('error', rej);
+      });
+      resolve({
+        finish: () => {
+          sock.write(body.subarray(half));
+          return answered;
+        },
+      });
+    });
+    sock.once('error', reject);
+  });
+}
+
+/**
  * A POST with Expect: 100-continue over a raw socket: the body is sent only after the server's
  * 100 Continue. Resolves with whether the 100 came (so the body was sent), and the final response.
  */
@@ -434,6 +466,38 @@ describe('example server under overload', () => {
     expect(m.unavailableLatencyMs.count).toBe(3);
     expect(m.unavailableLatencyMs.p99).toBeGreaterThan(0);
     expect(m.unavailableLatencyMs.max).toBeLessThan(shedMs + 1);
+  });
+});
+
+describe('example server: admission is decided once, before the body', () => {
+  it('a request admitted while its body uploads keeps its place: a later one is shed at once, not the uploader after its upload', async () => {
+    const srv = await startServer({ IQA_MAX_IN_FLIGHT: '1', IQA_MAX_QUEUED: '1', IQA_BODY_LIMIT: String(64 * 1024 * 1024) }, join(ROOT, 'test/fixtures/server/held-slot.mjs'));
+    try {
+      // A: headers and half its body in; the server has admitted it and holds a place.
+      const uploader = await postInTwoParts(srv.base, '/score?metric=sharpness', huge, 'image/png');
+      await until('the upload to hold a place', async () => (await call(srv.base + '/ready')).json.reserved === 1);
+      // The running slot is taken: running 1 + reserved 1 fill maxInFlight 1 + maxQueued 1.
+      srv.child.stdin!.write('hold\n');
+      const released = until('the held slot to be released', async () => srv.lines.some((l) => l.includes('"released"')));
+      await until('the held slot to run', async () => (await admission(srv.base)).inFlight === 1);
+      // B arrives complete: shed at once (before this change it was admitted and A shed after its upload).
+      const b = await call(srv.base + '/score?metric=sharpness', { method: 'POST', body: png, headers: { 'content-type': 'image/png' } });
+      expect(b.status).toBe(503);
+      expect(b.json.error.code).toBe('ERR_BUSY');
+      // A's body completes: it waits for the slot instead of being refused.
+      const answer = uploader.finish();
+      await until('the uploader to queue', async () => (await admission(srv.base)).queued === 1);
+      srv.child.stdin!.write('release\n');
+      await released;
+      const a = await answer;
+      expect(a.status).toBe(200);
+      expect(typeof a.json.score).toBe('number');
+      const m = (await call(srv.base + '/metrics?format=json')).json;
+      expect(m.errors.ERR_BUSY).toBe(1);
+      expect(m.admission).toMatchObject({ inFlight: 0, queued: 0, reserved: 0 });
+    } finally {
+      await srv.stop();
+    }
   });
 });
 

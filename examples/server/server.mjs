@@ -18,8 +18,9 @@
 //
 // Admission: every scoring route goes through one shared Limiter (maxInFlight scoring calls
 // running, maxQueued waiting): they all run on the same native threads. Beyond it a request is
-// answered 503 ERR_BUSY at once, before its body is read when the limiter is already full (and,
-// for a client that sends Expect: 100-continue, before the body is even sent).
+// answered 503 ERR_BUSY at once, before its body is read (and, for a client that sends Expect:
+// 100-continue, before the body is even sent); an admitted request holds its place while its body
+// comes in, so none is shed after its upload.
 // SIGTERM/SIGINT drain: /ready turns 503, the listener stops accepting, requests already admitted
 // finish (new ones on open connections get 503 + Connection: close); work still running after
 // the grace period is aborted (503), then the process exits 0.
@@ -402,7 +403,7 @@ export function buildServer(options = {}) {
 
   // Why a scoring request is shed now (draining, or the limiter full), or undefined to admit it.
   const shedReason = () =>
-    draining ? 'the server is shutting down' : limiter.saturated ? `busy: ${limiter.inFlight} scoring calls running and ${limiter.queued} waiting; retry later` : undefined;
+    draining ? 'the server is shutting down' : limiter.saturated ? `busy: ${limiter.inFlight} scoring calls running and ${limiter.queued + limiter.reserved} waiting; retry later` : undefined;
   const busy = (reply, message) => {
     metrics.error('ERR_BUSY');
     reply.header('retry-after', String(retryAfterS));
@@ -443,8 +444,13 @@ export function buildServer(options = {}) {
     });
     if (!req.routeOptions?.config?.scoring) return;
     // Shed before the body is read: a full server answers in the time it takes to parse headers.
-    const message = shedReason();
-    if (message) return busy(reply, message);
+    // An admitted request holds its place while its body comes in (Limiter.reserve), so that the
+    // decision is final: no request is shed after its upload.
+    if (draining) return busy(reply, 'the server is shutting down');
+    const reservation = limiter.reserve();
+    if (!reservation) return busy(reply, `busy: ${limiter.inFlight} scoring calls running and ${limiter.queued + limiter.reserved} waiting; retry later`);
+    req.iqaReservation = reservation;
+    reply.raw.once('close', () => reservation.release());
   });
 
   app.addHook('onResponse', async (req, reply) => {
@@ -540,7 +546,7 @@ export function buildServer(options = {}) {
       if (req.body?.bodyError) throw req.body.bodyError;
       const images = inputs(req);
       const t0 = performance.now();
-      const value = await withDeadline(reply, (signal) => score(entry, images, { ...callOptions(entry), signal, limitInputPixels, limiter }));
+      const value = await withDeadline(reply, (signal) => limiter.run(signal, () => score(entry, images, { ...callOptions(entry), signal, limitInputPixels }), req.iqaReservation));
       if (typeof entry.fn.model === 'function' && !usedModels.has(entry.card.name)) usedModels.set(entry.card.name, entry);
       return { metric: name, score: jsonNumber(value), ms: performance.now() - t0 };
     });
@@ -589,11 +595,15 @@ export function buildServer(options = {}) {
       const r = await withDeadline(
         reply,
         (signal) =>
-          limiter.run(signal, async () => {
-            const info = await probeVideo(req.body.file, { limitInputPixels });
-            if (info.duration > videoMaxSeconds) throw new IqaError('ERR_TOO_LARGE', `video is ${info.duration.toFixed(1)} s long; the limit is ${videoMaxSeconds} s`);
-            return videoQuality(req.body.file, { metric: name, step, maxFrames, end: videoMaxSeconds, signal, limitInputPixels });
-          }),
+          limiter.run(
+            signal,
+            async () => {
+              const info = await probeVideo(req.body.file, { limitInputPixels });
+              if (info.duration > videoMaxSeconds) throw new IqaError('ERR_TOO_LARGE', `video is ${info.duration.toFixed(1)} s long; the limit is ${videoMaxSeconds} s`);
+              return videoQuality(req.body.file, { metric: name, step, maxFrames, end: videoMaxSeconds, signal, limitInputPixels });
+            },
+            req.iqaReservation,
+          ),
         videoTimeoutMs,
       );
       const pooled = Object.fromEntries(Object.entries(r.pooled).map(([k, x]) => [k, jsonNumber(x)]));
@@ -613,7 +623,7 @@ export function buildServer(options = {}) {
     if (method !== undefined && !/^[a-z0-9][a-z0-9._-]*$/i.test(method)) throw new IqaError('ERR_INPUT', 'method must be a model name (letters, digits, . _ -)');
     const maxFaces = positiveQuery(req, 'maxFaces');
     const t0 = performance.now();
-    const r = await withDeadline(reply, (signal) => faceQuality(image, { method, maxFaces, signal, limitInputPixels, limiter }));
+    const r = await withDeadline(reply, (signal) => limiter.run(signal, () => faceQuality(image, { method, maxFaces, signal, limitInputPixels }), req.iqaReservation));
     return { method: method ?? null, faces: r.faces.map(({ crop: _c, embedding: _e, ...f }) => f), failure: r.failure, ms: performance.now() - t0 };
   });
 
@@ -627,7 +637,7 @@ export function buildServer(options = {}) {
   app.get('/ready', async (_req, reply) => {
     const ready = !draining && !limiter.saturated;
     reply.code(ready ? 200 : 503);
-    return { ready, draining, inFlight: limiter.inFlight, queued: limiter.queued, maxInFlight: limiter.maxInFlight, maxQueued: limiter.maxQueued };
+    return { ready, draining, inFlight: limiter.inFlight, queued: limiter.queued, reserved: limiter.reserved, maxInFlight: limiter.maxInFlight, maxQueued: limiter.maxQueued };
   });
 
   // The registry's cards: what /score and /compare accept, with licences and options.

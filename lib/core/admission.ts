@@ -29,10 +29,41 @@ export interface LimiterStats {
   rejected: number;
   /** Calls whose signal fired while they waited: they left the queue without running. */
   abortedWhileQueued: number;
+  /** Places held by reserve() for calls yet to come. */
+  reserved: number;
 }
 
 interface Waiter {
   start(): void;
+}
+
+/**
+ * A place held in a Limiter for a call that is yet to come (a server reading a request's body):
+ * from reserve() on it counts against the limits like a waiting call, and the call given it in
+ * run() is admitted (it runs or waits) instead of being rejected. release() gives an unused place
+ * back (the request failed or went away first); it is a no-op once the place is used or released.
+ */
+export class Reservation {
+  private held = true;
+  /** @internal */
+  constructor(readonly limiter: Limiter, private readonly onRelease: () => void) {}
+
+  get active(): boolean {
+    return this.held;
+  }
+
+  release(): void {
+    if (!this.held) return;
+    this.held = false;
+    this.onRelease();
+  }
+
+  /** @internal Consumes the place for a call; false when it was already used or released. */
+  take(): boolean {
+    if (!this.held) return false;
+    this.held = false;
+    return true;
+  }
 }
 
 function limit(v: number | undefined, fallback: number, name: string, min: number): number {
@@ -45,6 +76,7 @@ export class Limiter {
   readonly maxInFlight: number;
   readonly maxQueued: number;
   private running = 0;
+  private reservedPlaces = 0;
   // A Set iterates in insertion order (FIFO) and deletes an aborted waiter in O(1).
   private readonly waiting = new Set<Waiter>();
   private counts = { admitted: 0, rejected: 0, abortedWhileQueued: 0 };
@@ -63,18 +95,42 @@ export class Limiter {
     return this.waiting.size;
   }
 
-  /** True when the next call would be rejected with ERR_BUSY. */
+  /** Places held by reserve() and not yet used or released. */
+  get reserved(): number {
+    return this.reservedPlaces;
+  }
+
+  /** True when the next call (or reserve()) would be rejected with ERR_BUSY. Running, waiting and
+   *  reserved calls together fill maxInFlight + maxQueued (a call waits only when every slot runs). */
   get saturated(): boolean {
-    return this.running >= this.maxInFlight && this.waiting.size >= this.maxQueued;
+    return this.running + this.waiting.size + this.reservedPlaces >= this.maxInFlight + this.maxQueued;
   }
 
   stats(): LimiterStats {
-    return { maxInFlight: this.maxInFlight, maxQueued: this.maxQueued, inFlight: this.running, queued: this.waiting.size, ...this.counts };
+    return { maxInFlight: this.maxInFlight, maxQueued: this.maxQueued, inFlight: this.running, queued: this.waiting.size, ...this.counts, reserved: this.reservedPlaces };
   }
 
-  /** Resolves once nothing runs or waits (a server's drain waits on this). */
+  /**
+   * Holds a place for a call to come, or returns undefined (counted as rejected) when the Limiter is
+   * saturated. A server reserves when a request's headers arrive and gives the reservation to run()
+   * once the body is in: the decision made before the body is read then holds, and no request is
+   * shed after its upload.
+   */
+  reserve(): Reservation | undefined {
+    if (this.saturated) {
+      this.counts.rejected++;
+      return undefined;
+    }
+    this.reservedPlaces++;
+    return new Reservation(this, () => {
+      this.reservedPlaces--;
+      this.notifyIdle();
+    });
+  }
+
+  /** Resolves once nothing runs, waits or is reserved (a server's drain waits on this). */
   idle(): Promise<void> {
-    if (this.running === 0 && this.waiting.size === 0) return Promise.resolve();
+    if (this.running === 0 && this.waiting.size === 0 && this.reservedPlaces === 0) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
@@ -82,11 +138,21 @@ export class Limiter {
    * Runs `start` when a slot is free: now, after waiting in the queue, or never (ERR_BUSY at once
    * when the queue is full; ERR_ABORTED when `signal` fires first, the call leaving the queue).
    * The decision for a call is made synchronously, so calls made in one tick are admitted in order.
+   * With a `reservation` of this Limiter the call is never rejected for lack of room: it uses the
+   * place reserve() held (ERR_ABORTED when that place was already released).
    */
-  run<T>(signal: AbortSignal | undefined, start: () => Promise<T>): Promise<T> {
-    if (signal?.aborted) return Promise.reject(abortedError());
-    if (this.running < this.maxInFlight) return this.launch(start);
-    if (this.waiting.size >= this.maxQueued) {
+  run<T>(signal: AbortSignal | undefined, start: () => Promise<T>, reservation?: Reservation): Promise<T> {
+    if (reservation !== undefined) {
+      if (!(reservation instanceof Reservation) || reservation.limiter !== this) return Promise.reject(new IqaError('ERR_INPUT', "reservation must come from this Limiter's reserve()"));
+      if (!reservation.take()) return Promise.reject(abortedError('the reservation was released before its call'));
+      this.reservedPlaces--;
+    }
+    if (signal?.aborted) {
+      this.notifyIdle();
+      return Promise.reject(abortedError());
+    }
+    if (this.running < this.maxInFlight && (reservation !== undefined || !this.saturated)) return this.launch(start);
+    if (reservation === undefined && this.saturated) {
       this.counts.rejected++;
       return Promise.reject(
         new IqaError('ERR_BUSY', `busy: ${this.running} calls running and ${this.waiting.size} waiting (maxInFlight ${this.maxInFlight}, maxQueued ${this.maxQueued})`),
@@ -133,7 +199,7 @@ export class Limiter {
   }
 
   private notifyIdle(): void {
-    if (this.running !== 0 || this.waiting.size !== 0 || this.idleWaiters.length === 0) return;
+    if (this.running !== 0 || this.waiting.size !== 0 || this.reservedPlaces !== 0 || this.idleWaiters.length === 0) return;
     const waiters = this.idleWaiters;
     this.idleWaiters = [];
     for (const w of waiters) w();

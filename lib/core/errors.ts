@@ -41,8 +41,8 @@ export class IqaError extends Error {
 }
 
 /** The rejection of a call whose AbortSignal fired (running or still queued). */
-export function abortedError(): IqaError {
-  return new IqaError('ERR_ABORTED', 'the operation was aborted');
+export function abortedError(message = 'the operation was aborted'): IqaError {
+  return new IqaError('ERR_ABORTED', message);
 }
 
 export function isErrorCode(x: unknown): x is ErrorCode {
