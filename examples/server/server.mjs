@@ -402,8 +402,9 @@ export function buildServer(options = {}) {
   app.addContentTypeParser(/^video\/[\w.+-]+$/, (req, payload, done) => spoolBody(req, payload, videoBodyLimit, tooLargeVideo, done));
 
   // Why a scoring request is shed now (draining, or the limiter full), or undefined to admit it.
-  const shedReason = () =>
-    draining ? 'the server is shutting down' : limiter.saturated ? `busy: ${limiter.inFlight} scoring calls running and ${limiter.queued + limiter.reserved} waiting; retry later` : undefined;
+  const DRAINING = 'the server is shutting down';
+  const busyMessage = () => `busy: ${limiter.inFlight} scoring calls running and ${limiter.queued + limiter.reserved} waiting; retry later`;
+  const shedReason = () => (draining ? DRAINING : limiter.saturated ? busyMessage() : undefined);
   const busy = (reply, message) => {
     metrics.error('ERR_BUSY');
     reply.header('retry-after', String(retryAfterS));
@@ -446,9 +447,9 @@ export function buildServer(options = {}) {
     // Shed before the body is read: a full server answers in the time it takes to parse headers.
     // An admitted request holds its place while its body comes in (Limiter.reserve), so that the
     // decision is final: no request is shed after its upload.
-    if (draining) return busy(reply, 'the server is shutting down');
+    if (draining) return busy(reply, DRAINING);
     const reservation = limiter.reserve();
-    if (!reservation) return busy(reply, `busy: ${limiter.inFlight} scoring calls running and ${limiter.queued + limiter.reserved} waiting; retry later`);
+    if (!reservation) return busy(reply, busyMessage());
     req.iqaReservation = reservation;
     reply.raw.once('close', () => reservation.release());
   });

@@ -27,6 +27,9 @@ interface FaceEvalFlags {
   batch?: number;
 }
 
+// A curve whose area stops before the last discard fraction (0.95): a small set ran out of pairs.
+const endsEarly = (to: number) => to < 0.95 - 1e-9;
+
 // "same" as CR-FIQA's lists (1/0), deepface's master.csv (Yes/No) or true/false write it.
 const SAME = /^(1|yes|true)$/i;
 const SAME_OR_NOT = /^(1|0|yes|no|true|false)$/i;
@@ -75,7 +78,7 @@ function curveSvg(r: FaceErcResult): string {
 
 function reportHtml(r: FaceErcResult, title: string): string {
   const rows = r.curves
-    .map((c) => `<tr><td>${c.fmr}</td><td>${c.threshold.toFixed(6)}</td><td>${c.erc[0].toFixed(4)}</td><td>${c.ercAuc.toFixed(5)}${c.ercAucTo < 0.95 - 1e-9 ? ` (to ${c.ercAucTo.toFixed(2)})` : ''}</td><td>${c.ercPauc.toFixed(5)}</td><td>${c.edcAuc.toFixed(5)}${c.edcAucTo < 0.95 - 1e-9 ? ` (to ${c.edcAucTo.toFixed(2)})` : ''}</td><td>${c.edcPauc.toFixed(5)}</td></tr>`)
+    .map((c) => `<tr><td>${c.fmr}</td><td>${c.threshold.toFixed(6)}</td><td>${c.erc[0].toFixed(4)}</td><td>${c.ercAuc.toFixed(5)}${endsEarly(c.ercAucTo) ? ` (to ${c.ercAucTo.toFixed(2)})` : ''}</td><td>${c.ercPauc.toFixed(5)}</td><td>${c.edcAuc.toFixed(5)}${endsEarly(c.edcAucTo) ? ` (to ${c.edcAucTo.toFixed(2)})` : ''}</td><td>${c.edcPauc.toFixed(5)}</td></tr>`)
     .join('');
   const esc = (s: string) => s.replace(/[&<>"]/g, (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[ch] as string);
   return `<!doctype html><meta charset="utf-8"><title>${esc(title)}</title><body style="font-family:sans-serif;max-width:720px"><h1>${esc(title)}</h1><p>${r.pairs} pairs (${r.genuine} genuine, ${r.impostor} impostor), distance ${r.distance}; solid: ERC (threshold per subset), dashed: EDC (threshold of the full set); partial AUC to ${r.paucLimit * 100}% rejected.</p>${curveSvg(r)}<table border="1" cellpadding="4" style="border-collapse:collapse"><tr><th>FMR</th><th>threshold</th><th>FNMR (all pairs)</th><th>ERC AUC</th><th>ERC pAUC</th><th>EDC AUC</th><th>EDC pAUC</th></tr>${rows}</table></body>`;
@@ -142,10 +145,10 @@ async function faceEvalCommand(paths: string[], o: FaceEvalFlags): Promise<numbe
     process.stdout.write(`${r.pairs} pairs (${r.genuine} genuine, ${r.impostor} impostor); ${out.pairsDropped} dropped (${failed.length} images without a score)\n`);
     process.stdout.write(`FMR      FNMR@0%  ${'ERC AUC'.padStart(11)}  ERC pAUC  ${'EDC AUC'.padStart(11)}  EDC pAUC\n`);
     // An area that stops before 95% rejected (a small set's curve ends early) is marked with where it stops.
-    const area = (v: number, to: number) => (to < 0.95 - 1e-9 ? `${v.toFixed(4)}<${to.toFixed(2)}` : v.toFixed(4));
+    const area = (v: number, to: number) => (endsEarly(to) ? `${v.toFixed(4)}<${to.toFixed(2)}` : v.toFixed(4));
     for (const c of r.curves)
       process.stdout.write(`${String(c.fmr).padEnd(8)} ${c.erc[0].toFixed(4).padStart(7)}  ${area(c.ercAuc, c.ercAucTo).padStart(11)}  ${c.ercPauc.toFixed(4).padStart(8)}  ${area(c.edcAuc, c.edcAucTo).padStart(11)}  ${c.edcPauc.toFixed(4).padStart(8)}\n`);
-    if (r.curves.some((c) => c.ercAucTo < 0.95 - 1e-9 || c.edcAucTo < 0.95 - 1e-9)) process.stdout.write('a<x: the curve ends at x rejected (no genuine or impostor pairs left); its area covers [0, x]\n');
+    if (r.curves.some((c) => endsEarly(c.ercAucTo) || endsEarly(c.edcAucTo))) process.stdout.write('a<x: the curve ends at x rejected (no genuine or impostor pairs left); its area covers [0, x]\n');
   }
   return 0;
 }

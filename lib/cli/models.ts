@@ -113,8 +113,10 @@ function importModel(name: string, o: { checkpoint: string; python?: string; dir
   const r = spawnSync(python, args, { stdio: 'inherit' });
   if (r.error || r.status !== 0) throw new IqaError('ERR_MODEL', `the export tool failed (${r.error?.message ?? `exit ${r.status}`})`);
   // --dir may lie outside the searched model directories: look there first.
-  const found = findManifestIn(out, card.manifest ?? card.name) ?? findManifest(card.manifest ?? card.name);
-  process.stderr.write(found ? `installed ${card.name}: ${found}${o.dir && !findManifest(card.manifest ?? card.name) ? ` (outside the model directories: set IQA_MODEL_DIR=${out} to use it by name)` : ''}\n` : `the export finished but no manifest '${card.manifest}' is in ${out}\n`);
+  const manifestName = card.manifest ?? card.name;
+  const inModelDirs = findManifest(manifestName);
+  const found = findManifestIn(out, manifestName) ?? inModelDirs;
+  process.stderr.write(found ? `installed ${card.name}: ${found}${o.dir && !inModelDirs ? ` (outside the model directories: set IQA_MODEL_DIR=${out} to use it by name)` : ''}\n` : `the export finished but no manifest '${manifestName}' is in ${out}\n`);
   return found ? 0 : 1;
 }
 

@@ -48,10 +48,6 @@ export class Reservation {
   /** @internal */
   constructor(readonly limiter: Limiter, private readonly onRelease: () => void) {}
 
-  get active(): boolean {
-    return this.held;
-  }
-
   release(): void {
     if (!this.held) return;
     this.held = false;
@@ -151,8 +147,10 @@ export class Limiter {
       this.notifyIdle();
       return Promise.reject(abortedError());
     }
-    if (this.running < this.maxInFlight && (reservation !== undefined || !this.saturated)) return this.launch(start);
-    if (reservation === undefined && this.saturated) {
+    // A reserved call's place is already counted; any other needs room left.
+    const room = reservation !== undefined || !this.saturated;
+    if (this.running < this.maxInFlight && room) return this.launch(start);
+    if (!room) {
       this.counts.rejected++;
       return Promise.reject(
         new IqaError('ERR_BUSY', `busy: ${this.running} calls running and ${this.waiting.size} waiting (maxInFlight ${this.maxInFlight}, maxQueued ${this.maxQueued})`),
